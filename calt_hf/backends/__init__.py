@@ -1,0 +1,1 @@
+"""Backend adapters: how each computer algebra system's objects become strings and are sampled."""

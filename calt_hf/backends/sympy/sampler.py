@@ -1,0 +1,186 @@
+"""``PolynomialSampler`` and ``SinglePolynomialSampler`` over SymPy's sparse polynomial rings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sympy import GF, QQ, RR, ZZ
+from sympy.polys.domains.domain import Domain
+from sympy.polys.orderings import MonomialOrder, monomial_key
+from sympy.polys.rings import PolyElement, PolyRing, ring
+
+from calt_hf.sampling import (
+    FieldSpec,
+    PolynomialSamplerBase,
+    count_monomials_upto,
+    parse_field,
+    random_monomials,
+    random_number,
+)
+
+#: Term orders by name; Sage's names are accepted too, so one sampler config serves both backends.
+ORDERS = {"lex": "lex", "grlex": "grlex", "grevlex": "grevlex", "deglex": "grlex", "degrevlex": "grevlex"}
+
+
+def _check_order(order: Any) -> Any:
+    if isinstance(order, MonomialOrder):
+        return order
+    if isinstance(order, str) and order in ORDERS:
+        return monomial_key(ORDERS[order])
+    raise ValueError(f"sampler.order={order!r} is not supported; use one of {', '.join(ORDERS)}")
+
+
+def _domain(spec: FieldSpec) -> Domain:
+    return GF(spec.characteristic) if spec.kind == "GF" else {"QQ": QQ, "RR": RR, "ZZ": ZZ}[spec.kind]
+
+
+def _spec_of(domain: Domain) -> FieldSpec:
+    if domain.is_FiniteField:
+        return FieldSpec("GF", int(domain.characteristic()))
+    for kind, candidate in (("QQ", QQ), ("RR", RR), ("ZZ", ZZ)):
+        if domain == candidate:
+            return FieldSpec(kind)
+    raise NotImplementedError(f"random coefficients are not implemented for the domain {domain}")
+
+
+def _to_domain(domain: Domain, value: Any) -> Any:
+    if isinstance(value, tuple):  # QQ: (numerator, denominator)
+        return domain(*value)
+    return domain(value)
+
+
+class SinglePolynomialSampler:
+    """Random coefficients and random polynomials in a given SymPy ring."""
+
+    def random_coeff(self, field: Domain, non_zero: bool = False, **kwargs: Any) -> Any:
+        """A random element of ``field`` (ZZ, QQ, RR or GF(p)).
+
+        ``min``/``max`` bound ZZ and RR (default -10..10), ``num_bound`` bounds QQ numerators and
+        denominators (default 10); ``non_zero`` excludes zero.
+        """
+        spec = _spec_of(field)
+        low = kwargs.get("min", -10)
+        high = kwargs.get("max", 10)
+        return _to_domain(field, random_number(spec, non_zero, low, high, kwargs.get("num_bound", 10)))
+
+    def random_element(
+        self,
+        R: PolyRing,
+        degree: int = 2,
+        terms: int | None = None,
+        choose_degree: bool = False,
+        non_zero_coeff: bool = False,
+        **kwargs: Any,
+    ) -> PolyElement:
+        """A random polynomial of degree at most ``degree`` with ``terms`` distinct monomials (default 5).
+
+        Monomials are uniform among those of degree at most ``degree`` (so higher degrees, being more
+        numerous, are likelier), or with ``choose_degree`` uniform in degree first. Each gets a random
+        coefficient (zero allowed unless ``non_zero_coeff``); ``kwargs`` as for ``random_coeff``.
+        """
+        if terms is not None and terms < 0:
+            raise ValueError(f"terms={terms} must be >= 0")
+        if degree < 0:
+            raise ValueError(f"degree={degree} must be >= 0")
+        if terms == 0:
+            return R.zero
+        if degree == 0:
+            return R(self.random_coeff(R.domain, non_zero=non_zero_coeff, **kwargs))
+        total = count_monomials_upto(R.ngens, degree)
+        count = min(5, total) if terms is None else min(terms, total)
+        monomials = random_monomials(R.ngens, degree, count, choose_degree)
+        return R.from_dict({m: self.random_coeff(R.domain, non_zero=non_zero_coeff, **kwargs) for m in monomials})
+
+
+class PolynomialSampler(PolynomialSamplerBase):
+    """Random polynomials (or matrices of them) in a SymPy ring, with degree and term constraints.
+
+    ``field_str``: QQ, RR, ZZ, GF(p) or GFp; ``order``: lex, grlex, grevlex (or Sage's deglex,
+    degrevlex). Every value is checked here, so a bad configuration fails before any work. The ring is
+    built once per process and reused. ``nonzero_coeff`` (an addition to CALT's SymPy signature, as in
+    its Sage one) excludes zero coefficients when ``strictly_conditioned`` is off.
+    """
+
+    def __init__(
+        self,
+        symbols: str,
+        field_str: str,
+        order: str | MonomialOrder,
+        max_num_terms: int | None = 10,
+        max_degree: int = 5,
+        min_degree: int = 0,
+        degree_sampling: str = "uniform",
+        term_sampling: str = "uniform",
+        max_coeff: int | None = None,
+        num_bound: int | None = None,
+        strictly_conditioned: bool = True,
+        nonzero_instance: bool = True,
+        max_attempts: int = 1000,
+        nonzero_coeff: bool = False,
+    ) -> None:
+        self._init_common(
+            field_str, max_num_terms, max_degree, min_degree, degree_sampling, term_sampling,
+            max_coeff, num_bound, strictly_conditioned, nonzero_instance, nonzero_coeff, max_attempts,
+        )
+        if not isinstance(symbols, str) or not symbols.strip():
+            raise ValueError(f"sampler.symbols={symbols!r} is not allowed; use variable names such as 'x, y'")
+        self.symbols = symbols
+        self.order = order
+        self._spec = parse_field(field_str)
+        self._order_key = _check_order(order)
+        self.single_poly_sampler = SinglePolynomialSampler()
+
+    @property
+    def field_spec(self) -> FieldSpec:
+        return self._spec
+
+    def get_field(self) -> Domain:
+        """The SymPy domain named by ``field_str``."""
+        return _domain(self._spec)
+
+    def get_ring(self) -> PolyRing:
+        """The polynomial ring, built on first use and reused."""
+        if self._ring is None:
+            self._ring = ring(self.symbols, self.get_field(), self._order_key)[0]
+        return self._ring
+
+    def sample(
+        self,
+        num_samples: int = 1,
+        size: tuple[int, int] | None = None,
+        density: float = 1.0,
+        matrix_type: str | None = None,
+    ) -> list[PolyElement] | list[np.ndarray]:
+        """``num_samples`` polynomials, or (with ``size``) matrices of polynomials as numpy object arrays.
+
+        ``density`` is the probability that an entry is non-zero; ``matrix_type="unimodular_upper_triangular"``
+        puts ones on the diagonal and zeros below it.
+        """
+        self._check_sample_args(num_samples, size, density, matrix_type)
+        if size is None:
+            return [self._sample_polynomial() for _ in range(num_samples)]
+        matrices = []
+        for _ in range(num_samples):
+            array = np.empty(tuple(size), dtype=object)
+            for r, row in enumerate(self._sample_matrix(tuple(size), density, matrix_type)):
+                for c, entry in enumerate(row):
+                    array[r, c] = entry
+            matrices.append(array)
+        return matrices
+
+    def total_degree(self, poly: PolyElement) -> int:
+        """Total degree of a polynomial (0 for the zero polynomial)."""
+        return 0 if poly.is_zero else max(sum(m) for m in poly.itermonoms())
+
+    def _num_terms(self, poly: PolyElement) -> int:
+        return len(poly)
+
+    def _ring_ngens(self, ring: PolyRing) -> int:
+        return ring.ngens
+
+    def _make_coefficient(self, ring: PolyRing, value: Any) -> Any:
+        return _to_domain(ring.domain, value)
+
+    def _from_dict(self, ring: PolyRing, terms: dict[tuple[int, ...], Any]) -> PolyElement:
+        return ring.from_dict(terms)

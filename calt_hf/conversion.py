@@ -1,0 +1,152 @@
+"""Objects to strings: what a backend must tell the core, and the text form of polynomials.
+
+A backend is a ``Backend`` value: how one of its objects becomes a string, how its containers (matrices)
+become lists, and which extra random generators to reseed before each sample. Everything else (nesting,
+errors, polynomial layout) is shared, so both backends write the same text for the same mathematics:
+``3*x^2*y - x + 6``, terms in the ring's order, ``^`` for powers, GF(p) coefficients as 0..p-1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from calt_hf.seeding import Reseeder
+
+#: ``coefficient -> (is_negative, magnitude text, magnitude is one)``, chosen once per coefficient ring.
+CoefficientFormatter = Callable[[Any], tuple[bool, str, bool]]
+
+
+def no_rows(obj: Any) -> None:
+    """For backends without container types of their own."""
+    return None
+
+
+@dataclass(frozen=True)
+class Backend:
+    """The few things that differ between computer algebra backends (module-level functions, so it pickles).
+
+    ``element_to_str`` turns one leaf object (a polynomial, a number, anything) into a string;
+    ``as_rows`` returns a container of this backend (e.g. a matrix) as a list of lists, or None;
+    ``reseeders`` reseed the backend's own random state before each sample.
+    """
+
+    name: str
+    element_to_str: Callable[[Any], str]
+    as_rows: Callable[[Any], list | None] = no_rows
+    reseeders: tuple[Reseeder, ...] = field(default=())
+
+
+def _as_list(obj: Any, backend: Backend) -> list | None:
+    if isinstance(obj, (list, tuple)):
+        return list(obj)
+    if type(obj).__module__ == "numpy" and hasattr(obj, "tolist"):  # numpy arrays (e.g. sampled matrices)
+        value = obj.tolist()
+        return value if isinstance(value, list) else None
+    return backend.as_rows(obj)
+
+
+def to_strings(obj: Any, backend: Backend, what: str) -> str | list:
+    """Convert a problem or solution: a leaf, a list of leaves, or a list mixing leaves and lists of leaves.
+
+    Tuples, numpy arrays and backend matrices count as lists. ``None`` anywhere, or a third level of
+    nesting, is a ValueError that names ``what``.
+    """
+    if obj is None:
+        raise ValueError(f"{what} is None; a generator must return (problem, solution) objects")
+    if isinstance(obj, str):
+        return obj
+    outer = _as_list(obj, backend)
+    if outer is None:
+        return backend.element_to_str(obj)
+    converted: list = []
+    for item in outer:
+        inner = None if isinstance(item, str) or item is None else _as_list(item, backend)
+        if inner is None:
+            converted.append(_leaf(item, backend, what))
+            continue
+        converted.append([_leaf(leaf, backend, what) for leaf in inner])
+    return converted
+
+
+def _leaf(obj: Any, backend: Backend, what: str) -> str:
+    if obj is None:
+        raise ValueError(f"{what} contains None")
+    if isinstance(obj, str):
+        return obj
+    if _as_list(obj, backend) is not None:
+        raise ValueError(f"{what} is nested deeper than 2 levels (lists of lists at most)")
+    return backend.element_to_str(obj)
+
+
+_MONOMIAL_CACHE: dict[tuple[tuple[str, ...], tuple[int, ...]], str] = {}
+_MONOMIAL_CACHE_LIMIT = 200_000
+
+
+def _monomial(names: tuple[str, ...], exponents: tuple[int, ...]) -> str:
+    key = (names, exponents)
+    text = _MONOMIAL_CACHE.get(key)
+    if text is None:
+        text = "*".join(
+            name if e == 1 else f"{name}^{e}" for name, e in zip(names, exponents) if e
+        )
+        if len(_MONOMIAL_CACHE) >= _MONOMIAL_CACHE_LIMIT:
+            _MONOMIAL_CACHE.clear()
+        _MONOMIAL_CACHE[key] = text
+    return text
+
+
+def format_polynomial(
+    terms: Iterable[tuple[tuple[int, ...], Any]], names: tuple[str, ...], coefficient: CoefficientFormatter
+) -> str:
+    """``3*x^2*y - x + 6`` from ``(exponents, coefficient)`` pairs given in the ring's term order."""
+    parts: list[str] = []
+    for exponents, coeff in terms:
+        negative, magnitude, is_one = coefficient(coeff)
+        monomial = _monomial(names, tuple(exponents))
+        if not monomial:
+            body = magnitude
+        elif is_one:
+            body = monomial
+        else:
+            body = f"{magnitude}*{monomial}"
+        if parts:
+            parts.append((" - " if negative else " + ") + body)
+        else:
+            parts.append("-" + body if negative else body)
+    return "".join(parts) or "0"
+
+
+def integer_coefficient(value: Any) -> tuple[bool, str, bool]:
+    """Integers (Python, gmpy2, Sage): sign and absolute value."""
+    number = int(value)
+    return number < 0, str(abs(number)), abs(number) == 1
+
+
+def modular_coefficient(value: Any) -> tuple[bool, str, bool]:
+    """GF(p) elements: the representative in 0..p-1, never negative, no ``mod p``."""
+    number = int(value)
+    return False, str(number), number == 1
+
+
+def rational_coefficient(value: Any) -> tuple[bool, str, bool]:
+    """Rationals as ``n/d`` (or ``n`` when d is 1)."""
+    numerator, denominator = int(value.numerator), int(value.denominator)
+    magnitude = str(abs(numerator)) if denominator == 1 else f"{abs(numerator)}/{denominator}"
+    return numerator < 0, magnitude, abs(numerator) == 1 and denominator == 1
+
+
+def real_coefficient(value: Any) -> tuple[bool, str, bool]:
+    """Reals in the backend's own decimal form."""
+    negative = value < 0
+    magnitude = -value if negative else value
+    return bool(negative), str(magnitude), magnitude == 1
+
+
+def generic_coefficient(value: Any) -> tuple[bool, str, bool]:
+    """Any other coefficient ring: its text, parenthesised when it is a sum."""
+    text = str(value)
+    if any(sign in text.lstrip("-") for sign in "+- "):
+        return False, f"({text})", False
+    return text.startswith("-"), text.lstrip("-"), text.lstrip("-") == "1"

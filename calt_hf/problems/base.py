@@ -1,0 +1,49 @@
+"""What every problem shares: seeding, the sampler it draws from, and default statistics."""
+
+from __future__ import annotations
+
+import random
+from typing import Any, ClassVar
+
+
+class Problem:
+    """Base of the problem library: ``problem(seed) -> (problem, solution)``.
+
+    ``name`` is the config option, ``backends`` the backends it runs on, ``nesting`` the shape of the
+    problem and of the solution (``"string"``, ``"list"`` or ``"list of lists"``). The call seeds
+    Python's ``random`` itself, so a problem is reproducible outside the core too.
+    """
+
+    name: ClassVar[str]
+    backends: ClassVar[tuple[str, ...]] = ("sympy", "sagemath")
+    nesting: ClassVar[tuple[str, str]]
+
+    def __init__(self, sampler: Any) -> None:
+        self.sampler = sampler
+
+    def __call__(self, seed: int) -> tuple[Any, Any]:
+        random.seed(seed)
+        return self.generate()
+
+    def generate(self) -> tuple[Any, Any]:
+        """Draw one (problem, solution) pair from the already seeded ``random``."""
+        raise NotImplementedError
+
+
+class PolynomialStatistics:
+    """Default statistics: for problem and solution, the number of polynomials, their total number of
+    terms and their largest total degree (works for a polynomial or a list of them, on any backend)."""
+
+    def __init__(self, sampler: Any) -> None:
+        self.sampler = sampler
+
+    def _describe(self, obj: Any) -> dict[str, int]:
+        polys = list(obj) if isinstance(obj, (list, tuple)) else [obj]
+        return {
+            "num_polynomials": len(polys),
+            "num_terms": sum(len(p) for p in polys),
+            "total_degree": max((self.sampler.total_degree(p) for p in polys), default=0),
+        }
+
+    def __call__(self, problem: Any, solution: Any) -> dict[str, dict[str, int]]:
+        return {"problem": self._describe(problem), "solution": self._describe(solution)}

@@ -1,0 +1,40 @@
+"""``gcd``: two polynomials sharing a random common factor -> their normalised gcd."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from calt_hf.problems.base import Problem
+
+
+def normalized_gcd(f: Any, g: Any, field_kind: str) -> Any:
+    """The gcd of ``f`` and ``g``: monic over a field; over ZZ primitive with a positive leading coefficient."""
+    h = f.gcd(g)
+    if h == 0:
+        return h
+    lead = h.lc() if callable(getattr(h, "lc", None)) else h.LC
+    if field_kind == "ZZ":
+        return -h if lead < 0 else h
+    return h * (1 / lead) if not hasattr(h, "monic") else h.monic()
+
+
+class GCDProblem(Problem):
+    """Problem ``[f, g]`` with ``f = h*a``, ``g = h*b`` for random ``h``, ``a``, ``b``; solution ``gcd(f, g)``.
+
+    ``h`` is a non-constant factor in most samples (the sampler may draw a constant), so most pairs
+    share a non-trivial factor. The solution is monic (over ZZ: primitive with a positive leading
+    coefficient). RR is refused: a gcd of floating-point polynomials is not well defined.
+    """
+
+    name = "gcd"
+    nesting = ("list", "string")
+
+    def __init__(self, sampler: Any) -> None:
+        if sampler.field_spec.kind == "RR":
+            raise ValueError("problem=gcd needs an exact field: sampler.field_str=RR is not allowed; use QQ, ZZ or GF(p)")
+        super().__init__(sampler)
+
+    def generate(self) -> tuple[list, Any]:
+        h, a, b = self.sampler.sample(3)
+        f, g = h * a, h * b
+        return [f, g], normalized_gcd(f, g, self.sampler.field_spec.kind)

@@ -1,0 +1,24 @@
+"""The SymPy backend: CALT's ``calt.dataset_generator.sympy`` API on calt_hf's shared core.
+
+``from calt_hf.sympy import DatasetGenerator, DatasetWriter, PolynomialSampler`` is all that changes
+when porting CALT code.
+"""
+
+from calt_hf import engine
+from calt_hf.backends.sympy import SYMPY
+from calt_hf.backends.sympy.sampler import PolynomialSampler, SinglePolynomialSampler
+from calt_hf.statistics import BaseStatisticsCalculator
+from calt_hf.writer import DatasetWriter
+
+__all__ = [
+    "DatasetGenerator",
+    "DatasetWriter",
+    "PolynomialSampler",
+    "SinglePolynomialSampler",
+    "BaseStatisticsCalculator",
+]
+
+
+class DatasetGenerator(engine.DatasetGenerator):
+    __doc__ = engine.DatasetGenerator.__doc__
+    cas = SYMPY

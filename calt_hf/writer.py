@@ -1,0 +1,363 @@
+"""``DatasetWriter``: the documented files of a split, written under temporary names and renamed at the end.
+
+Each output format is a small class that turns a list of string samples into bytes. The bytes are
+pure functions of the samples, so the generation core computes them in the workers and the parent
+only appends them to files, in index order. Files live as ``{name}.part`` while a split is written and
+get their final names only when it completes, so a failed or killed run leaves nothing that looks
+complete.
+
+Text format: one sample a line, ``problem # solution``; a list is joined with ``" | "``, a list of lists
+with ``" | "`` inside and ``" || "`` between the inner lists. JSON Lines keep the nesting:
+``{"problem": ..., "solution": ...}``. The pickle is a single list of ``(problem, solution)`` tuples,
+streamed to disk batch by batch (never held in memory whole).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pickle
+import re
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, BinaryIO, ClassVar
+
+import yaml
+
+logger = logging.getLogger(__name__)
+
+#: A problem or a solution once converted: a string, a list of strings, or a list mixing strings and
+#: lists of strings (two levels at most).
+StringProblemOrSolution = str | list[str] | list[str | list[str]]
+StringSample = tuple[StringProblemOrSolution, StringProblemOrSolution]
+StringSampleList = list[StringSample]
+StatisticsDict = dict[str, Any]
+
+PROBLEM_SOLUTION_SEP = " # "
+_TAG_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
+_PART_SUFFIX = ".part"
+
+
+def validate_tag(tag: Any) -> str:
+    """Check a split name: letters, digits, ``_`` and ``-`` only, so it can never escape ``save_dir``."""
+    if not isinstance(tag, str) or not _TAG_PATTERN.fullmatch(tag):
+        raise ValueError(
+            f"split name (tag) {tag!r} is not allowed: use a non-empty name made of letters, digits, '_' and '-'"
+        )
+    return tag
+
+
+def check_nesting(obj: Any, what: str) -> None:
+    """Raise ValueError unless ``obj`` is a string, or a list/tuple of strings and lists/tuples of strings."""
+    if isinstance(obj, str):
+        return
+    if not isinstance(obj, (list, tuple)):
+        raise ValueError(f"{what} must be a string or a list of strings, got {type(obj).__name__}: {obj!r}")
+    for item in obj:
+        if isinstance(item, str):
+            continue
+        if not isinstance(item, (list, tuple)):
+            raise ValueError(f"{what} holds a {type(item).__name__} ({item!r}); elements must be strings")
+        for inner in item:
+            if isinstance(inner, (list, tuple)):
+                raise ValueError(f"{what} is nested deeper than 2 levels (lists of lists at most): {obj!r}")
+            if not isinstance(inner, str):
+                raise ValueError(f"{what} holds a {type(inner).__name__} ({inner!r}); elements must be strings")
+
+
+class OutputFormat:
+    """One file per split: ``{tag}{suffix}``, made of ``header``, the encoded batches, then ``footer``."""
+
+    suffix: ClassVar[str]
+    header: ClassVar[bytes] = b""
+    footer: ClassVar[bytes] = b""
+
+    def check(self, problem: StringProblemOrSolution, solution: StringProblemOrSolution) -> None:
+        """Raise ValueError if this format cannot hold the sample (after ``check_nesting``)."""
+
+    def encode(self, samples: Sequence[StringSample]) -> bytes:
+        """The bytes of a batch of checked samples; pure, so workers can run it."""
+        raise NotImplementedError
+
+
+class TextFormat(OutputFormat):
+    """``{tag}_raw.txt``: ``problem # solution`` a line, lists joined by the writer's separators."""
+
+    suffix = "_raw.txt"
+
+    def __init__(self, inner_sep: str, outer_sep: str) -> None:
+        self.inner_sep = inner_sep
+        self.outer_sep = outer_sep
+
+    def join(self, obj: StringProblemOrSolution) -> str:
+        """A problem or solution as text (``a | b`` for a list, ``a | b || c`` for a list of lists)."""
+        if isinstance(obj, str):
+            return obj
+        if any(not isinstance(item, str) for item in obj):
+            return self.outer_sep.join(
+                item if isinstance(item, str) else self.inner_sep.join(item) for item in obj
+            )
+        return self.inner_sep.join(obj)
+
+    def check(self, problem: StringProblemOrSolution, solution: StringProblemOrSolution) -> None:
+        if _has_forbidden(problem) or _has_forbidden(solution):
+            raise ValueError(
+                "an element contains '|', '#' or a line break, which the text format uses as separators "
+                f"({problem!r} # {solution!r}); JSON Lines keep any string: set save_text=False to skip the text file"
+            )
+
+    def encode(self, samples: Sequence[StringSample]) -> bytes:
+        join = self.join
+        lines = [f"{join(problem)}{PROBLEM_SOLUTION_SEP}{join(solution)}\n" for problem, solution in samples]
+        return "".join(lines).encode()
+
+
+def _has_forbidden(obj: StringProblemOrSolution) -> bool:
+    if isinstance(obj, str):
+        return "|" in obj or "#" in obj or "\n" in obj or "\r" in obj
+    return any(_has_forbidden(item) for item in obj)
+
+
+class JsonLinesFormat(OutputFormat):
+    """``{tag}_data.jsonl``: ``{"problem": ..., "solution": ...}`` a line, nesting kept."""
+
+    suffix = "_data.jsonl"
+
+    def encode(self, samples: Sequence[StringSample]) -> bytes:
+        dumps = json.JSONEncoder(ensure_ascii=False).encode
+        return "".join(
+            dumps({"problem": problem, "solution": solution}) + "\n" for problem, solution in samples
+        ).encode()
+
+
+class PickleFormat(OutputFormat):
+    """``{tag}_data.pkl``: one pickled list of ``(problem, solution)`` tuples, streamed.
+
+    A protocol-2 pickle of a list is ``PROTO EMPTY_LIST BINPUT 0``, then APPEND(S) operations, then
+    ``STOP``. Each batch is pickled as a list and its APPEND(S) operations are spliced after a single
+    header, so the file is one valid pickle of the whole split without ever holding the split in memory.
+    """
+
+    suffix = "_data.pkl"
+    header = b"\x80\x02]"  # PROTO 2, EMPTY_LIST
+    footer = b"."  # STOP
+    _batch_prefix = b"\x80\x02]q\x00"  # what pickle.dumps(list, 2) starts with
+
+    def encode(self, samples: Sequence[StringSample]) -> bytes:
+        data = pickle.dumps([tuple(sample) for sample in samples], protocol=2)
+        if not data.startswith(self._batch_prefix) or not data.endswith(self.footer):
+            raise RuntimeError("unexpected pickle layout; cannot stream the pickle file")
+        return data[len(self._batch_prefix) : -len(self.footer)]
+
+
+def check_sample(sample: Any, formats: Sequence[OutputFormat], what: str) -> None:
+    """Raise ValueError (naming ``what``) unless ``sample`` is a pair every format can write."""
+    if not isinstance(sample, (tuple, list)) or len(sample) != 2:
+        raise ValueError(f"{what} must be a (problem, solution) pair, got {sample!r}")
+    problem, solution = sample
+    check_nesting(problem, f"the problem of {what}")
+    check_nesting(solution, f"the solution of {what}")
+    for fmt in formats:
+        try:
+            fmt.check(problem, solution)
+        except ValueError as error:
+            raise ValueError(f"{what}: {error}") from None
+
+
+def encode_batch(samples: Sequence[StringSample], formats: Sequence[OutputFormat]) -> dict[str, bytes]:
+    """Encode checked samples for every format: ``{suffix: bytes}``."""
+    return {fmt.suffix: fmt.encode(samples) for fmt in formats}
+
+
+class _TimedeltaDumper(yaml.SafeDumper):
+    """Writes ``timedelta`` as seconds, so statistics may hold either."""
+
+
+_TimedeltaDumper.add_representer(timedelta, lambda dumper, value: dumper.represent_float(value.total_seconds()))
+
+
+class DatasetWriter:
+    """Writes the samples of each split to ``save_dir`` as pickle, raw text and JSON Lines.
+
+    Files go directly in ``save_dir``: ``{tag}_data.pkl`` (always), ``{tag}_raw.txt`` (``save_text``),
+    ``{tag}_data.jsonl`` (``save_json``) and ``{tag}_stats.yaml``. Use ``open(tag)``, ``save_batch`` a
+    number of times, then ``close(tag)``; or call ``save_batch`` alone, which creates the files for
+    ``batch_idx=0`` and appends for later batches. Used as a context manager, it closes every open split
+    on a normal exit and discards the unfinished files of every open split when an exception escapes.
+    """
+
+    INNER_SEP = " | "
+    OUTER_SEP = " || "
+
+    def __init__(self, save_dir: str | os.PathLike | None = None, save_text: bool = True, save_json: bool = True) -> None:
+        self.save_dir = Path(save_dir) if save_dir else Path.cwd()
+        self.save_text = save_text
+        self.save_json = save_json
+        self.logger = logger
+        self._file_handles: dict[str, dict[str, BinaryIO]] = {}  # {tag: {suffix: open .part file}}
+
+    # -- formats ---------------------------------------------------------------------------------
+    def output_formats(self) -> tuple[OutputFormat, ...]:
+        """The formats this writer produces: pickle always, text and JSON Lines when enabled."""
+        formats: list[OutputFormat] = [PickleFormat()]
+        if self.save_text:
+            formats.append(TextFormat(self.INNER_SEP, self.OUTER_SEP))
+        if self.save_json:
+            formats.append(JsonLinesFormat())
+        return tuple(formats)
+
+    def _path(self, tag: str, suffix: str) -> Path:
+        return self.save_dir / f"{tag}{suffix}"
+
+    def _create_dataset_dir(self) -> Path:
+        self.save_dir.mkdir(parents=True, exist_ok=True)
+        return self.save_dir
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def open(self, tag: str, append: bool = False) -> None:
+        """Open the files of split ``tag`` under temporary names.
+
+        With ``append``, the split's existing files are continued (their footer is removed and written
+        again at ``close``); otherwise they are replaced when the split is closed.
+        """
+        validate_tag(tag)
+        if tag in self._file_handles:
+            self.logger.warning("files for split %r are already open", tag)
+            return
+        self._create_dataset_dir()
+        handles: dict[str, BinaryIO] = {}
+        try:
+            for fmt in self.output_formats():
+                handles[fmt.suffix] = self._open_part(tag, fmt, append)
+        except BaseException:
+            for handle in handles.values():
+                handle.close()
+            raise
+        self._file_handles[tag] = handles
+
+    def _open_part(self, tag: str, fmt: OutputFormat, append: bool) -> BinaryIO:
+        final, part = self._path(tag, fmt.suffix), self._path(tag, fmt.suffix + _PART_SUFFIX)
+        if append and final.exists():
+            os.replace(final, part)
+            handle = open(part, "r+b")
+            handle.seek(0, os.SEEK_END)
+            if fmt.footer:
+                handle.seek(-len(fmt.footer), os.SEEK_END)
+                if handle.read() != fmt.footer:
+                    handle.close()
+                    os.replace(part, final)
+                    raise ValueError(f"cannot append to {final}: it is not a complete {fmt.suffix} file")
+                handle.seek(-len(fmt.footer), os.SEEK_END)
+                handle.truncate()
+            return handle
+        handle = open(part, "wb")
+        handle.write(fmt.header)
+        return handle
+
+    def close(self, tag: str) -> None:
+        """Finish split ``tag``: write footers, flush to disk, and give the files their final names."""
+        validate_tag(tag)
+        handles = self._file_handles.pop(tag, None)
+        if handles is None:
+            self.logger.warning("no open files for split %r", tag)
+            return
+        footers = {fmt.suffix: fmt.footer for fmt in self.output_formats()}
+        for suffix, handle in handles.items():
+            handle.write(footers.get(suffix, b""))
+            handle.flush()
+            os.fsync(handle.fileno())
+            handle.close()
+        for suffix in handles:
+            os.replace(self._path(tag, suffix + _PART_SUFFIX), self._path(tag, suffix))
+
+    def abort(self, tag: str) -> None:
+        """Discard the unfinished files of split ``tag`` (after a failure): nothing half-written stays."""
+        handles = self._file_handles.pop(tag, None) or {}
+        for suffix, handle in handles.items():
+            handle.close()
+            self._path(tag, suffix + _PART_SUFFIX).unlink(missing_ok=True)
+
+    def close_all(self) -> None:
+        """Close every open split."""
+        for tag in list(self._file_handles):
+            self.close(tag)
+
+    def __enter__(self) -> DatasetWriter:
+        return self
+
+    def __exit__(self, exc_type, exc_val, exc_tb) -> None:
+        if exc_type is None:
+            self.close_all()
+        else:
+            for tag in list(self._file_handles):
+                self.abort(tag)
+
+    # -- writing ---------------------------------------------------------------------------------
+    def save_batch(self, samples: StringSampleList, tag: str = "train", batch_idx: int = 0) -> None:
+        """Write a batch of string samples of split ``tag`` in every enabled format.
+
+        Without ``open(tag)`` first, ``batch_idx=0`` starts the split's files afresh and a later
+        ``batch_idx`` appends to them; each call then completes the files before returning.
+        """
+        validate_tag(tag)
+        if not samples:
+            self.logger.warning("empty batch for split %r: nothing written", tag)
+            return
+        formats = self.output_formats()
+        for position, sample in enumerate(samples):
+            check_sample(sample, formats, f"sample {position} of the batch")
+        encoded = encode_batch(samples, formats)
+        if tag in self._file_handles:
+            self.write_encoded(tag, encoded)
+            return
+        self.open(tag, append=batch_idx > 0)
+        try:
+            self.write_encoded(tag, encoded)
+        except BaseException:
+            self.abort(tag)
+            raise
+        self.close(tag)
+
+    def write_encoded(self, tag: str, encoded: Mapping[str, bytes]) -> None:
+        """Append already encoded batches (``{suffix: bytes}``, from ``encode_batch``) to open split ``tag``."""
+        handles = self._file_handles[tag]
+        for suffix, data in encoded.items():
+            handles[suffix].write(data)
+
+    def save_final_statistics(self, statistics: StatisticsDict, tag: str = "train") -> None:
+        """Write ``{tag}_stats.yaml`` (through a temporary file, so it is never seen half-written)."""
+        validate_tag(tag)
+        self._create_dataset_dir()
+        final = self._path(tag, "_stats.yaml")
+        part = final.with_name(final.name + _PART_SUFFIX)
+        with open(part, "w", encoding="utf-8") as handle:
+            yaml.dump(statistics, handle, Dumper=_TimedeltaDumper, default_flow_style=False, sort_keys=False, indent=4)
+        os.replace(part, final)
+
+    # -- reading ---------------------------------------------------------------------------------
+    def load_dataset(self, tag: str) -> StringSampleList:
+        """The samples of split ``tag`` from its pickle file."""
+        path = self._path(validate_tag(tag), "_data.pkl")
+        if not path.exists():
+            raise FileNotFoundError(f"Dataset file not found: {path}")
+        with open(path, "rb") as handle:
+            return pickle.load(handle)
+
+    def load_dataset_jsonl(self, tag: str) -> StringSampleList:
+        """The samples of split ``tag`` from its JSON Lines file (lines that do not parse are skipped with a warning)."""
+        path = self._path(validate_tag(tag), "_data.jsonl")
+        if not path.exists():
+            raise FileNotFoundError(f"JSON Lines file not found: {path}")
+        samples: StringSampleList = []
+        with open(path, encoding="utf-8") as handle:
+            for line_number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                    samples.append((record["problem"], record["solution"]))
+                except (json.JSONDecodeError, KeyError, TypeError) as error:
+                    self.logger.warning("%s line %d skipped: %s", path, line_number, error)
+        return samples
