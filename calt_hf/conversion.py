@@ -29,13 +29,15 @@ class Backend:
 
     ``element_to_str`` turns one leaf object (a polynomial, a number, anything) into a string;
     ``as_rows`` returns a container of this backend (e.g. a matrix) as a list of lists, or None;
-    ``reseeders`` reseed the backend's own random state before each sample.
+    ``reseeders`` reseed the backend's own random state before each sample; ``leaf_types`` are types
+    known to be leaves (polynomials), converted without probing for containers first.
     """
 
     name: str
     element_to_str: Callable[[Any], str]
     as_rows: Callable[[Any], list | None] = no_rows
     reseeders: tuple[Reseeder, ...] = field(default=())
+    leaf_types: tuple[type, ...] = field(default=())
 
 
 def _as_list(obj: Any, backend: Backend) -> list | None:
@@ -53,6 +55,8 @@ def to_strings(obj: Any, backend: Backend, what: str) -> str | list:
     Tuples, numpy arrays and backend matrices count as lists. ``None`` anywhere, or a third level of
     nesting, is a ValueError that names ``what``.
     """
+    if isinstance(obj, backend.leaf_types):
+        return backend.element_to_str(obj)
     if obj is None:
         raise ValueError(f"{what} is None; a generator must return (problem, solution) objects")
     if isinstance(obj, str):
@@ -62,6 +66,9 @@ def to_strings(obj: Any, backend: Backend, what: str) -> str | list:
         return backend.element_to_str(obj)
     converted: list = []
     for item in outer:
+        if isinstance(item, backend.leaf_types):
+            converted.append(backend.element_to_str(item))
+            continue
         inner = None if isinstance(item, str) or item is None else _as_list(item, backend)
         if inner is None:
             converted.append(_leaf(item, backend, what))
@@ -71,6 +78,8 @@ def to_strings(obj: Any, backend: Backend, what: str) -> str | list:
 
 
 def _leaf(obj: Any, backend: Backend, what: str) -> str:
+    if isinstance(obj, backend.leaf_types):
+        return backend.element_to_str(obj)
     if obj is None:
         raise ValueError(f"{what} contains None")
     if isinstance(obj, str):
@@ -80,42 +89,60 @@ def _leaf(obj: Any, backend: Backend, what: str) -> str:
     return backend.element_to_str(obj)
 
 
-_MONOMIAL_CACHE: dict[tuple[tuple[str, ...], tuple[int, ...]], str] = {}
-_MONOMIAL_CACHE_LIMIT = 200_000
+class TermWriter:
+    """Writes polynomials of one ring: ``3*x^2*y - x + 6``, terms in the ring's term order.
 
+    The text and sort key of each (exponents, coefficient) pair is computed once and cached, so a
+    polynomial costs one dictionary look-up per term, a sort and a join. ``order_key`` maps exponents
+    to a key that sorts terms ascending in the ring's order; None means exponents already sort that way
+    (lex). Pass terms in any order.
+    """
 
-def _monomial(names: tuple[str, ...], exponents: tuple[int, ...]) -> str:
-    key = (names, exponents)
-    text = _MONOMIAL_CACHE.get(key)
-    if text is None:
-        text = "*".join(
-            name if e == 1 else f"{name}^{e}" for name, e in zip(names, exponents) if e
-        )
-        if len(_MONOMIAL_CACHE) >= _MONOMIAL_CACHE_LIMIT:
-            _MONOMIAL_CACHE.clear()
-        _MONOMIAL_CACHE[key] = text
-    return text
+    _CACHE_LIMIT = 1 << 17
 
+    def __init__(
+        self, names: tuple[str, ...], coefficient: CoefficientFormatter, order_key: Callable[[tuple], Any] | None
+    ) -> None:
+        self.names = names
+        self.coefficient = coefficient
+        self.order_key = order_key
+        self._terms: dict[tuple, tuple[Any, bool, str]] = {}
 
-def format_polynomial(
-    terms: Iterable[tuple[tuple[int, ...], Any]], names: tuple[str, ...], coefficient: CoefficientFormatter
-) -> str:
-    """``3*x^2*y - x + 6`` from ``(exponents, coefficient)`` pairs given in the ring's term order."""
-    parts: list[str] = []
-    for exponents, coeff in terms:
-        negative, magnitude, is_one = coefficient(coeff)
-        monomial = _monomial(names, tuple(exponents))
+    def _term(self, exponents: tuple[int, ...], coeff: Any) -> tuple[Any, bool, str]:
+        negative, magnitude, is_one = self.coefficient(coeff)
+        monomial = "*".join(name if e == 1 else f"{name}^{e}" for name, e in zip(self.names, exponents) if e)
         if not monomial:
             body = magnitude
         elif is_one:
             body = monomial
         else:
             body = f"{magnitude}*{monomial}"
-        if parts:
-            parts.append((" - " if negative else " + ") + body)
-        else:
-            parts.append("-" + body if negative else body)
-    return "".join(parts) or "0"
+        key = exponents if self.order_key is None else self.order_key(exponents)
+        return key, negative, body
+
+    def write(self, terms: Iterable[tuple[tuple[int, ...], Any]]) -> str:
+        """The text of the polynomial with these (exponents, coefficient) terms; ``0`` when there are none."""
+        cache = self._terms
+        entries = []
+        for exponents, coeff in terms:
+            cache_key = (exponents, coeff)
+            entry = cache.get(cache_key)
+            if entry is None:
+                if len(cache) >= self._CACHE_LIMIT:
+                    cache.clear()
+                entry = cache[cache_key] = self._term(tuple(exponents), coeff)
+            entries.append(entry)
+        if not entries:
+            return "0"
+        entries.sort(key=_sort_key, reverse=True)
+        _, negative, body = entries[0]
+        parts = ["-" + body if negative else body]
+        parts.extend((" - " if negative else " + ") + body for _, negative, body in entries[1:])
+        return "".join(parts)
+
+
+def _sort_key(entry: tuple[Any, bool, str]) -> Any:
+    return entry[0]
 
 
 def integer_coefficient(value: Any) -> tuple[bool, str, bool]:

@@ -1,7 +1,8 @@
 """The generation core shared by every backend: splits, chunks, windows of tasks, ordering, failures.
 
-A run sends one ``GenerationTask`` (the user's generator, statistics function, backend adapter and output
-formats) to each worker once. Work is then a stream of chunks of sample indices. A worker turns a chunk
+A run pickles one ``GenerationTask`` (the user's generator, statistics function, backend adapter and
+output formats) once; each worker loads it once (from a file for local process pools, which then stay
+alive across runs, or with its first chunk elsewhere). Work is then a stream of chunks of sample indices. A worker turns a chunk
 into encoded file bytes and a statistics summary; the parent appends the bytes in index order and merges
 the summaries. Tasks go out in windows of ``batch_size`` samples, so at most one window of results is
 ever held in memory, whatever the relative speed of workers and writer. Chunk sizes adapt to the
@@ -15,8 +16,11 @@ import hashlib
 import logging
 import math
 import pickle
+import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from time import perf_counter
 from typing import Any, ClassVar
 
@@ -35,6 +39,8 @@ ProblemGenerator = Callable[[int], tuple[Any, Any]]
 
 #: joblib backends that run tasks in this process: the task is installed here, not shipped.
 _IN_PROCESS_BACKENDS = frozenset({"threading", "sequential"})
+#: joblib backends whose workers share this machine's file system: they read the task from a file.
+_LOCAL_PROCESS_BACKENDS = frozenset({"loky", "multiprocessing"})
 #: Seconds of work a chunk should hold: long enough to make per-task overhead negligible, short enough
 #: for smooth progress and load balance.
 _TARGET_CHUNK_SECONDS = 0.1
@@ -79,34 +85,53 @@ class ChunkResult:
     statistics: MemoryEfficientStatisticsCalculator
 
 
+@dataclass(frozen=True)
+class TaskRef:
+    """How a worker finds the run's task: already installed under ``key``, else from ``path`` (a file on
+    this machine, read once per worker) or from ``blob`` (for workers on other machines)."""
+
+    key: str
+    path: str | None = None
+    blob: bytes | None = None
+
+
 # --- worker side ------------------------------------------------------------------------------------
+#: Python's, SymPy's and numpy's generators are process-global: under the threading backend two samples
+#: drawing at once would interleave. Each sample's reseed-and-generate holds this (uncontended in worker
+#: processes) lock, which keeps threaded runs reproducible.
+_GLOBAL_RNG_LOCK = threading.Lock()
 _installed: dict[str, tuple[GenerationTask, tuple[Reseeder, ...]]] = {}
 
 
 def install_task(key: str, blob: bytes) -> None:
-    """Unpickle a run's task once in this process (the joblib/loky worker initializer)."""
+    """Unpickle a run's task once in this process."""
     if key not in _installed:
         _installed.clear()  # one run at a time per process: drop the previous run's generator
         task: GenerationTask = pickle.loads(blob)
         _installed[key] = (task, default_reseeders() + task.cas.reseeders)
 
 
-def generate_chunk(key: str, blob: bytes | None, split: str, start: int, stop: int) -> ChunkResult:
+def _installed_task(ref: TaskRef) -> tuple[GenerationTask, tuple[Reseeder, ...]]:
+    if ref.key not in _installed:
+        install_task(ref.key, ref.blob if ref.blob is not None else Path(ref.path).read_bytes())
+    return _installed[ref.key]
+
+
+def generate_chunk(ref: TaskRef, split: str, start: int, stop: int) -> ChunkResult:
     """Generate, convert, check and encode samples ``start`` .. ``stop - 1`` of ``split``."""
-    if blob is not None:
-        install_task(key, blob)
-    task, reseeders = _installed[key]
+    task, reseeders = _installed_task(ref)
     rows: list = []
     runtimes: list[float] = []
     sample_statistics: list = []
     for index in range(start, stop):
         seed = derive_seed(task.root_seed, split, index)
         try:
-            for reseed in reseeders:
-                reseed(seed)
-            began = perf_counter()
-            problem, solution = task.problem_generator(seed)
-            runtimes.append(perf_counter() - began)
+            with _GLOBAL_RNG_LOCK:
+                for reseed in reseeders:
+                    reseed(seed)
+                began = perf_counter()
+                problem, solution = task.problem_generator(seed)
+                runtimes.append(perf_counter() - began)
             if task.statistics_calculator is not None:
                 sample_statistics.append(task.statistics_calculator(problem, solution))
             row = (to_strings(problem, task.cas, "the problem"), to_strings(solution, task.cas, "the solution"))
@@ -131,7 +156,7 @@ def _failure(split: str, index: int, seed: int, error: Exception) -> SampleGener
 # --- parent side ------------------------------------------------------------------------------------
 def _positive_int(value: Any, name: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        raise ValueError(f"{name}={value!r} is not allowed; use a positive integer")
     return value
 
 
@@ -168,12 +193,12 @@ class DatasetGenerator:
     def __init__(self, backend: str = "multiprocessing", n_jobs: int = -1, verbose: bool = True, root_seed: int = 42):
         if not isinstance(backend, str) or (backend not in _known_joblib_backends() and backend != "multiprocessing"):
             raise ValueError(
-                f"backend {backend!r} is not a joblib backend; use one of {sorted(_known_joblib_backends())}"
+                f"backend={backend!r} is not a joblib backend; use one of {', '.join(sorted(_known_joblib_backends()))}"
             )
         if not isinstance(n_jobs, int) or isinstance(n_jobs, bool) or n_jobs == 0:
-            raise ValueError(f"n_jobs must be a non-zero integer (-1 for all cores), got {n_jobs!r}")
+            raise ValueError(f"n_jobs={n_jobs!r} is not allowed; use a non-zero integer (-1 for all cores)")
         if not isinstance(root_seed, int) or isinstance(root_seed, bool):
-            raise ValueError(f"root_seed must be an integer, got {root_seed!r}")
+            raise ValueError(f"root_seed={root_seed!r} is not allowed; use an integer")
         self.backend = backend
         self.n_jobs = n_jobs
         self.verbose = verbose
@@ -225,18 +250,22 @@ class DatasetGenerator:
         key = hashlib.sha256(blob).hexdigest()
         self.logger.info("generating %s into %s with %s (n_jobs=%s)", sizes, writer.save_dir, self.joblib_backend, self.n_jobs)
         in_process = self.joblib_backend in _IN_PROCESS_BACKENDS or joblib.effective_n_jobs(self.n_jobs) == 1
-        if in_process:
-            install_task(key, blob)
-        parallel_options: dict[str, Any] = {}
-        if self.joblib_backend == "loky" and not in_process:
-            parallel_options = {"initializer": install_task, "initargs": (key, blob)}
-        shipped = None if in_process or parallel_options else blob
-        with joblib.Parallel(
-            n_jobs=self.n_jobs, backend=self.joblib_backend, return_as="generator", batch_size=1, **parallel_options
-        ) as parallel:
-            n_workers = 1 if in_process else joblib.effective_n_jobs(self.n_jobs)
-            for split, size in sizes.items():
-                self._generate_split(parallel, n_workers, key, shipped, split, size, batch_size, writer, fast_writer)
+        with tempfile.TemporaryDirectory(prefix="calt_hf_task_") as scratch:
+            if in_process:
+                install_task(key, blob)
+                ref = TaskRef(key)
+            elif self.joblib_backend in _LOCAL_PROCESS_BACKENDS:
+                path = Path(scratch) / "task.pkl"
+                path.write_bytes(blob)
+                ref = TaskRef(key, path=str(path))
+            else:
+                ref = TaskRef(key, blob=blob)
+            with joblib.Parallel(
+                n_jobs=self.n_jobs, backend=self.joblib_backend, return_as="generator", batch_size=1
+            ) as parallel:
+                n_workers = 1 if in_process else joblib.effective_n_jobs(self.n_jobs)
+                for split, size in sizes.items():
+                    self._generate_split(parallel, n_workers, ref, split, size, batch_size, writer, fast_writer)
         self.logger.info("all splits generated")
 
     def _pickle_task(self, task: GenerationTask) -> bytes:
@@ -253,8 +282,7 @@ class DatasetGenerator:
         self,
         parallel: joblib.Parallel,
         n_workers: int,
-        key: str,
-        blob: bytes | None,
+        ref: TaskRef,
         split: str,
         size: int,
         batch_size: int,
@@ -269,7 +297,7 @@ class DatasetGenerator:
                 for window_index, (window_start, window_stop) in enumerate(_windows(size, batch_size)):
                     chunks = _plan_chunks(window_start, window_stop, n_workers, statistics)
                     results = parallel(
-                        joblib.delayed(generate_chunk)(key, blob, split, start, stop) for start, stop in chunks
+                        joblib.delayed(generate_chunk)(ref, split, start, stop) for start, stop in chunks
                     )
                     rows = self._consume(results, writer, split, fast_writer, statistics, bar)
                     if not fast_writer:

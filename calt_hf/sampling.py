@@ -47,8 +47,8 @@ def parse_field(field_str: Any) -> FieldSpec:
                 p = int(digits)
                 if _is_prime(p):
                     return FieldSpec("GF", p)
-                raise ValueError(f"sampler.field_str={field_str!r}: GF(n) needs n prime (prime fields only), got n={p}")
-    raise ValueError(f"sampler.field_str={field_str!r} is not supported; use {FIELD_CHOICES}")
+                raise ValueError(f"field_str={field_str!r} is not allowed: GF(n) needs n prime (prime fields only), got n={p}")
+    raise ValueError(f"field_str={field_str!r} is not supported; use {FIELD_CHOICES}")
 
 
 def check_choice(name: str, value: Any, choices: tuple) -> None:
@@ -204,10 +204,13 @@ class PolynomialSamplerBase:
         self.max_attempts = max_attempts
         self._ring = None
 
-    # Rings of some backends (SymPy's GF(p)) do not pickle: workers rebuild theirs on first use.
+    #: Attributes rebuilt in each process rather than pickled (SymPy's GF(p) rings do not pickle).
+    _process_local: tuple[str, ...] = ("_ring",)
+
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
-        state["_ring"] = None
+        for name in self._process_local:
+            state[name] = None
         return state
 
     @property
@@ -261,6 +264,8 @@ class PolynomialSamplerBase:
             if self.strictly_conditioned:
                 # Exact degree and term count by construction: a top-degree monomial, non-zero coefficients.
                 poly = self._draw(ring, strict_monomials(n, degree, num_terms), non_zero=True)
+                if self.field_spec.kind != "RR":  # exact arithmetic: nothing left to check
+                    return poly
             else:
                 monomials = random_monomials(n, degree, num_terms, choose_degree)
                 poly = self._draw(ring, monomials, non_zero=self.nonzero_coeff)

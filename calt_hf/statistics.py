@@ -119,17 +119,23 @@ class MemoryEfficientStatisticsCalculator:
 
     def _update_sample(self, sample: SampleStatistics) -> None:
         for category, entry in sample.items():
+            known = self.sample_stats.get(category)
             if isinstance(entry, Mapping):
-                metrics = self.sample_stats.setdefault(category, {})
-                if not isinstance(metrics, dict):
+                if known is None:
+                    known = self.sample_stats[category] = {}
+                elif not isinstance(known, dict):
                     continue  # the category was flat so far: keep its first shape
                 for name, value in entry.items():
                     if _is_number(value):
-                        metrics.setdefault(name, IncrementalStatistics()).update(float(value))
+                        summary = known.get(name)
+                        if summary is None:
+                            summary = known[name] = IncrementalStatistics()
+                        summary.update(float(value))
             elif _is_number(entry):
-                summary = self.sample_stats.setdefault(category, IncrementalStatistics())
-                if isinstance(summary, IncrementalStatistics):
-                    summary.update(float(entry))
+                if known is None:
+                    known = self.sample_stats[category] = IncrementalStatistics()
+                if isinstance(known, IncrementalStatistics):
+                    known.update(float(entry))
 
     def merge(self, other: MemoryEfficientStatisticsCalculator) -> None:
         """Fold in the summary of another part of the same split (e.g. a worker's chunk)."""
@@ -163,4 +169,4 @@ class MemoryEfficientStatisticsCalculator:
 
 def _is_number(value: Any) -> bool:
     # numbers.Real covers int, float, bool, numpy scalars and gmpy2's mpz/mpq (SymPy's ZZ and QQ).
-    return isinstance(value, numbers.Real)
+    return type(value) in (int, float) or isinstance(value, numbers.Real)

@@ -14,6 +14,7 @@ streamed to disk batch by batch (never held in memory whole).
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -135,21 +136,28 @@ class JsonLinesFormat(OutputFormat):
 class PickleFormat(OutputFormat):
     """``{tag}_data.pkl``: one pickled list of ``(problem, solution)`` tuples, streamed.
 
-    A protocol-2 pickle of a list is ``PROTO EMPTY_LIST BINPUT 0``, then APPEND(S) operations, then
-    ``STOP``. Each batch is pickled as a list and its APPEND(S) operations are spliced after a single
-    header, so the file is one valid pickle of the whole split without ever holding the split in memory.
+    The file is ``PROTO 2, EMPTY_LIST``, then each sample's pickle followed by ``APPEND``, then ``STOP``:
+    one valid pickle of the whole split, written without ever holding the split in memory. Samples are
+    pickled one by one in "fast" mode (no memo), so the bytes depend only on the sample's values, never on
+    which samples shared a batch or which string objects happened to be shared.
     """
 
     suffix = "_data.pkl"
     header = b"\x80\x02]"  # PROTO 2, EMPTY_LIST
     footer = b"."  # STOP
-    _batch_prefix = b"\x80\x02]q\x00"  # what pickle.dumps(list, 2) starts with
+    _append = b"a"
 
     def encode(self, samples: Sequence[StringSample]) -> bytes:
-        data = pickle.dumps([tuple(sample) for sample in samples], protocol=2)
-        if not data.startswith(self._batch_prefix) or not data.endswith(self.footer):
-            raise RuntimeError("unexpected pickle layout; cannot stream the pickle file")
-        return data[len(self._batch_prefix) : -len(self.footer)]
+        buffer = io.BytesIO()
+        pickler = pickle.Pickler(buffer, protocol=2)
+        pickler.fast = True
+        spans = []
+        for sample in samples:
+            start = buffer.tell()
+            pickler.dump(tuple(sample))
+            spans.append((start + 2, buffer.tell() - 1))  # drop each dump's PROTO and STOP
+        data = buffer.getvalue()
+        return b"".join(data[start:stop] + self._append for start, stop in spans)
 
 
 def check_sample(sample: Any, formats: Sequence[OutputFormat], what: str) -> None:

@@ -16,10 +16,10 @@ Usage::
 Implemented endpoints (``{type}`` is ``models``/``datasets``/``spaces``; ``{prefix}`` is ``""``,
 ``datasets/`` or ``spaces/``):
 
-* ``POST /api/repos/create`` - 409 "You already created this <type> repo" if the id is taken by
-  a repo of *any* type (as the brief for this server specifies; huggingface_hub swallows every 409
-  when ``exist_ok=True``, so a cross-type clash only surfaces with ``exist_ok=False`` or later, as
-  ``RepositoryNotFoundError`` on upload).
+* ``POST /api/repos/create`` - 409 "You already created this <type> repo" when the id exists,
+  whatever its type: ids are unique across repo types in this fake. huggingface_hub swallows every
+  409 when ``exist_ok=True``, so a clash with another type only surfaces with ``exist_ok=False``,
+  or later as ``RepositoryNotFoundError`` on upload.
 * ``POST /api/validate-yaml`` - rejects every card while ``reject_yaml`` holds a reason (400 with
   ``{"errors": [{"message": ...}]}``, which huggingface_hub turns into ``ValueError``).
 * ``GET /api/{type}/{repo}`` and ``.../revision/{rev}`` (siblings; sizes and LFS info with
@@ -77,6 +77,7 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from email.message import Message
 from fnmatch import fnmatch
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -93,8 +94,9 @@ _LFS_PATTERNS = ("*.7z", "*.arrow", "*.bin", "*.gz", "*.h5", "*.npy", "*.npz", "
                  "*.safetensors", "*.tar", "*.tfrecord", "*.zip", "*.zst")
 _GITATTRIBUTES = "".join(f"{pattern} filter=lfs diff=lfs merge=lfs -text\n" for pattern in _LFS_PATTERNS)
 _LFS_MIN_SIZE = 10 * 1024 * 1024  # the Hub stores bigger files in LFS whatever their name
-_API_TYPES = {"models": "model", "datasets": "dataset", "spaces": "space"}
 _URL_PREFIXES = {"model": "", "dataset": "datasets/", "space": "spaces/"}
+_KIND_TO_TYPE = {"models": "model", "datasets": "dataset", "spaces": "space", "": "model",
+                 "datasets/": "dataset", "spaces/": "space"}  # API path segment or URL prefix
 _REPO = r"(?P<repo_id>[^/]+/[^/]+)"
 _API_REPO = r"/api/(?P<kind>models|datasets|spaces)/" + _REPO
 _GIT_REPO = r"/(?P<kind>datasets/|spaces/)?" + _REPO
@@ -153,6 +155,8 @@ class Commit:
 
 @dataclass
 class Repo:
+    """A repository: its history and the LFS objects uploaded to it (which commits may reference)."""
+
     repo_type: str
     repo_id: str
     private: bool
@@ -165,12 +169,13 @@ class Repo:
         return _URL_PREFIXES[self.repo_type] + self.repo_id
 
     def at(self, revision: str) -> Commit:
+        """The commit ``revision`` names: ``main`` (the only branch) or a full commit sha."""
         if revision == "main":
             return self.commits[-1]
         for commit in self.commits:
             if commit.oid == revision:
                 return commit
-        raise HubError(404, f"Invalid rev id: {revision}", code="RevisionNotFound")
+        raise _HubError(404, f"Invalid rev id: {revision}", code="RevisionNotFound")
 
     def add_commit(self, title: str, description: str, files: Mapping[str, StoredFile]) -> Commit:
         parent = self.commits[-1].oid if self.commits else ""
@@ -182,11 +187,15 @@ class Repo:
 
 @dataclass
 class RecordedRequest:
-    """One request as the server saw it; ``status`` is filled in once it has been answered."""
+    """One request as the server saw it (path unquoted, no query), filled in once answered.
+
+    ``handled`` is False for requests no endpoint matched: what a client needs and the fake lacks.
+    """
 
     method: str
     path: str
     status: int | None = None
+    handled: bool = False
 
 
 @dataclass
@@ -194,7 +203,7 @@ class _Request:
     method: str
     path: str
     query: dict[str, list[str]]
-    headers: Mapping[str, str]
+    headers: Message
     body: bytes
 
     def param(self, name: str) -> str | None:
@@ -216,7 +225,7 @@ class _Response:
         return cls(status, json.dumps(payload).encode(), {"Content-Type": "application/json", **(headers or {})})
 
 
-class HubError(Exception):
+class _HubError(Exception):
     """An error answer in the Hub's format: JSON ``error`` plus the ``X-Error-*`` headers."""
 
     def __init__(self, status: int, message: str, *, code: str | None = None,
@@ -229,7 +238,7 @@ class HubError(Exception):
 class HubServer:
     """In-memory Hub on 127.0.0.1 serving from a daemon thread; see the module docstring.
 
-    Attributes a test may set or read (all guarded by one lock while the server runs):
+    Attributes a test may set or read between client calls (handlers use them under one lock):
         tokens: bearer tokens the server accepts.
         reject_yaml: when set, every ``/api/validate-yaml`` call fails with this reason.
         requests: every request received, in order.
@@ -239,7 +248,7 @@ class HubServer:
         self.tokens = set(tokens)
         self.reject_yaml: str | None = None
         self.requests: list[RecordedRequest] = []
-        self._repos: dict[str, Repo] = {}  # by repo id: the brief wants ids unique across types
+        self._repos: dict[str, Repo] = {}  # by id alone: ids are unique across repo types
         self._pending_uploads: dict[str, tuple[Repo, str, int]] = {}  # signature -> (repo, oid, size)
         self._lock = threading.Lock()
         self._httpd = _HubHTTPServer(self)
@@ -286,8 +295,7 @@ class HubServer:
         """
         env = dict(os.environ if base is None else base)
         for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH", "HF_HUB_OFFLINE",
-                     "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE", "HUGGINGFACE_CO_STAGING",
-                     "HUGGINGFACE_HUB_CACHE", "HF_XET_CACHE"):
+                     "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE", "HUGGINGFACE_CO_STAGING"):
             env.pop(name, None)
         home = Path(hf_home)
         env.update(HF_ENDPOINT=self.url, HF_HUB_DISABLE_XET="1", HF_UPDATE_DOWNLOAD_COUNTS="0",
@@ -300,7 +308,7 @@ class HubServer:
         return env
 
     def files(self, repo_id: str, revision: str = "main") -> dict[str, bytes]:
-        """Content of every file of ``repo_id`` at ``revision``."""
+        """Content of every file of ``repo_id`` at ``revision``; KeyError for an unknown repo."""
         with self._lock:
             return {path: stored.content for path, stored in self._repos[repo_id].at(revision).files.items()}
 
@@ -310,6 +318,7 @@ class HubServer:
             return list(self._repos[repo_id].commits)
 
     def repo(self, repo_id: str) -> Repo:
+        """The live repository object (type, visibility, history); KeyError for an unknown repo."""
         with self._lock:
             return self._repos[repo_id]
 
@@ -319,8 +328,8 @@ class HubServer:
         record = RecordedRequest(request.method, unquote(request.path))
         self.requests.append(record)
         try:
-            response = self._route(request)
-        except HubError as error:
+            response = self._route(request, record)
+        except _HubError as error:
             response = error.response
         except Exception:  # a bug in this server: make it visible in the client's error
             traceback.print_exc()
@@ -328,16 +337,16 @@ class HubServer:
         record.status = response.status
         return response
 
-    def _route(self, request: _Request) -> _Response:
+    def _route(self, request: _Request, record: RecordedRequest) -> _Response:
         for methods, pattern, handler in self._routes():
             match = re.fullmatch(pattern, request.path)
             if match is not None and request.method in methods:
+                record.handled = True
                 args = {name: unquote(value) for name, value in match.groupdict().items() if value is not None}
-                kind = args.pop("kind", "")
                 if "repo_id" in args:
-                    args["repo_type"] = _API_TYPES.get(kind) or {"datasets/": "dataset", "spaces/": "space"}.get(kind, "model")
+                    args["repo_type"] = _KIND_TO_TYPE[args.pop("kind", "")]
                 return handler(request, **args)
-        raise HubError(404, f"Not handled by the fake Hub: {request.method} {request.path}")
+        raise _HubError(404, f"Not handled by the fake Hub: {request.method} {request.path}")
 
     def _routes(self) -> list[tuple[tuple[str, ...], str, Callable[..., _Response]]]:
         return [
@@ -359,29 +368,29 @@ class HubServer:
         header = request.headers.get("Authorization")
         if header is None:
             if write:
-                raise HubError(401, "You must be authenticated to perform this action")
+                raise _HubError(401, "You must be authenticated to perform this action")
             return False
         scheme, _, token = header.partition(" ")
         if scheme != "Bearer" or token not in self.tokens:
-            raise HubError(401, INVALID_CREDENTIALS)
+            raise _HubError(401, INVALID_CREDENTIALS)
         return True
 
     def _find_repo(self, request: _Request, repo_type: str, repo_id: str, *, write: bool = False) -> Repo:
         authenticated = self._authenticate(request, write=write)
         repo = self._repos.get(repo_id)
         if repo is None or repo.repo_type != repo_type or (repo.private and not authenticated):
-            raise HubError(404, "Repository not found", code="RepoNotFound")
+            raise _HubError(404, "Repository not found", code="RepoNotFound")
         return repo
 
     def _create_repo(self, request: _Request) -> _Response:
         self._authenticate(request, write=True)
         body = request.json()
         if not body.get("organization"):
-            raise HubError(400, "This fake Hub has no users: pass a namespaced repo id ('user/name')")
+            raise _HubError(400, "This fake Hub has no users: pass a namespaced repo id ('user/name')")
         repo_id, repo_type = f"{body['organization']}/{body['name']}", body.get("type") or "model"
         existing = self._repos.get(repo_id)
         if existing is not None:
-            raise HubError(409, f"You already created this {existing.repo_type} repo",
+            raise _HubError(409, f"You already created this {existing.repo_type} repo",
                            payload={"url": f"{self.url}/{existing.url_path}"})
         repo = Repo(repo_type, repo_id, private=body.get("visibility") == "private", created_at=_utc_now())
         repo.add_commit("initial commit", "", {".gitattributes": StoredFile(_GITATTRIBUTES.encode(), lfs=False)})
@@ -391,7 +400,7 @@ class HubServer:
     def _validate_yaml(self, request: _Request) -> _Response:
         self._authenticate(request, write=False)
         if self.reject_yaml is not None:
-            raise HubError(400, self.reject_yaml, payload={"errors": [{"message": self.reject_yaml}]})
+            raise _HubError(400, self.reject_yaml, payload={"errors": [{"message": self.reject_yaml}]})
         return _Response.json({"errors": [], "warnings": []})
 
     def _repo_info(self, request: _Request, repo_type: str, repo_id: str, rev: str = "main") -> _Response:
@@ -411,7 +420,7 @@ class HubServer:
         commit = repo.at(rev)
         folder = path.strip("/")
         if folder and folder not in _folders(commit.files):
-            raise HubError(404, f"{folder} does not exist on {rev}", code="EntryNotFound")
+            raise _HubError(404, f"{folder} does not exist on {rev}", code="EntryNotFound")
         recursive = _is_true(request.param("recursive"))
         under = [p for p in sorted(_folders(commit.files) | set(commit.files)) if _is_under(p, folder, recursive)]
         expand = _is_true(request.param("expand"))
@@ -444,7 +453,7 @@ class HubServer:
         repo = self._find_repo(request, repo_type, repo_id, write=True)
         body = request.json()
         if body.get("operation") != "upload":
-            raise HubError(400, "This fake Hub only implements LFS uploads")
+            raise _HubError(400, "This fake Hub only implements LFS uploads")
         objects = []
         for obj in body["objects"]:
             entry: dict[str, Any] = {"oid": obj["oid"], "size": obj["size"], "authenticated": True}
@@ -461,10 +470,10 @@ class HubServer:
 
     def _lfs_put(self, request: _Request, signature: str) -> _Response:
         if signature not in self._pending_uploads:
-            raise HubError(403, "Unknown or already used upload URL")
+            raise _HubError(403, "Unknown or already used upload URL")
         repo, oid, size = self._pending_uploads.pop(signature)
         if len(request.body) != size or hashlib.sha256(request.body).hexdigest() != oid:
-            raise HubError(400, f"Uploaded content does not match oid {oid} / size {size}")
+            raise _HubError(400, f"Uploaded content does not match oid {oid} / size {size}")
         repo.lfs_objects[oid] = request.body
         return _Response(200, headers={"ETag": f'"{hashlib.md5(request.body).hexdigest()}"'})
 
@@ -473,17 +482,19 @@ class HubServer:
         body = request.json()
         content = repo.lfs_objects.get(body["oid"])
         if content is None or len(content) != body["size"]:
-            raise HubError(404, f"LFS object {body['oid']} was not uploaded")
+            raise _HubError(404, f"LFS object {body['oid']} was not uploaded")
         return _Response.json({"success": True})
 
     def _commit(self, request: _Request, repo_type: str, repo_id: str, rev: str) -> _Response:
         repo = self._find_repo(request, repo_type, repo_id, write=True)
         if rev != "main":
-            raise HubError(404, f"This fake Hub only commits to main, not {rev}", code="RevisionNotFound")
+            raise _HubError(404, f"This fake Hub only commits to main, not {rev}", code="RevisionNotFound")
         if request.param("create_pr"):
-            raise HubError(400, "This fake Hub does not implement pull requests")
+            raise _HubError(400, "This fake Hub does not implement pull requests")
         lines = [json.loads(line) for line in request.body.splitlines() if line.strip()]
-        header = next(line["value"] for line in lines if line["key"] == "header")
+        header = next((line["value"] for line in lines if line["key"] == "header"), None)
+        if header is None:
+            raise _HubError(400, "The commit payload has no header line")
         files = dict(repo.at(rev).files)
         for line in lines:
             _apply_operation(repo, files, line["key"], line["value"])
@@ -496,7 +507,7 @@ class HubServer:
         stored = commit.files.get(path)
         headers = {"X-Repo-Commit": commit.oid}
         if stored is None:
-            raise HubError(404, "Entry not found", code="EntryNotFound", headers=headers)
+            raise _HubError(404, "Entry not found", code="EntryNotFound", headers=headers)
         headers |= {"ETag": f'"{stored.etag}"', "Accept-Ranges": "bytes", "Content-Type": "application/octet-stream"}
         if stored.lfs:  # the Hub sends these on its redirect to the CDN; clients prefer them to ETag
             headers |= {"X-Linked-Etag": f'"{stored.sha256}"', "X-Linked-Size": str(len(stored.content))}
@@ -515,16 +526,16 @@ def _apply_operation(repo: Repo, files: dict[str, StoredFile], key: str, value: 
     elif key == "lfsFile":
         content = repo.lfs_objects.get(value["oid"])
         if content is None:
-            raise HubError(400, f"LFS object {value['oid']} for {value['path']} was never uploaded")
+            raise _HubError(400, f"LFS object {value['oid']} for {value['path']} was never uploaded")
         files[value["path"]] = StoredFile(content, lfs=True)
     elif key == "deletedFile":
         if files.pop(value["path"], None) is None:
-            raise HubError(404, f"A file with this name doesn't exist: {value['path']}", code="EntryNotFound")
+            raise _HubError(404, f"A file with this name doesn't exist: {value['path']}", code="EntryNotFound")
     elif key == "deletedFolder":
         for path in [p for p in files if _is_under(p, value["path"].strip("/"), recursive=True)]:
             del files[path]
     elif key != "header":
-        raise HubError(400, f"Unknown commit operation {key!r}")
+        raise _HubError(400, f"Unknown commit operation {key!r}")
 
 
 def _folders(files: Iterable[str]) -> set[str]:
@@ -540,9 +551,9 @@ def _is_under(path: str, folder: str, recursive: bool) -> bool:
 
 def _last_commit_touching(repo: Repo, commit: Commit, path: str) -> Commit:
     """Newest commit up to ``commit`` that changed ``path`` (a file, or anything below a folder)."""
-    def state(snapshot: Commit | None) -> list[tuple[str, str]]:
-        files = snapshot.files if snapshot else {}
-        return sorted((p, f.git_oid) for p, f in files.items() if p == path or _is_under(p, path, recursive=True))
+    def state(snapshot: Commit) -> list[tuple[str, str]]:
+        return sorted((p, f.git_oid) for p, f in snapshot.files.items()
+                      if p == path or _is_under(p, path, recursive=True))
 
     history = repo.commits[:repo.commits.index(commit) + 1]
     for index in range(len(history) - 1, 0, -1):
@@ -580,14 +591,14 @@ def _parse_range(header: str, size: int) -> tuple[int, int]:
     """Inclusive ``(start, end)`` of a single-range ``Range`` header, or 416 like S3."""
     match = re.fullmatch(r"\s*bytes=(\d*)-(\d*)\s*", header)
     if match is None or match.group(1) == match.group(2) == "":
-        raise HubError(400, f"Unsupported Range header: {header}")
+        raise _HubError(400, f"Unsupported Range header: {header}")
     first, last = match.groups()
     if first:
         start, end = int(first), min(int(last), size - 1) if last else size - 1
     else:
         start, end = max(size - int(last), 0), size - 1
     if start >= size or start > end:
-        raise HubError(416, "Requested range not satisfiable", headers={"Content-Range": f"bytes */{size}"})
+        raise _HubError(416, "Requested range not satisfiable", headers={"Content-Range": f"bytes */{size}"})
     return start, end
 
 
@@ -609,6 +620,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._serve()
 
+    # DELETE has no endpoint yet: accepting it gets such calls a JSON 404 and a place in the log.
     do_HEAD = do_POST = do_PUT = do_DELETE = do_GET
 
     def _serve(self) -> None:

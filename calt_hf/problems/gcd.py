@@ -31,7 +31,7 @@ class GCDProblem(Problem):
 
     def __init__(self, sampler: Any) -> None:
         if sampler.field_spec.kind == "RR":
-            raise ValueError("problem=gcd needs an exact field: sampler.field_str=RR is not allowed; use QQ, ZZ or GF(p)")
+            raise ValueError("field_str=RR is not allowed for problem=gcd: a gcd needs an exact field; use QQ, ZZ or GF(p)")
         super().__init__(sampler)
 
     def generate(self) -> tuple[list, Any]:

@@ -16,10 +16,10 @@ class PolynomialSumProblem(Problem):
     nesting = ("list", "string")
 
     def __init__(self, sampler: Any, min_count: int = 2, max_count: int = 6) -> None:
-        check_int("problem.min_count", min_count, 1)
-        check_int("problem.max_count", max_count, 1)
+        check_int("min_count", min_count, 1)
+        check_int("max_count", max_count, 1)
         if min_count > max_count:
-            raise ValueError(f"problem.min_count={min_count} is above problem.max_count={max_count}")
+            raise ValueError(f"min_count={min_count} is above max_count={max_count}")
         super().__init__(sampler)
         self.min_count, self.max_count = min_count, max_count
 

@@ -6,12 +6,14 @@ from functools import lru_cache
 from typing import Any
 
 from sympy import Basic, Poly
+from sympy.matrices import MatrixBase
+from sympy.polys.orderings import lex
 from sympy.polys.rings import PolyElement, PolyRing
 
 from calt_hf.conversion import (
     Backend,
     CoefficientFormatter,
-    format_polynomial,
+    TermWriter,
     generic_coefficient,
     integer_coefficient,
     modular_coefficient,
@@ -34,23 +36,22 @@ def coefficient_formatter(domain: Any) -> CoefficientFormatter:
 
 
 @lru_cache(maxsize=256)
-def _ring_layout(ring: PolyRing) -> tuple[tuple[str, ...], CoefficientFormatter]:
-    return tuple(str(s) for s in ring.symbols), coefficient_formatter(ring.domain)
+def _writer(ring: PolyRing) -> TermWriter:
+    order = ring.order
+    return TermWriter(tuple(str(s) for s in ring.symbols), coefficient_formatter(ring.domain), None if order is lex else order)
 
 
 def poly_to_str(poly: PolyElement) -> str:
     """``3*x^2*y + x + 6``: terms in the ring's order, written from the terms (no regex over ``str()``)."""
-    names, coefficient = _ring_layout(poly.ring)
-    return format_polynomial(poly.terms(), names, coefficient)
+    return _writer(poly.ring).write(poly.items())
 
 
 def element_to_str(obj: Any) -> str:
     """One SymPy object (or any other value) as text."""
     if isinstance(obj, PolyElement):
         return poly_to_str(obj)
-    if isinstance(obj, Poly):
-        names = tuple(str(g) for g in obj.gens)
-        return format_polynomial(obj.rep.terms(), names, coefficient_formatter(obj.domain))
+    if isinstance(obj, Poly):  # a Poly has no ring order of its own: write it in lex order
+        return TermWriter(tuple(str(g) for g in obj.gens), coefficient_formatter(obj.domain), None).write(obj.rep.terms())
     if isinstance(obj, Basic):
         return str(obj).replace("**", "^")
     return str(obj)
@@ -58,9 +59,7 @@ def element_to_str(obj: Any) -> str:
 
 def matrix_rows(obj: Any) -> list | None:
     """SymPy matrices as lists of rows."""
-    from sympy.matrices import MatrixBase
-
     return obj.tolist() if isinstance(obj, MatrixBase) else None
 
 
-SYMPY = Backend(name="sympy", element_to_str=element_to_str, as_rows=matrix_rows)
+SYMPY = Backend(name="sympy", element_to_str=element_to_str, as_rows=matrix_rows, leaf_types=(PolyElement,))

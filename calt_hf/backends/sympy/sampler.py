@@ -19,6 +19,8 @@ from calt_hf.sampling import (
     random_number,
 )
 
+_GF_TABLE_MAX = 1 << 16
+
 #: Term orders by name; Sage's names are accepted too, so one sampler config serves both backends.
 ORDERS = {"lex": "lex", "grlex": "grlex", "grevlex": "grevlex", "deglex": "grlex", "degrevlex": "grevlex"}
 
@@ -28,7 +30,7 @@ def _check_order(order: Any) -> Any:
         return order
     if isinstance(order, str) and order in ORDERS:
         return monomial_key(ORDERS[order])
-    raise ValueError(f"sampler.order={order!r} is not supported; use one of {', '.join(ORDERS)}")
+    raise ValueError(f"order={order!r} is not supported; use one of {', '.join(ORDERS)}")
 
 
 def _domain(spec: FieldSpec) -> Domain:
@@ -124,7 +126,7 @@ class PolynomialSampler(PolynomialSamplerBase):
             max_coeff, num_bound, strictly_conditioned, nonzero_instance, nonzero_coeff, max_attempts,
         )
         if not isinstance(symbols, str) or not symbols.strip():
-            raise ValueError(f"sampler.symbols={symbols!r} is not allowed; use variable names such as 'x, y'")
+            raise ValueError(f"symbols={symbols!r} is not allowed; use variable names such as 'x, y'")
         self.symbols = symbols
         self.order = order
         self._spec = parse_field(field_str)
@@ -139,10 +141,15 @@ class PolynomialSampler(PolynomialSamplerBase):
         """The SymPy domain named by ``field_str``."""
         return _domain(self._spec)
 
+    _process_local = ("_ring", "_gf_elements")
+    _gf_elements: list | None = None  # GF(p) elements by value, built with the ring (p <= _GF_TABLE_MAX)
+
     def get_ring(self) -> PolyRing:
         """The polynomial ring, built on first use and reused."""
         if self._ring is None:
             self._ring = ring(self.symbols, self.get_field(), self._order_key)[0]
+            if self._spec.kind == "GF" and self._spec.characteristic <= _GF_TABLE_MAX:
+                self._gf_elements = [self._ring.domain(v) for v in range(self._spec.characteristic)]
         return self._ring
 
     def sample(
@@ -180,7 +187,10 @@ class PolynomialSampler(PolynomialSamplerBase):
         return ring.ngens
 
     def _make_coefficient(self, ring: PolyRing, value: Any) -> Any:
+        if self._gf_elements is not None:
+            return self._gf_elements[value]
         return _to_domain(ring.domain, value)
 
     def _from_dict(self, ring: PolyRing, terms: dict[tuple[int, ...], Any]) -> PolyElement:
-        return ring.from_dict(terms)
+        # Coefficients are already domain elements: skip from_dict's conversion, keep only non-zero terms.
+        return ring.dtype({m: c for m, c in terms.items() if c})

@@ -1,0 +1,89 @@
+import math
+import random
+import statistics as py_statistics
+
+import pytest
+
+from calt_hf.statistics import BaseStatisticsCalculator, IncrementalStatistics, MemoryEfficientStatisticsCalculator
+
+
+def test_welford_matches_exact_population_statistics():
+    rng = random.Random(0)
+    values = [rng.uniform(-1e3, 1e3) for _ in range(5000)]
+    summary = IncrementalStatistics()
+    summary.update_batch(values)
+    result = summary.get_statistics()
+    assert result["mean"] == pytest.approx(py_statistics.fmean(values), rel=1e-12)
+    assert result["std"] == pytest.approx(py_statistics.pstdev(values), rel=1e-9)
+    assert (result["min"], result["max"]) == (min(values), max(values))
+
+
+def test_merge_equals_one_pass_whatever_the_split():
+    rng = random.Random(1)
+    values = [rng.gauss(5, 2) for _ in range(1000)]
+    whole = IncrementalStatistics()
+    whole.update_batch(values)
+    for cut in (0, 1, 17, 500, 999, 1000):
+        left, right = IncrementalStatistics(), IncrementalStatistics()
+        left.update_batch(values[:cut])
+        right.update_batch(values[cut:])
+        left.merge(right)
+        assert left.count == whole.count
+        for key, value in whole.get_statistics().items():
+            assert left.get_statistics()[key] == pytest.approx(value, rel=1e-9, abs=1e-12)
+
+
+def test_empty_and_single_value():
+    empty = IncrementalStatistics()
+    assert empty.get_statistics() == {"mean": 0.0, "std": 0.0, "min": 0.0, "max": 0.0}
+    one = IncrementalStatistics()
+    one.update(3)
+    assert one.get_statistics() == {"mean": 3.0, "std": 0.0, "min": 3.0, "max": 3.0}
+
+
+def test_overall_statistics_schema_and_values():
+    calculator = MemoryEfficientStatisticsCalculator()
+    calculator.update_batch(
+        [0.5, 1.5],
+        [
+            {"problem": {"total_degree": 2, "label": "ignored"}, "solution": {"total_degree": 3}, "size": 4},
+            {"problem": {"total_degree": 4}, "solution": {"total_degree": 5}, "size": 6},
+        ],
+    )
+    overall = calculator.get_overall_statistics(total_time=2.0, num_samples=2)
+    assert list(overall)[:4] == ["total_time", "num_samples", "samples_per_second", "generation_time"]
+    assert overall["samples_per_second"] == 1.0
+    assert overall["generation_time"] == {"mean": 1.0, "std": 0.5, "min": 0.5, "max": 1.5}
+    assert overall["problem_stats"] == {"total_degree": {"mean": 3.0, "std": 1.0, "min": 2.0, "max": 4.0}}
+    assert overall["solution_stats"]["total_degree"]["mean"] == 4.0
+    assert overall["size_stats"] == {"mean": 5.0, "std": 1.0, "min": 4.0, "max": 6.0}
+
+
+def test_calculator_merge_matches_single_calculator():
+    samples = [{"problem": {"n": i % 7}, "solution": {"n": i % 3}} for i in range(100)]
+    runtimes = [i / 100 for i in range(100)]
+    whole = MemoryEfficientStatisticsCalculator()
+    whole.update_batch(runtimes, samples)
+    merged = MemoryEfficientStatisticsCalculator()
+    for start in range(0, 100, 30):
+        part = MemoryEfficientStatisticsCalculator()
+        part.update_batch(runtimes[start : start + 30], samples[start : start + 30])
+        merged.merge(part)
+    expected = whole.get_overall_statistics(1.0, 100)
+    actual = merged.get_overall_statistics(1.0, 100)
+    assert actual.keys() == expected.keys()
+    for key in ("problem_stats", "solution_stats"):
+        for metric, values in expected[key].items():
+            assert actual[key][metric] == pytest.approx(values)
+    assert math.isclose(actual["generation_time"]["std"], expected["generation_time"]["std"], rel_tol=1e-9)
+
+
+def test_base_statistics_calculator_is_abstract():
+    with pytest.raises(TypeError):
+        BaseStatisticsCalculator()
+
+    class Degree(BaseStatisticsCalculator):
+        def __call__(self, problem, solution):
+            return {"problem": {"length": len(problem)}}
+
+    assert Degree()("abc", "d") == {"problem": {"length": 3}}

@@ -1,0 +1,137 @@
+import json
+import pickle
+
+import pytest
+import yaml
+
+from calt_hf.sympy import DatasetWriter
+
+SAMPLES = [
+    ("x^2 + 2*x + 1", "(x + 1)^2"),
+    (["x + y", "x - y"], ["2*x", "2*y"]),
+    ([["x", "y"], ["z", "w"]], [["x", "z"], ["y", "w"]]),
+    ([["a", "b"], "c"], [["d", "e"], "f"]),
+    ([], ""),
+]
+EXPECTED_TEXT = [
+    "x^2 + 2*x + 1 # (x + 1)^2",
+    "x + y | x - y # 2*x | 2*y",
+    "x | y || z | w # x | z || y | w",
+    "a | b || c # d | e || f",
+    " # ",
+]
+
+
+def test_documented_files_and_formats(tmp_path):
+    writer = DatasetWriter(save_dir=tmp_path)
+    writer.open("train")
+    writer.save_batch(SAMPLES[:2], tag="train", batch_idx=0)
+    writer.save_batch(SAMPLES[2:], tag="train", batch_idx=1)
+    assert not (tmp_path / "train_raw.txt").exists(), "files must not look complete before close"
+    writer.close("train")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["train_data.jsonl", "train_data.pkl", "train_raw.txt"]
+    assert (tmp_path / "train_raw.txt").read_text().splitlines() == EXPECTED_TEXT
+    lines = (tmp_path / "train_data.jsonl").read_text().splitlines()
+    assert json.loads(lines[1]) == {"problem": ["x + y", "x - y"], "solution": ["2*x", "2*y"]}
+    assert writer.load_dataset("train") == [tuple(s) for s in SAMPLES]
+    assert writer.load_dataset_jsonl("train") == [tuple(s) for s in SAMPLES]
+    with open(tmp_path / "train_data.pkl", "rb") as handle:  # one plain pickle of a list
+        assert pickle.load(handle) == [tuple(s) for s in SAMPLES]
+
+
+def test_save_batch_without_open_creates_then_appends(tmp_path):
+    writer = DatasetWriter(save_dir=tmp_path, save_text=True, save_json=False)
+    writer.save_batch(SAMPLES[:1], tag="test", batch_idx=0)
+    writer.save_batch(SAMPLES[1:3], tag="test", batch_idx=1)
+    assert writer.load_dataset("test") == [tuple(s) for s in SAMPLES[:3]]
+    assert (tmp_path / "test_raw.txt").read_text().splitlines() == EXPECTED_TEXT[:3]
+    assert not (tmp_path / "test_data.jsonl").exists()
+    writer.save_batch(SAMPLES[3:4], tag="test", batch_idx=0)  # batch 0 starts afresh
+    assert writer.load_dataset("test") == [tuple(SAMPLES[3])]
+
+
+def test_context_manager_closes_or_discards(tmp_path):
+    with DatasetWriter(save_dir=tmp_path) as writer:
+        writer.open("dev")
+        writer.save_batch(SAMPLES[:2], tag="dev")
+    assert writer.load_dataset("dev") == [tuple(s) for s in SAMPLES[:2]]
+    with pytest.raises(RuntimeError):
+        with DatasetWriter(save_dir=tmp_path / "failed") as writer:
+            writer.open("eval")
+            writer.save_batch(SAMPLES[:2], tag="eval")
+            raise RuntimeError("boom")
+    assert list((tmp_path / "failed").iterdir()) == []
+
+
+def test_close_all_and_warnings(tmp_path, caplog):
+    writer = DatasetWriter(save_dir=tmp_path)
+    writer.open("a")
+    writer.open("a")
+    writer.open("b-2")
+    writer.save_batch(SAMPLES[:1], "a")
+    writer.close_all()
+    writer.close("a")
+    assert "already open" in caplog.text and "no open files" in caplog.text
+    assert writer.load_dataset("a") == [tuple(SAMPLES[0])]
+    assert writer.load_dataset("b-2") == []
+
+
+@pytest.mark.parametrize("tag", ["", "..", "a/b", "a\\b", "tr ain", "x.y", None, 3])
+def test_bad_tags_are_rejected(tmp_path, tag):
+    writer = DatasetWriter(save_dir=tmp_path)
+    with pytest.raises(ValueError, match="letters, digits"):
+        writer.open(tag)
+    with pytest.raises(ValueError, match="letters, digits"):
+        writer.save_batch(SAMPLES[:1], tag=tag)
+    with pytest.raises(ValueError, match="letters, digits"):
+        writer.save_final_statistics({}, tag=tag)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "sample, message",
+    [
+        (([[["x"]]], "y"), "deeper than 2 levels"),
+        ((["x", 1], "y"), "elements must be strings"),
+        ((None, "y"), "must be a string or a list"),
+        (("x",), "pair"),
+        (("a | b", "c"), "'|', '#'"),
+        (("a", "b # c"), "'|', '#'"),
+        ((["a\nb"], "c"), "line break"),
+    ],
+)
+def test_invalid_samples_name_the_sample(tmp_path, sample, message):
+    writer = DatasetWriter(save_dir=tmp_path)
+    with pytest.raises(ValueError, match=message) as error:
+        writer.save_batch([("ok", "ok"), sample], tag="train")
+    assert "sample 1 of the batch" in str(error.value)
+    assert not (tmp_path / "train_data.pkl").exists()
+
+
+def test_separators_are_fine_without_text(tmp_path):
+    writer = DatasetWriter(save_dir=tmp_path, save_text=False)
+    writer.save_batch([("a | b # c\nd", ["|"])], tag="train")
+    assert writer.load_dataset_jsonl("train") == [("a | b # c\nd", ["|"])]
+
+
+def test_statistics_yaml(tmp_path):
+    writer = DatasetWriter(save_dir=tmp_path)
+    stats = {"total_time": 1.5, "num_samples": 3, "generation_time": {"mean": 0.1, "std": 0.0, "min": 0.1, "max": 0.1}}
+    writer.save_final_statistics(stats, tag="train")
+    text = (tmp_path / "train_stats.yaml").read_text()
+    assert text.startswith("total_time: 1.5\nnum_samples: 3\ngeneration_time:\n    mean: 0.1\n")
+    assert yaml.safe_load(text) == stats
+
+
+def test_missing_files(tmp_path):
+    writer = DatasetWriter(save_dir=tmp_path)
+    with pytest.raises(FileNotFoundError):
+        writer.load_dataset("train")
+    with pytest.raises(FileNotFoundError):
+        writer.load_dataset_jsonl("train")
+
+
+def test_default_save_dir_is_cwd(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    DatasetWriter().save_batch(SAMPLES[:1], "train")
+    assert (tmp_path / "train_data.pkl").exists()
