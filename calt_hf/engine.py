@@ -69,6 +69,7 @@ class GenerationTask:
     problem_generator: ProblemGenerator
     statistics_calculator: Callable[[Any, Any], Any] | None
     cas: Backend
+    reseed_backend: bool
     root_seed: int
     formats: tuple[OutputFormat, ...]
     keep_rows: bool
@@ -108,7 +109,7 @@ def install_task(key: str, blob: bytes) -> None:
     if key not in _installed:
         _installed.clear()  # one run at a time per process: drop the previous run's generator
         task: GenerationTask = pickle.loads(blob)
-        _installed[key] = (task, default_reseeders() + task.cas.reseeders)
+        _installed[key] = (task, default_reseeders() + (task.cas.reseeders if task.reseed_backend else ()))
 
 
 def _installed_task(ref: TaskRef) -> tuple[GenerationTask, tuple[Reseeder, ...]]:
@@ -184,13 +185,23 @@ class DatasetGenerator:
 
     ``backend`` is a joblib backend name (``"loky"``, ``"threading"``, ``"sequential"``, ...).
     ``"multiprocessing"``, CALT's default, runs on loky's process pool: joblib's multiprocessing pool
-    cannot stream results back in order, which bounded memory and busy workers need.
+    cannot stream results back in order, which bounded memory and busy workers need. Before each
+    sample, Python's, SymPy's and numpy's generators are seeded with the sample's seed, and so is the
+    backend's own random state (Sage's); ``reseed_backend=False`` skips the latter for generators that
+    seed the backend themselves, so they do not pay for it twice.
     Subclasses (``calt_hf.sympy``, ``calt_hf.sagemath``) only set ``cas``, the backend adapter.
     """
 
     cas: ClassVar[Backend]
 
-    def __init__(self, backend: str = "multiprocessing", n_jobs: int = -1, verbose: bool = True, root_seed: int = 42):
+    def __init__(
+        self,
+        backend: str = "multiprocessing",
+        n_jobs: int = -1,
+        verbose: bool = True,
+        root_seed: int = 42,
+        reseed_backend: bool = True,
+    ):
         if not isinstance(backend, str) or (backend not in _known_joblib_backends() and backend != "multiprocessing"):
             raise ValueError(
                 f"backend={backend!r} is not a joblib backend; use one of {', '.join(sorted(_known_joblib_backends()))}"
@@ -203,6 +214,7 @@ class DatasetGenerator:
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.root_seed = root_seed
+        self.reseed_backend = reseed_backend
         self.logger = logger
 
     @property
@@ -242,6 +254,7 @@ class DatasetGenerator:
             problem_generator=problem_generator,
             statistics_calculator=statistics_calculator,
             cas=self.cas,
+            reseed_backend=self.reseed_backend,
             root_seed=self.root_seed,
             formats=writer.output_formats() if fast_writer else (),
             keep_rows=not fast_writer,

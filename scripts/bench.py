@@ -1,0 +1,170 @@
+"""Throughput and memory of calt_hf's generation, against the bare generator and CALT's reference.
+
+    python scripts/bench.py                         # GCD and sum over GF(7)[x,y], SymPy, n_jobs=2
+    python scripts/bench.py --rss                   # + peak RSS at 100k and 1M samples
+    python scripts/bench.py --reference /path/to/venv/bin/python   # + CALT (calt-x) on the same tasks
+
+"Ideal" is n_jobs times the bare generator's single-core rate: the generator looped over the same
+per-sample seeds in one process, doing nothing else. The full run adds seeding of every random
+generator, string conversion, the statistics function, writing three files and the process pool.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from calt_hf.problems import PROBLEMS, PolynomialStatistics  # noqa: E402
+from calt_hf.seeding import derive_seed  # noqa: E402
+
+SAMPLER = {"symbols": "x, y", "field_str": "GF7", "order": "grevlex", "max_degree": 3, "max_num_terms": 4}
+DEFAULT_SIZES = {"gcd": 20_000, "sum": 200_000}
+
+
+def build(backend: str, task: str):
+    api = importlib.import_module(f"calt_hf.{backend}")
+    sampler = api.PolynomialSampler(**SAMPLER)
+    return api, PROBLEMS[task](sampler), PolynomialStatistics(sampler)
+
+
+def bare_rate(generator, n: int) -> float:
+    """Samples per second of the generator alone, on one core."""
+    seeds = [derive_seed(42, "train", i) for i in range(n)]
+    began = time.perf_counter()
+    for seed in seeds:
+        generator(seed)
+    return n / (time.perf_counter() - began)
+
+
+def full_rate(api, generator, statistics, n: int, n_jobs: int, with_statistics: bool) -> float:
+    """Samples per second of ``DatasetGenerator.run`` (workers already started: a warm pool)."""
+    runner = api.DatasetGenerator(n_jobs=n_jobs, verbose=False)
+    with tempfile.TemporaryDirectory() as save_dir:
+        runner.run({"warmup": 200}, generator, statistics, save_dir=save_dir)
+        began = time.perf_counter()
+        runner.run({"train": n}, generator, statistics if with_statistics else None, save_dir=save_dir)
+        return n / (time.perf_counter() - began)
+
+
+def tree_rss_kib(pid: int) -> int:
+    """Resident memory of a process and all its descendants, from /proc."""
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            with open(f"/proc/{current}/status") as status:
+                total += next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+            with open(f"/proc/{current}/task/{current}/children") as children:
+                stack.extend(int(child) for child in children.read().split())
+        except (FileNotFoundError, ProcessLookupError, StopIteration):
+            continue
+    return total
+
+
+def peak_rss(backend: str, task: str, n: int, n_jobs: int, batch_size: int) -> dict[str, float]:
+    """Run a generation in a fresh process; peak RSS of that process and of its whole tree (MiB)."""
+    code = (
+        "import sys, tempfile, resource; sys.path.insert(0, %r)\n"
+        "from scripts.bench import build\n"
+        "api, generator, statistics = build(%r, %r)\n"
+        "with tempfile.TemporaryDirectory() as d:\n"
+        "    api.DatasetGenerator(n_jobs=%d, verbose=False).run({'train': %d}, generator, statistics, save_dir=d, batch_size=%d)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    ) % (str(REPO), backend, task, n_jobs, n, batch_size)
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    peak_tree = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak_tree
+        while not done.is_set():
+            peak_tree = max(peak_tree, tree_rss_kib(process.pid))
+            time.sleep(0.05)
+
+    sampler_thread = threading.Thread(target=sample, daemon=True)
+    sampler_thread.start()
+    began = time.perf_counter()
+    output, _ = process.communicate()
+    elapsed = time.perf_counter() - began
+    done.set()
+    sampler_thread.join()
+    if process.returncode:
+        raise RuntimeError(f"RSS run failed with status {process.returncode}")
+    return {"parent_mib": int(output.split()[-1]) / 1024, "tree_mib": peak_tree / 1024, "seconds": elapsed}
+
+
+def reference_rate(python: str, task: str, n: int, n_jobs: int) -> float:
+    """Samples per second of CALT's own DatasetGenerator (calt-x) on the same generator, in its own venv."""
+    code = (
+        "import sys, tempfile, time; sys.path.insert(0, %r)\n"
+        "from calt.dataset.sympy import DatasetGenerator\n"
+        "from scripts.bench import build\n"
+        "api, generator, statistics = build('sympy', %r)\n"
+        "with tempfile.TemporaryDirectory() as d:\n"
+        "    g = DatasetGenerator(n_jobs=%d, verbose=False)\n"
+        "    g.run({'warmup': 200}, generator, statistics, save_dir=d)\n"
+        "    t = time.perf_counter(); g.run({'train': %d}, generator, statistics, save_dir=d)\n"
+        "    print(%d / (time.perf_counter() - t))\n"
+    ) % (str(REPO), task, n_jobs, n, n)
+    result = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True)
+    return float(result.stdout.split()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", default="sympy", choices=["sympy", "sagemath"])
+    parser.add_argument("--tasks", default="gcd,sum", help="comma-separated problem names")
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply the default sample counts")
+    parser.add_argument("--rss", action="store_true", help="also measure peak RSS at 100k and 1M samples (sum task)")
+    parser.add_argument("--reference", metavar="PYTHON", help="a Python with calt-x installed, to measure CALT too")
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    args = parser.parse_args()
+
+    results: dict[str, dict] = {}
+    for task in args.tasks.split(","):
+        n = int(DEFAULT_SIZES.get(task, 20_000) * args.scale)
+        api, generator, statistics = build(args.backend, task)
+        bare = bare_rate(generator, max(2000, n // 5))
+        ideal = args.n_jobs * bare
+        row = {"samples": n, "bare_per_s": bare, "ideal_per_s": ideal}
+        for label, with_statistics in (("full", True), ("full_no_stats", False)):
+            rate = full_rate(api, generator, statistics, n, args.n_jobs, with_statistics)
+            row[f"{label}_per_s"], row[f"{label}_of_ideal"] = rate, rate / ideal
+        if args.reference and args.backend == "sympy":
+            rate = reference_rate(args.reference, task, n, args.n_jobs)
+            row["calt_per_s"], row["calt_of_ideal"] = rate, rate / ideal
+        results[task] = row
+        print(
+            f"{args.backend}/{task}: bare {bare:,.0f}/s, ideal {ideal:,.0f}/s, full {row['full_per_s']:,.0f}/s "
+            f"({row['full_of_ideal']:.0%}), without statistics {row['full_no_stats_per_s']:,.0f}/s "
+            f"({row['full_no_stats_of_ideal']:.0%})"
+            + (f", CALT {row['calt_per_s']:,.0f}/s ({row['calt_of_ideal']:.0%})" if "calt_per_s" in row else ""),
+            flush=True,
+        )
+    if args.rss:
+        task = "sum"
+        for n in (100_000, 1_000_000):
+            memory = peak_rss(args.backend, task, n, args.n_jobs, batch_size=100_000)
+            results[f"rss_{task}_{n}"] = memory
+            print(
+                f"peak RSS {args.backend}/{task} {n:,} samples: parent {memory['parent_mib']:.0f} MiB, "
+                f"whole tree {memory['tree_mib']:.0f} MiB ({memory['seconds']:.0f} s)",
+                flush=True,
+            )
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
