@@ -17,7 +17,9 @@ from typing import Any, Optional
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
+from calt_hf.engine import validate_dataset_sizes
 from calt_hf.problems import PROBLEMS, PolynomialStatistics
+from calt_hf.sampling import check_int
 
 
 @dataclass
@@ -120,8 +122,9 @@ def build_job(cfg: DictConfig) -> Job:
         generator = api.DatasetGenerator(
             backend=cfg.parallel.backend, n_jobs=cfg.parallel.n_jobs, verbose=cfg.verbose, root_seed=cfg.root_seed
         )
+    check_int("batch_size", cfg.batch_size, 1)
     run_kwargs = {
-        "dataset_sizes": dict(cfg.dataset_sizes),
+        "dataset_sizes": validate_dataset_sizes(dict(cfg.dataset_sizes)),
         "problem_generator": problem,
         "statistics_calculator": PolynomialStatistics(sampler),
         "batch_size": cfg.batch_size,

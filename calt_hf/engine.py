@@ -29,6 +29,7 @@ import joblib
 from tqdm.auto import tqdm
 
 from calt_hf.conversion import Backend, to_strings
+from calt_hf.sampling import check_int
 from calt_hf.seeding import Reseeder, default_reseeders, derive_seed
 from calt_hf.statistics import MemoryEfficientStatisticsCalculator
 from calt_hf.writer import DatasetWriter, OutputFormat, check_sample, encode_batch, validate_tag
@@ -155,12 +156,6 @@ def _failure(split: str, index: int, seed: int, error: Exception) -> SampleGener
 
 
 # --- parent side ------------------------------------------------------------------------------------
-def _positive_int(value: Any, name: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{name}={value!r} is not allowed; use a positive integer")
-    return value
-
-
 def validate_dataset_sizes(dataset_sizes: Any) -> dict[str, int]:
     """Check ``dataset_sizes``: a non-empty dict of valid split names to positive integers."""
     if not isinstance(dataset_sizes, Mapping):
@@ -247,7 +242,7 @@ class DatasetGenerator:
             raise ValueError(f"problem_generator must be provided: a callable taking a seed, got {problem_generator!r}")
         if statistics_calculator is not None and not callable(statistics_calculator):
             raise ValueError(f"statistics_calculator must be callable or None, got {statistics_calculator!r}")
-        _positive_int(batch_size, "batch_size")
+        check_int("batch_size", batch_size, 1)
         writer = dataset_writer if dataset_writer is not None else DatasetWriter(save_dir, save_text, save_json)
         fast_writer = type(writer).save_batch is DatasetWriter.save_batch
         task = GenerationTask(
