@@ -32,7 +32,7 @@ from calt_hf.conversion import Backend, to_strings
 from calt_hf.sampling import check_int
 from calt_hf.seeding import Reseeder, default_reseeders, derive_seed
 from calt_hf.statistics import MemoryEfficientStatisticsCalculator
-from calt_hf.writer import DatasetWriter, OutputFormat, check_sample, encode_batch, validate_tag
+from calt_hf.writer import DatasetWriter, OutputFormat, check_formats, encode_batch, validate_tag
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ def generate_chunk(ref: TaskRef, split: str, start: int, stop: int) -> ChunkResu
             if task.statistics_calculator is not None:
                 sample_statistics.append(task.statistics_calculator(problem, solution))
             row = (to_strings(problem, task.cas, "the problem"), to_strings(solution, task.cas, "the solution"))
-            check_sample(row, task.formats, "the sample")
+            check_formats(*row, task.formats, "the sample")  # to_strings guarantees the nesting
         except Exception as error:
             raise _failure(split, index, seed, error) from error
         rows.append(row)

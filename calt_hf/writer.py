@@ -167,6 +167,11 @@ def check_sample(sample: Any, formats: Sequence[OutputFormat], what: str) -> Non
     problem, solution = sample
     check_nesting(problem, f"the problem of {what}")
     check_nesting(solution, f"the solution of {what}")
+    check_formats(problem, solution, formats, what)
+
+
+def check_formats(problem: Any, solution: Any, formats: Sequence[OutputFormat], what: str) -> None:
+    """Raise ValueError (naming ``what``) if a format cannot hold this well-nested sample."""
     for fmt in formats:
         try:
             fmt.check(problem, solution)
