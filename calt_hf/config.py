@@ -9,6 +9,7 @@ before any file is written.
 from __future__ import annotations
 
 import importlib
+import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
 from calt_hf.engine import validate_dataset_sizes
+from calt_hf.hf.description import DatasetDescription
+from calt_hf.hf.hub import check_repo_id
 from calt_hf.problems import PROBLEMS, PolynomialStatistics
 from calt_hf.sampling import check_int
 
@@ -59,6 +62,26 @@ class SamplerConfig:
 
 
 @dataclass
+class HfConfig:
+    """Hugging Face packaging: Parquet shards under data/ and a dataset card README.md."""
+
+    package: bool = True
+    license: str = "mit"
+    pretty_name: Optional[str] = None
+
+
+@dataclass
+class HubConfig:
+    """Optional upload to the Hub. The token falls back to HF_TOKEN or a stored login; it is never logged."""
+
+    push: bool = False
+    repo_id: Optional[str] = None
+    private: bool = False
+    token: Optional[str] = None
+    include_raw: bool = False
+
+
+@dataclass
 class Config:
     """The whole run. ``problem`` is free-form: each problem checks its own parameters."""
 
@@ -73,6 +96,8 @@ class Config:
     save_json: bool = True
     verbose: bool = True
     parallel: ParallelConfig = field(default_factory=ParallelConfig)
+    hf: HfConfig = field(default_factory=HfConfig)
+    hub: HubConfig = field(default_factory=HubConfig)
 
 
 def register_configs() -> None:
@@ -93,13 +118,30 @@ class Job:
 
     generator: Any
     run_kwargs: dict[str, Any]
+    hub: HubConfig | None = None
 
     def run(self) -> None:
+        """Generate (and package), then push if asked; a failed push raises ``HubPushError``."""
         self.generator.run(**self.run_kwargs)
+        if self.hub is not None:
+            from calt_hf.hf.hub import push_to_hub
+
+            push_to_hub(
+                self.run_kwargs["save_dir"], self.hub.repo_id, self.hub.private, self.hub.token, self.hub.include_raw
+            )
 
 
-def build_job(cfg: DictConfig) -> Job:
-    """Construct backend, sampler, problem and generator from a composed config; ValueError if any is bad."""
+def reproducing_command(overrides: list[str]) -> str:
+    """The command line of this run, without secrets (``hub.token``)."""
+    kept = [o for o in overrides if not o.lstrip("+~").startswith("hub.token")]
+    return shlex.join(["python", "-m", "calt_hf.generate", *kept])
+
+
+def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
+    """Construct backend, sampler, problem and generator from a composed config; ValueError if any is bad.
+
+    ``overrides`` (the command line's key=value words) go into the dataset card as the reproducing command.
+    """
     backend_name = cfg.backend.name
     problem_cfg = OmegaConf.to_container(cfg.problem, resolve=True) if cfg.problem is not None else None
     if not isinstance(problem_cfg, dict) or "name" not in problem_cfg:
@@ -123,6 +165,22 @@ def build_job(cfg: DictConfig) -> Job:
             backend=cfg.parallel.backend, n_jobs=cfg.parallel.n_jobs, verbose=cfg.verbose, root_seed=cfg.root_seed
         )
     check_int("batch_size", cfg.batch_size, 1)
+    hub = None
+    if cfg.hub.push:
+        check_repo_id(cfg.hub.repo_id)
+        if not cfg.hf.package:
+            raise ValueError("hub.push=true needs hf.package=true: only a packaged dataset can be pushed")
+        hub = HubConfig(**OmegaConf.to_container(cfg.hub, resolve=True))
+    told = problem.describe()
+    description = DatasetDescription(
+        pretty_name=cfg.hf.pretty_name or f"{told['pretty_name']} ({backend_name})",
+        problem=told["problem"],
+        solution=told["solution"],
+        settings={"backend": backend_name, "root_seed": cfg.root_seed, **told["settings"]},
+        command=reproducing_command(overrides or []),
+        license=cfg.hf.license,
+        load_path=cfg.hub.repo_id if hub else cfg.save_dir,
+    )
     run_kwargs = {
         "dataset_sizes": validate_dataset_sizes(dict(cfg.dataset_sizes)),
         "problem_generator": problem,
@@ -131,8 +189,10 @@ def build_job(cfg: DictConfig) -> Job:
         "save_dir": cfg.save_dir,
         "save_text": cfg.save_text,
         "save_json": cfg.save_json,
+        "hf_dataset": cfg.hf.package,
+        "description": description,
     }
-    return Job(generator, run_kwargs)
+    return Job(generator, run_kwargs, hub)
 
 
 @contextmanager

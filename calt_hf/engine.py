@@ -29,6 +29,7 @@ import joblib
 from tqdm.auto import tqdm
 
 from calt_hf.conversion import Backend, to_strings
+from calt_hf.hf.description import DatasetDescription
 from calt_hf.sampling import check_int
 from calt_hf.seeding import Reseeder, default_reseeders, derive_seed
 from calt_hf.statistics import MemoryEfficientStatisticsCalculator
@@ -227,15 +228,20 @@ class DatasetGenerator:
         save_dir: str | None = None,
         save_text: bool = True,
         save_json: bool = True,
+        hf_dataset: bool = False,
+        description: DatasetDescription | None = None,
     ) -> None:
         """Generate every split of ``dataset_sizes`` with ``problem_generator(seed) -> (problem, solution)``.
 
         Writes ``{split}_data.pkl``, ``{split}_raw.txt`` (``save_text``), ``{split}_data.jsonl``
         (``save_json``) and ``{split}_stats.yaml`` to ``save_dir`` (default: the working directory), or
         through ``dataset_writer`` when given (then ``save_dir``, ``save_text`` and ``save_json`` are
-        ignored). At most ``batch_size`` samples are held in memory. Bad arguments raise ValueError
-        before any work; a failing sample raises ``SampleGenerationError`` naming split, index and seed,
-        and the unfinished split's files are removed.
+        ignored). With ``hf_dataset``, also Parquet shards under ``data/`` (streamed while generating)
+        and a dataset card ``README.md``, so ``datasets.load_dataset(save_dir)`` reads the result;
+        ``description`` (default: what the problem generator tells of itself) fills the card.
+        At most ``batch_size`` samples are held in memory. Bad arguments raise ValueError before any
+        work; a failing sample raises ``SampleGenerationError`` naming split, index and seed, and the
+        unfinished split's files are removed.
         """
         sizes = validate_dataset_sizes(dataset_sizes)
         if problem_generator is None or not callable(problem_generator):
@@ -244,6 +250,8 @@ class DatasetGenerator:
             raise ValueError(f"statistics_calculator must be callable or None, got {statistics_calculator!r}")
         check_int("batch_size", batch_size, 1)
         writer = dataset_writer if dataset_writer is not None else DatasetWriter(save_dir, save_text, save_json)
+        if hf_dataset:
+            writer.save_parquet = True
         fast_writer = type(writer).save_batch is DatasetWriter.save_batch
         task = GenerationTask(
             problem_generator=problem_generator,
@@ -275,6 +283,17 @@ class DatasetGenerator:
                 for split, size in sizes.items():
                     self._generate_split(parallel, n_workers, ref, split, size, batch_size, writer, fast_writer)
         self.logger.info("all splits generated")
+        if hf_dataset:
+            from calt_hf.hf.package import package_dataset
+
+            card = package_dataset(writer.save_dir, description or self.describe(problem_generator))
+            self.logger.info("dataset card written to %s", card)
+
+    def describe(self, problem_generator: ProblemGenerator) -> DatasetDescription:
+        """The card's description of a run: the backend and root seed, plus what the generator says of itself."""
+        told = problem_generator.describe() if callable(getattr(problem_generator, "describe", None)) else {}
+        settings = {"backend": self.cas.name, "root_seed": self.root_seed, **told.pop("settings", {})}
+        return DatasetDescription(settings=settings, **told)
 
     def _pickle_task(self, task: GenerationTask) -> bytes:
         try:

@@ -232,6 +232,13 @@ class PolynomialSamplerBase:
     def get_ring(self) -> Any:
         raise NotImplementedError
 
+    def settings(self) -> dict[str, Any]:
+        """The sampler's parameters, as a dataset card reports them."""
+        names = ("symbols", "field_str", "order", "max_num_terms", "max_degree", "min_degree", "degree_sampling",
+                 "term_sampling", "max_coeff", "num_bound", "strictly_conditioned", "nonzero_instance",
+                 "nonzero_coeff", "max_attempts")
+        return {name: getattr(self, name, None) for name in names}
+
     # -- shared sampling ---------------------------------------------------------------------------
     def total_degree(self, poly: Any) -> int:
         """Total degree of a polynomial (0 for the zero polynomial)."""

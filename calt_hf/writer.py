@@ -23,7 +23,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, BinaryIO, ClassVar
+from typing import Any, BinaryIO, ClassVar, Protocol
 
 import yaml
 
@@ -68,18 +68,71 @@ def check_nesting(obj: Any, what: str) -> None:
                 raise ValueError(f"{what} holds a {type(inner).__name__} ({inner!r}); elements must be strings")
 
 
+class Sink(Protocol):
+    """Where one format's encoded batches of one split go; complete only after ``close``."""
+
+    def write(self, payload: Any) -> None: ...
+
+    def close(self) -> None: ...
+
+    def abort(self) -> None: ...
+
+
+class FileSink:
+    """One file written as ``{name}.part`` and renamed at ``close``: ``header``, batches, ``footer``.
+
+    With ``append``, an existing complete file is continued: renamed back to ``.part`` and its footer
+    removed (a crash meanwhile leaves only the ``.part``, which does not look complete).
+    """
+
+    def __init__(self, path: Path, header: bytes, footer: bytes, append: bool) -> None:
+        self.path, self.part, self.footer = path, path.with_name(path.name + _PART_SUFFIX), footer
+        if append and path.exists():
+            os.replace(path, self.part)
+            self.handle: BinaryIO = open(self.part, "r+b")
+            self.handle.seek(-len(footer), os.SEEK_END)
+            if self.handle.read() != footer:
+                self.handle.close()
+                os.replace(self.part, path)
+                raise ValueError(f"cannot append to {path}: it is not a complete file of its format")
+            self.handle.seek(-len(footer), os.SEEK_END)
+            self.handle.truncate()
+            return
+        self.handle = open(self.part, "wb")
+        self.handle.write(header)
+
+    def write(self, payload: bytes) -> None:
+        self.handle.write(payload)
+
+    def close(self) -> None:
+        self.handle.write(self.footer)
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+        self.handle.close()
+        os.replace(self.part, self.path)
+
+    def abort(self) -> None:
+        self.handle.close()
+        self.part.unlink(missing_ok=True)
+
+
 class OutputFormat:
-    """One file per split: ``{tag}{suffix}``, made of ``header``, the encoded batches, then ``footer``."""
+    """One output of a split. The file formats here are ``{tag}{suffix}``: ``header``, the encoded
+    batches, then ``footer``; other formats (Parquet shards) override ``open_sink``."""
 
     suffix: ClassVar[str]
     header: ClassVar[bytes] = b""
     footer: ClassVar[bytes] = b""
 
+    def open_sink(self, directory: Path, tag: str, append: bool) -> Sink:
+        """Start writing split ``tag`` of this format under ``directory``."""
+        return FileSink(directory / f"{tag}{self.suffix}", self.header, self.footer, append)
+
     def check(self, problem: StringProblemOrSolution, solution: StringProblemOrSolution) -> None:
         """Raise ValueError if this format cannot hold the sample (after ``check_nesting``)."""
 
-    def encode(self, samples: Sequence[StringSample]) -> bytes:
-        """The bytes of a batch of checked samples; pure, so workers can run it."""
+    def encode(self, samples: Sequence[StringSample]) -> Any:
+        """The payload (bytes here) of a batch of checked samples; pure, so workers can run it."""
         raise NotImplementedError
 
 
@@ -179,8 +232,8 @@ def check_formats(problem: Any, solution: Any, formats: Sequence[OutputFormat], 
             raise ValueError(f"{what}: {error}") from None
 
 
-def encode_batch(samples: Sequence[StringSample], formats: Sequence[OutputFormat]) -> dict[str, bytes]:
-    """Encode checked samples for every format: ``{suffix: bytes}``."""
+def encode_batch(samples: Sequence[StringSample], formats: Sequence[OutputFormat]) -> dict[str, Any]:
+    """Encode checked samples for every format: ``{suffix: payload}`` (bytes for the file formats)."""
     return {fmt.suffix: fmt.encode(samples) for fmt in formats}
 
 
@@ -204,21 +257,32 @@ class DatasetWriter:
     INNER_SEP = " | "
     OUTER_SEP = " || "
 
-    def __init__(self, save_dir: str | os.PathLike | None = None, save_text: bool = True, save_json: bool = True) -> None:
+    def __init__(
+        self,
+        save_dir: str | os.PathLike | None = None,
+        save_text: bool = True,
+        save_json: bool = True,
+        save_parquet: bool = False,
+    ) -> None:
         self.save_dir = Path(save_dir) if save_dir else Path.cwd()
         self.save_text = save_text
         self.save_json = save_json
+        self.save_parquet = save_parquet
         self.logger = logger
-        self._file_handles: dict[str, dict[str, BinaryIO]] = {}  # {tag: {suffix: open .part file}}
+        self._file_handles: dict[str, dict[str, Sink]] = {}  # {tag: {format suffix: open sink}}
 
     # -- formats ---------------------------------------------------------------------------------
     def output_formats(self) -> tuple[OutputFormat, ...]:
-        """The formats this writer produces: pickle always, text and JSON Lines when enabled."""
+        """The formats this writer produces: pickle always; text, JSON Lines and Parquet shards when enabled."""
         formats: list[OutputFormat] = [PickleFormat()]
         if self.save_text:
             formats.append(TextFormat(self.INNER_SEP, self.OUTER_SEP))
         if self.save_json:
             formats.append(JsonLinesFormat())
+        if self.save_parquet:
+            from calt_hf.hf.parquet import ParquetFormat  # pyarrow only when asked for
+
+            formats.append(ParquetFormat())
         return tuple(formats)
 
     def _path(self, tag: str, suffix: str) -> Path:
@@ -232,65 +296,38 @@ class DatasetWriter:
     def open(self, tag: str, append: bool = False) -> None:
         """Open the files of split ``tag`` under temporary names.
 
-        With ``append``, the split's existing files are continued (their footer is removed and written
-        again at ``close``); otherwise they are replaced when the split is closed.
+        With ``append``, the split's existing files are continued; otherwise they are replaced when the
+        split is closed.
         """
         validate_tag(tag)
         if tag in self._file_handles:
             self.logger.warning("files for split %r are already open", tag)
             return
         self._create_dataset_dir()
-        handles: dict[str, BinaryIO] = {}
+        sinks: dict[str, Sink] = {}
         try:
             for fmt in self.output_formats():
-                handles[fmt.suffix] = self._open_part(tag, fmt, append)
+                sinks[fmt.suffix] = fmt.open_sink(self.save_dir, tag, append)
         except BaseException:
-            for handle in handles.values():
-                handle.close()
+            for sink in sinks.values():
+                sink.abort()
             raise
-        self._file_handles[tag] = handles
-
-    def _open_part(self, tag: str, fmt: OutputFormat, append: bool) -> BinaryIO:
-        final, part = self._path(tag, fmt.suffix), self._path(tag, fmt.suffix + _PART_SUFFIX)
-        if append and final.exists():
-            os.replace(final, part)
-            handle = open(part, "r+b")
-            handle.seek(0, os.SEEK_END)
-            if fmt.footer:
-                handle.seek(-len(fmt.footer), os.SEEK_END)
-                if handle.read() != fmt.footer:
-                    handle.close()
-                    os.replace(part, final)
-                    raise ValueError(f"cannot append to {final}: it is not a complete {fmt.suffix} file")
-                handle.seek(-len(fmt.footer), os.SEEK_END)
-                handle.truncate()
-            return handle
-        handle = open(part, "wb")
-        handle.write(fmt.header)
-        return handle
+        self._file_handles[tag] = sinks
 
     def close(self, tag: str) -> None:
         """Finish split ``tag``: write footers, flush to disk, and give the files their final names."""
         validate_tag(tag)
-        handles = self._file_handles.pop(tag, None)
-        if handles is None:
+        sinks = self._file_handles.pop(tag, None)
+        if sinks is None:
             self.logger.warning("no open files for split %r", tag)
             return
-        footers = {fmt.suffix: fmt.footer for fmt in self.output_formats()}
-        for suffix, handle in handles.items():
-            handle.write(footers.get(suffix, b""))
-            handle.flush()
-            os.fsync(handle.fileno())
-            handle.close()
-        for suffix in handles:
-            os.replace(self._path(tag, suffix + _PART_SUFFIX), self._path(tag, suffix))
+        for sink in sinks.values():
+            sink.close()
 
     def abort(self, tag: str) -> None:
         """Discard the unfinished files of split ``tag`` (after a failure): nothing half-written stays."""
-        handles = self._file_handles.pop(tag, None) or {}
-        for suffix, handle in handles.items():
-            handle.close()
-            self._path(tag, suffix + _PART_SUFFIX).unlink(missing_ok=True)
+        for sink in (self._file_handles.pop(tag, None) or {}).values():
+            sink.abort()
 
     def close_all(self) -> None:
         """Close every open split."""
@@ -333,11 +370,11 @@ class DatasetWriter:
             raise
         self.close(tag)
 
-    def write_encoded(self, tag: str, encoded: Mapping[str, bytes]) -> None:
-        """Append already encoded batches (``{suffix: bytes}``, from ``encode_batch``) to open split ``tag``."""
-        handles = self._file_handles[tag]
-        for suffix, data in encoded.items():
-            handles[suffix].write(data)
+    def write_encoded(self, tag: str, encoded: Mapping[str, Any]) -> None:
+        """Append already encoded batches (``{suffix: payload}``, from ``encode_batch``) to open split ``tag``."""
+        sinks = self._file_handles[tag]
+        for suffix, payload in encoded.items():
+            sinks[suffix].write(payload)
 
     def save_final_statistics(self, statistics: StatisticsDict, tag: str = "train") -> None:
         """Write ``{tag}_stats.yaml`` (through a temporary file, so it is never seen half-written)."""

@@ -3,10 +3,14 @@
     python scripts/bench.py                         # GCD and sum over GF(7)[x,y], SymPy, n_jobs=2
     python scripts/bench.py --rss                   # + peak RSS at 100k and 1M samples
     python scripts/bench.py --reference /path/to/venv/bin/python   # + CALT (calt-x) on the same tasks
+    python scripts/bench.py --backend sagemath      # GCD, sum and random_product (R.random_element) in Sage
 
 "Ideal" is n_jobs times the bare generator's single-core rate: the generator looped over the same
-per-sample seeds in one process, doing nothing else. The full run adds seeding of every random
-generator, string conversion, the statistics function, writing three files and the process pool.
+per-sample seeds in one process, doing nothing else but what it needs to be reproducible: the problems
+seed Python's ``random`` themselves, and a task that draws from the backend's own random state
+(``random_product``) is preceded by the backend's reseeder, as in the full run. The full run adds the
+seeding of every other random generator, string conversion, the statistics function, writing three
+files and the process pool.
 """
 
 from __future__ import annotations
@@ -28,20 +32,42 @@ from calt_hf.problems import PROBLEMS, PolynomialStatistics  # noqa: E402
 from calt_hf.seeding import derive_seed  # noqa: E402
 
 SAMPLER = {"symbols": "x, y", "field_str": "GF7", "order": "grevlex", "max_degree": 3, "max_num_terms": 4}
-DEFAULT_SIZES = {"gcd": 20_000, "sum": 200_000}
+DEFAULT_SIZES = {"gcd": 20_000, "sum": 200_000, "random_product": 100_000}
+DEFAULT_TASKS = {"sympy": "gcd,sum", "sagemath": "gcd,sum,random_product"}
+
+
+class RandomElementProduct:
+    """Sage only: two ``R.random_element(degree=3, terms=4)`` and their product. It does not seed Sage
+    itself: it relies on the core's reseeding, the case ``reseed_backend=True`` exists for."""
+
+    needs_backend_seeding = True
+
+    def __init__(self, sampler) -> None:
+        self.sampler = sampler
+
+    def __call__(self, seed: int):
+        ring = self.sampler.get_ring()
+        f, g = ring.random_element(degree=3, terms=4), ring.random_element(degree=3, terms=4)
+        return [f, g], f * g
+
+
+BENCH_TASKS = {"random_product": RandomElementProduct}
 
 
 def build(backend: str, task: str):
     api = importlib.import_module(f"calt_hf.{backend}")
     sampler = api.PolynomialSampler(**SAMPLER)
-    return api, PROBLEMS[task](sampler), PolynomialStatistics(sampler)
+    problem = PROBLEMS[task] if task in PROBLEMS else BENCH_TASKS[task]
+    return api, problem(sampler), PolynomialStatistics(sampler)
 
 
-def bare_rate(generator, n: int) -> float:
-    """Samples per second of the generator alone, on one core."""
+def bare_rate(generator, n: int, reseeders=()) -> float:
+    """Samples per second of the generator alone, on one core, after the given reseeders."""
     seeds = [derive_seed(42, "train", i) for i in range(n)]
     began = time.perf_counter()
     for seed in seeds:
+        for reseed in reseeders:
+            reseed(seed)
         generator(seed)
     return n / (time.perf_counter() - began)
 
@@ -123,7 +149,7 @@ def reference_rate(python: str, task: str, n: int, n_jobs: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backend", default="sympy", choices=["sympy", "sagemath"])
-    parser.add_argument("--tasks", default="gcd,sum", help="comma-separated problem names")
+    parser.add_argument("--tasks", help="comma-separated problem names (default: gcd,sum; + random_product in Sage)")
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the default sample counts")
     parser.add_argument("--rss", action="store_true", help="also measure peak RSS at 100k and 1M samples (sum task)")
@@ -132,10 +158,11 @@ def main() -> None:
     args = parser.parse_args()
 
     results: dict[str, dict] = {}
-    for task in args.tasks.split(","):
+    for task in (args.tasks or DEFAULT_TASKS[args.backend]).split(","):
         n = int(DEFAULT_SIZES.get(task, 20_000) * args.scale)
         api, generator, statistics = build(args.backend, task)
-        bare = bare_rate(generator, max(2000, n // 5))
+        reseeders = api.DatasetGenerator.cas.reseeders if getattr(generator, "needs_backend_seeding", False) else ()
+        bare = bare_rate(generator, max(2000, n // 5), reseeders)
         ideal = args.n_jobs * bare
         row = {"samples": n, "bare_per_s": bare, "ideal_per_s": ideal}
         for label, with_statistics in (("full", True), ("full_no_stats", False)):

@@ -27,3 +27,18 @@ def unseeded_generator(seed: int) -> tuple[list[str], str]:
 @pytest.fixture
 def gf7_sampler() -> PolynomialSampler:
     return PolynomialSampler("x, y", "GF7", "grevlex", max_degree=3, max_num_terms=4)
+
+
+def nested_generator(seed: int) -> tuple[list[list[str]], list[str]]:
+    """A list of lists (inner lists sometimes empty) and a list that is sometimes empty."""
+    rng = random.Random(seed)
+    problem = [[str(rng.randint(0, 9)) for _ in range(rng.randint(0, 2))] for _ in range(rng.randint(1, 3))]
+    return problem, [str(len(inner)) for inner in problem if inner]
+
+
+def mixed_generator(seed: int) -> tuple[list, str]:
+    """A problem that mixes strings and lists at one level in some samples (needs the Json feature)."""
+    rng = random.Random(seed)
+    if rng.random() < 0.3:
+        return ["a", ["b", "c"]], "mixed"
+    return ["a", "b"], "flat"

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from calt_hf.problems.base import Problem, PolynomialStatistics
 from calt_hf.problems.gcd import GCDProblem
+from calt_hf.problems.groebner import GroebnerProblem
 from calt_hf.problems.polysum import PolynomialSumProblem
 
 #: Problem name (the ``problem=`` config option) -> class.
 PROBLEMS: dict[str, type[Problem]] = {
     GCDProblem.name: GCDProblem,
     PolynomialSumProblem.name: PolynomialSumProblem,
+    GroebnerProblem.name: GroebnerProblem,
 }
 
-__all__ = ["PROBLEMS", "Problem", "PolynomialStatistics", "GCDProblem", "PolynomialSumProblem"]
+__all__ = ["PROBLEMS", "Problem", "PolynomialStatistics", "GCDProblem", "GroebnerProblem", "PolynomialSumProblem"]

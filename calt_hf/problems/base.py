@@ -17,9 +17,24 @@ class Problem:
     name: ClassVar[str]
     backends: ClassVar[tuple[str, ...]] = ("sympy", "sagemath")
     nesting: ClassVar[tuple[str, str]]
+    #: The problem and the solution in words, for the dataset card.
+    problem_text: ClassVar[str]
+    solution_text: ClassVar[str]
 
-    def __init__(self, sampler: Any) -> None:
+    def __init__(self, sampler: Any, **parameters: Any) -> None:
         self.sampler = sampler
+        self.parameters = parameters
+
+    def describe(self) -> dict[str, Any]:
+        """What the dataset card says of this problem: its name, the task in words, its settings."""
+        sampler_settings = self.sampler.settings() if callable(getattr(self.sampler, "settings", None)) else {}
+        field = sampler_settings.get("field_str") or "its field"
+        return {
+            "pretty_name": f"{self.name} over {field}",
+            "problem": self.problem_text,
+            "solution": self.solution_text,
+            "settings": {"problem": self.name, **self.parameters, **sampler_settings},
+        }
 
     def __call__(self, seed: int) -> tuple[Any, Any]:
         random.seed(seed)
@@ -41,7 +56,7 @@ class PolynomialStatistics:
         polys = list(obj) if isinstance(obj, (list, tuple)) else [obj]
         return {
             "num_polynomials": len(polys),
-            "num_terms": sum(len(p) for p in polys),
+            "num_terms": sum(self.sampler._num_terms(p) for p in polys),  # Sage polynomials have no len()
             "total_degree": max((self.sampler.total_degree(p) for p in polys), default=0),
         }
 

@@ -28,6 +28,8 @@ class GCDProblem(Problem):
 
     name = "gcd"
     nesting = ("list", "string")
+    problem_text = "two polynomials f = h*a and g = h*b, with h, a and b random (a common factor h in most samples)"
+    solution_text = "gcd(f, g), monic (over ZZ: primitive with a positive leading coefficient)"
 
     def __init__(self, sampler: Any) -> None:
         if sampler.field_spec.kind == "RR":

@@ -1,0 +1,1 @@
+"""Hugging Face packaging: Parquet shards, the dataset card, ``DatasetDict`` loading and Hub upload."""

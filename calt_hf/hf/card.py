@@ -1,0 +1,153 @@
+"""The dataset card: ``README.md`` rendered from ``dataset_cards/`` with the run's facts and statistics.
+
+The YAML front matter (``DatasetCardData``) carries what the Hub and ``datasets.load_dataset`` read:
+``configs`` with the data files of each split, ``dataset_info`` with the features and split sizes,
+size and task categories, tags, license and pretty name. The body says in words what the task is, how
+it was generated and how to reproduce it, with a table of statistics and examples for every split.
+"""
+
+from __future__ import annotations
+
+import platform
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import yaml
+from huggingface_hub import DatasetCard, DatasetCardData
+
+from calt_hf.hf.description import DatasetDescription
+from calt_hf.hf.parquet import DATA_DIR, JSON, features_of, split_shards, split_sizes
+from calt_hf.writer import TextFormat
+
+TEMPLATE = "calt_hf_dataset.md"
+_SIZE_CATEGORIES = [
+    (1_000, "n<1K"),
+    (10_000, "1K<n<10K"),
+    (100_000, "10K<n<100K"),
+    (1_000_000, "100K<n<1M"),
+    (10_000_000, "1M<n<10M"),
+    (100_000_000, "10M<n<100M"),
+    (1_000_000_000, "100M<n<1B"),
+]
+_VERSIONED = ("calt_hf", "sympy", "passagemath-singular", "joblib", "datasets", "pyarrow", "huggingface-hub")
+
+
+def size_category(examples: int) -> str:
+    """The Hub's size category of a dataset with this many examples."""
+    return next((label for bound, label in _SIZE_CATEGORIES if examples < bound), "n>1T")
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries that made the data (those installed)."""
+    versions = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def _statistics(save_dir: Path, split: str) -> dict[str, Any] | None:
+    path = save_dir / f"{split}_stats.yaml"
+    if not path.exists():
+        return None
+    stats = yaml.safe_load(path.read_text())
+    rows = [("generation time (s)", stats["generation_time"])]
+    for key, block in stats.items():
+        if not (key.endswith("_stats") and isinstance(block, dict)):
+            continue
+        category = key[: -len("_stats")]
+        if "mean" in block and not isinstance(block["mean"], dict):
+            rows.append((category, block))
+        else:
+            rows.extend((f"{category} {metric}", values) for metric, values in block.items())
+    return {"total_time": stats["total_time"], "samples_per_second": stats["samples_per_second"], "rows": rows}
+
+
+def _examples(save_dir: Path, split: str, kinds: dict[str, str], count: int = 2) -> list[tuple[str, str]]:
+    """The first rows of a split in the text form, escaped for a Markdown table."""
+    shards = split_shards(save_dir / DATA_DIR, split)
+    rows = pq.ParquetFile(shards[0]).read_row_group(0).slice(0, count).to_pylist() if shards else []
+    text = TextFormat(" | ", " || ")
+
+    def show(value: Any, kind: str) -> str:
+        if kind == JSON:
+            import json
+
+            value = json.loads(value)
+        return text.join(value).replace("|", "\\|")
+
+    return [(show(row["problem"], kinds["problem"]), show(row["solution"], kinds["solution"])) for row in rows]
+
+
+def card_data(save_dir: Path, splits: list[str], kinds: dict[str, str], description: DatasetDescription) -> DatasetCardData:
+    """The YAML front matter: configs, dataset_info, categories, tags, license, pretty name."""
+    from datasets import DatasetInfo, SplitDict, SplitInfo
+    from datasets.info import DatasetInfosDict
+
+    sizes = {split: split_sizes(save_dir, split) for split in splits}
+    data = DatasetCardData(
+        license=description.license,
+        pretty_name=description.pretty_name,
+        size_categories=[size_category(sum(size[0] for size in sizes.values()))],
+        task_categories=description.task_categories,
+        tags=description.tags,
+        configs=[
+            {
+                "config_name": "default",
+                "data_files": [{"split": split, "path": f"{DATA_DIR}/{split}-*.parquet"} for split in splits],
+            }
+        ],
+    )
+    info = DatasetInfo(
+        features=features_of(kinds),
+        splits=SplitDict({s: SplitInfo(name=s, num_bytes=sizes[s][1], num_examples=sizes[s][0]) for s in splits}),
+        download_size=sum(size[2] for size in sizes.values()),
+        dataset_size=sum(size[1] for size in sizes.values()),
+    )
+    DatasetInfosDict({"default": info}).to_dataset_card_data(data)
+    return data
+
+
+def render_card(save_dir: Path, splits: list[str], kinds: dict[str, str], description: DatasetDescription) -> DatasetCard:
+    """The dataset card of a packaged ``save_dir``."""
+    template = resources.files("calt_hf.dataset_cards").joinpath(TEMPLATE).read_text(encoding="utf-8")
+    split_rows = []
+    for split in splits:
+        examples, arrow_bytes, _, shards = split_sizes(save_dir, split)
+        split_rows.append(
+            {
+                "name": split,
+                "num_examples": examples,
+                "num_bytes": arrow_bytes,
+                "num_shards": shards,
+                "statistics": _statistics(save_dir, split),
+                "examples": _examples(save_dir, split, kinds),
+            }
+        )
+    return DatasetCard.from_template(
+        card_data(save_dir, splits, kinds, description),
+        template_str=template,
+        pretty_name=description.pretty_name,
+        summary=description.summary,
+        problem_text=description.problem,
+        solution_text=description.solution,
+        features={column: repr(feature) for column, feature in features_of(kinds).items()},
+        settings=description.settings,
+        command=description.command,
+        versions=library_versions(),
+        splits=split_rows,
+        load_path=description.load_path,
+    )
+
+
+def write_card(save_dir: Path, splits: list[str], kinds: dict[str, str], description: DatasetDescription) -> Path:
+    """Render the card and write it to ``save_dir/README.md`` (through a temporary file)."""
+    path = save_dir / "README.md"
+    part = path.with_name(path.name + ".part")
+    part.write_text(str(render_card(save_dir, splits, kinds, description)), encoding="utf-8")
+    part.replace(path)
+    return path

@@ -1,0 +1,123 @@
+"""Turn a ``save_dir`` into a Hugging Face dataset: Parquet shards for every split, one feature set, a card.
+
+``package_dataset`` works on any ``save_dir`` that holds the documented files, whether a calt_hf run
+already streamed the shards (then only the card is written) or an older run (CALT's, or one without
+``hf_dataset``) left only ``{split}_data.jsonl``/``.pkl`` (then the shards are streamed from the JSON
+Lines, batch by batch). ``load_dataset_dict`` reads the result back with ``datasets.load_dataset``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import pickle
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from calt_hf.hf.card import write_card
+from calt_hf.hf.description import DatasetDescription
+from calt_hf.hf.parquet import (
+    COLUMNS,
+    DATA_DIR,
+    ROWS_PER_SHARD,
+    ParquetFormat,
+    join_kinds,
+    kinds_of_file,
+    rewrite,
+    split_shards,
+)
+from calt_hf.writer import validate_tag
+
+logger = logging.getLogger(__name__)
+
+_BATCH_ROWS = 10_000
+
+
+def find_splits(save_dir: Path) -> list[str]:
+    """Splits with data in ``save_dir``: ``train`` first, then the others in name order."""
+    names = {path.name[: -len("_data.pkl")] for path in save_dir.glob("*_data.pkl")}
+    names |= {path.name[: -len("_data.jsonl")] for path in save_dir.glob("*_data.jsonl")}
+    return sorted(names, key=lambda name: (name != "train", name))
+
+
+def _read_samples(save_dir: Path, split: str) -> Iterator[list[tuple]]:
+    """Batches of a split's samples: streamed from JSON Lines, else from the pickle (loaded whole)."""
+    jsonl = save_dir / f"{split}_data.jsonl"
+    if jsonl.exists():
+        batch: list[tuple] = []
+        with open(jsonl, encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip():
+                    record = json.loads(line)
+                    batch.append((record["problem"], record["solution"]))
+                    if len(batch) == _BATCH_ROWS:
+                        yield batch
+                        batch = []
+        if batch:
+            yield batch
+        return
+    logger.warning("%s has no JSON Lines file: reading the whole pickle into memory", split)
+    with open(save_dir / f"{split}_data.pkl", "rb") as handle:
+        samples = pickle.load(handle)
+    for start in range(0, len(samples), _BATCH_ROWS):
+        yield [tuple(sample) for sample in samples[start : start + _BATCH_ROWS]]
+
+
+def write_shards(save_dir: Path, split: str, rows_per_shard: int = ROWS_PER_SHARD) -> list[Path]:
+    """Stream a split's documented files into ``data/{split}-NNNNN-of-NNNNN.parquet``."""
+    fmt = ParquetFormat(rows_per_shard=rows_per_shard)
+    sink = fmt.open_sink(save_dir, split, append=False)
+    try:
+        for batch in _read_samples(save_dir, split):
+            sink.write(fmt.encode(batch))
+    except BaseException:
+        sink.abort()
+        raise
+    sink.close()
+    return split_shards(save_dir / DATA_DIR, split)
+
+
+def unify_features(save_dir: Path, splits: Sequence[str]) -> dict[str, str]:
+    """Give every split the same column kinds (one ``DatasetDict`` has one feature set), widening shards."""
+    data_dir = save_dir / DATA_DIR
+    per_split = {split: kinds_of_file(split_shards(data_dir, split)[0]) for split in splits}
+    unified: dict[str, str] = {}
+    for column in COLUMNS:
+        kind = None
+        for kinds in per_split.values():
+            kind = join_kinds(kind, kinds[column])
+        unified[column] = kind
+    for split, kinds in per_split.items():
+        if kinds != unified:
+            for shard in split_shards(data_dir, split):
+                rewrite(shard, kinds, unified)
+    return unified
+
+
+def package_dataset(
+    save_dir: str | Path,
+    description: DatasetDescription | None = None,
+    splits: Sequence[str] | None = None,
+    rows_per_shard: int = ROWS_PER_SHARD,
+) -> Path:
+    """Make ``save_dir`` a Hugging Face dataset: shards for splits that lack them, one feature set, ``README.md``.
+
+    ``splits`` (default: every split found, train first) fixes their order in the card. Returns the card's path.
+    """
+    save_dir = Path(save_dir)
+    names = list(splits) if splits is not None else find_splits(save_dir)
+    if not names:
+        raise ValueError(f"save_dir={str(save_dir)!r} holds no split (no *_data.jsonl or *_data.pkl file)")
+    for split in names:
+        validate_tag(split)
+        if not split_shards(save_dir / DATA_DIR, split):
+            write_shards(save_dir, split, rows_per_shard)
+    kinds = unify_features(save_dir, names)
+    return write_card(save_dir, names, kinds, description or DatasetDescription())
+
+
+def load_dataset_dict(save_dir: str | Path):
+    """The packaged dataset as a ``datasets.DatasetDict`` (read locally, no network)."""
+    from datasets import load_dataset
+
+    return load_dataset(str(save_dir))

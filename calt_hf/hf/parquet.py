@@ -1,0 +1,290 @@
+"""Parquet shards of each split, streamed while generating, with Hugging Face features in the schema.
+
+Workers turn each chunk of string samples into a small Arrow table and say which *kind* each column
+holds (a string, a list of strings, a list of lists, or a mix that needs ``Json()``). The parent
+appends the tables to ``data/{split}-NNNNN-of-NNNNN.parquet`` in index order. Row groups and shards
+sit at fixed row positions, so the files are byte-identical whatever the chunking. When a column's kind
+widens mid-split (a list of lists after only empty lists, a string among lists), the rows already
+written are rewritten row group by row group with the wider type, which yields exactly the bytes a
+run that knew the kind from the start would have written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from calt_hf.writer import OutputFormat, StringSample
+
+COLUMNS = ("problem", "solution")
+DATA_DIR = "data"
+ROWS_PER_SHARD = 1_000_000
+ROW_GROUP_ROWS = 10_000
+_PART = ".part"
+_KIND_METADATA_KEY = b"calt_hf_kinds"
+
+# Kinds of a column, joined over rows: "empty" (only empty lists so far) widens to "list" or "nested".
+STRING, EMPTY, LIST, NESTED, JSON = "string", "empty", "list", "nested", "json"
+_ARROW_TYPES = {
+    STRING: pa.string(),
+    EMPTY: pa.list_(pa.string()),
+    LIST: pa.list_(pa.string()),
+    NESTED: pa.list_(pa.list_(pa.string())),
+    JSON: pa.string(),  # JSON text in the workers; the json extension type on disk
+}
+
+
+def value_kind(value: Any) -> str:
+    """The kind of one problem or solution (already strings, at most two levels deep)."""
+    if isinstance(value, str):
+        return STRING
+    if not value:
+        return EMPTY
+    inner_lists = sum(not isinstance(item, str) for item in value)
+    if inner_lists == 0:
+        return LIST
+    return NESTED if inner_lists == len(value) else JSON
+
+
+def join_kinds(a: str | None, b: str) -> str:
+    """The narrowest kind holding both (None: nothing seen yet)."""
+    if a is None or a == b:
+        return b
+    if EMPTY in (a, b) and {a, b} <= {EMPTY, LIST, NESTED}:
+        return b if a == EMPTY else a
+    return JSON
+
+
+def feature_of(kind: str) -> Any:
+    """The ``datasets`` feature of a kind: Value, List(Value), List(List(Value)) or Json()."""
+    from datasets import Json, List, Value
+
+    return {
+        STRING: Value("string"),
+        EMPTY: List(Value("string")),
+        LIST: List(Value("string")),
+        NESTED: List(List(Value("string"))),
+        JSON: Json(),
+    }[kind]
+
+
+def features_of(kinds: dict[str, str]) -> Any:
+    """``datasets.Features`` for the problem and solution kinds."""
+    from datasets import Features
+
+    return Features({column: feature_of(kinds[column]) for column in COLUMNS})
+
+
+def schema_of(kinds: dict[str, str]) -> pa.Schema:
+    """The Parquet schema: Hugging Face features in the metadata, plus our kinds (which tell "empty")."""
+    schema = features_of(kinds).arrow_schema
+    return schema.with_metadata({**(schema.metadata or {}), _KIND_METADATA_KEY: json.dumps(kinds).encode()})
+
+
+def kinds_of_file(path: Path) -> dict[str, str]:
+    """The column kinds a shard was written with."""
+    return json.loads(pq.read_schema(path).metadata[_KIND_METADATA_KEY])
+
+
+def _column(values: list, kind: str) -> pa.Array:
+    if kind == JSON:
+        values = [json.dumps(value, ensure_ascii=False) for value in values]
+    return pa.array(values, type=_ARROW_TYPES[kind])
+
+
+def _convert(table: pa.Table, kinds: dict[str, str], target: dict[str, str]) -> pa.Table:
+    """A table of ``kinds`` as ``target`` kinds (JSON text where a column became Json)."""
+    columns = []
+    for column in COLUMNS:
+        array = table.column(column)
+        if kinds[column] == target[column] or _ARROW_TYPES[kinds[column]] == _ARROW_TYPES[target[column]]:
+            columns.append(array)
+        else:
+            columns.append(_column(array.to_pylist(), target[column]))
+    return pa.table(dict(zip(COLUMNS, columns)))
+
+
+def _to_disk(table: pa.Table, kinds: dict[str, str]) -> pa.Table:
+    schema = schema_of(kinds)
+    return pa.Table.from_arrays(
+        [table.column(c).cast(schema.field(c).type) for c in COLUMNS], schema=schema
+    )
+
+
+@dataclass
+class ArrowChunk:
+    """A worker's chunk as Arrow columns, with the kind each column holds in this chunk."""
+
+    kinds: dict[str, str]
+    table: pa.Table
+
+
+class ParquetFormat(OutputFormat):
+    """The ``data/`` Parquet shards of a split (``rows_per_shard`` rows each, row groups of ``row_group_rows``)."""
+
+    suffix: ClassVar[str] = "parquet"
+
+    def __init__(self, rows_per_shard: int = ROWS_PER_SHARD, row_group_rows: int = ROW_GROUP_ROWS) -> None:
+        self.rows_per_shard = rows_per_shard
+        self.row_group_rows = row_group_rows
+
+    def encode(self, samples: Sequence[StringSample]) -> ArrowChunk:
+        kinds: dict[str, str] = {}
+        for index, column in enumerate(COLUMNS):
+            kind = None
+            for sample in samples:
+                kind = join_kinds(kind, value_kind(sample[index]))
+            kinds[column] = kind or STRING
+        columns = {column: _column([s[i] for s in samples], kinds[column]) for i, column in enumerate(COLUMNS)}
+        return ArrowChunk(kinds, pa.table(columns))
+
+    def open_sink(self, directory: Path, tag: str, append: bool) -> ParquetSink:
+        if append:
+            raise ValueError("Parquet shards cannot be appended to; write the split between open() and close()")
+        return ParquetSink(directory / DATA_DIR, tag, self.rows_per_shard, self.row_group_rows)
+
+
+def shard_name(split: str, index: int, count: int) -> str:
+    return f"{split}-{index:05d}-of-{count:05d}.parquet"
+
+
+def split_shards(data_dir: Path, split: str) -> list[Path]:
+    """The complete shards of a split, in order."""
+    return sorted(data_dir.glob(f"{split}-[0-9][0-9][0-9][0-9][0-9]-of-[0-9][0-9][0-9][0-9][0-9].parquet"))
+
+
+class ParquetSink:
+    """Streams a split into Parquet shards under temporary names; ``close`` gives them their final names."""
+
+    def __init__(self, data_dir: Path, split: str, rows_per_shard: int, row_group_rows: int) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir, self.split = data_dir, split
+        self.rows_per_shard, self.row_group_rows = rows_per_shard, row_group_rows
+        self.kinds: dict[str, str] | None = None
+        self.pending: list[pa.Table] = []  # at most one row group of rows waiting
+        self.pending_rows = 0
+        self.parts: list[Path] = []  # shard files, the last one open in ``writer``
+        self.writer: pq.ParquetWriter | None = None
+        self.rows_in_shard = 0
+
+    def _part(self, index: int) -> Path:
+        return self.data_dir / f"{self.split}-{index:05d}{_PART}"
+
+    def write(self, chunk: ArrowChunk) -> None:
+        kinds = chunk.kinds if self.kinds is None else {c: join_kinds(self.kinds[c], chunk.kinds[c]) for c in COLUMNS}
+        if self.kinds is not None and kinds != self.kinds:
+            self._widen(kinds)
+        self.kinds = kinds
+        self.pending.append(_convert(chunk.table, chunk.kinds, kinds))
+        self.pending_rows += chunk.table.num_rows
+        self._flush(final=False)
+
+    def _flush(self, final: bool) -> None:
+        """Write full row groups (and, when ``final``, the rest), cutting shards at fixed row counts."""
+        if not self.pending_rows:
+            return
+        table = pa.concat_tables(self.pending) if len(self.pending) > 1 else self.pending[0]
+        offset = 0
+        while offset < table.num_rows:
+            filled = self.rows_in_shard if self.rows_in_shard < self.rows_per_shard else 0
+            size = min(self.row_group_rows - filled % self.row_group_rows, self.rows_per_shard - filled)
+            available = table.num_rows - offset
+            if available < size and not final:
+                break
+            size = min(size, available)
+            self._write_rows(table.slice(offset, size))
+            offset += size
+        rest = table.slice(offset)
+        self.pending, self.pending_rows = ([rest] if rest.num_rows else []), rest.num_rows
+
+    def _write_rows(self, table: pa.Table) -> None:
+        if self.writer is None or self.rows_in_shard == self.rows_per_shard:
+            self._close_writer()
+            self.parts.append(self._part(len(self.parts)))
+            self.writer = pq.ParquetWriter(self.parts[-1], schema_of(self.kinds))
+            self.rows_in_shard = 0
+        self.writer.write_table(_to_disk(table, self.kinds), row_group_size=self.row_group_rows)
+        self.rows_in_shard += table.num_rows
+
+    def _close_writer(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+    def _widen(self, kinds: dict[str, str]) -> None:
+        """Rewrite what is written with wider column kinds; the last shard stays open for more rows."""
+        self._close_writer()
+        for number, part in enumerate(self.parts):
+            writer = rewrite(part, self.kinds, kinds, keep_open=number == len(self.parts) - 1)
+            if writer is not None:
+                self.writer = writer
+        self.pending = [_convert(table, self.kinds, kinds) for table in self.pending]
+
+    def close(self) -> None:
+        if self.kinds is None:  # an empty split still gets one (empty) shard
+            self.kinds = {column: STRING for column in COLUMNS}
+        self._flush(final=True)
+        if not self.parts:
+            self.parts.append(self._part(0))
+            pq.ParquetWriter(self.parts[0], schema_of(self.kinds)).close()
+        self._close_writer()
+        for stale in split_shards(self.data_dir, self.split):
+            stale.unlink()
+        for index, part in enumerate(self.parts):
+            with open(part, "rb") as handle:
+                os.fsync(handle.fileno())
+            os.replace(part, self.data_dir / shard_name(self.split, index, len(self.parts)))
+
+    def abort(self) -> None:
+        self._close_writer()
+        for part in self.parts:
+            part.unlink(missing_ok=True)
+
+
+def rewrite(path: Path, kinds: dict[str, str], target: dict[str, str], keep_open: bool = False) -> pq.ParquetWriter | None:
+    """Rewrite a shard with wider kinds, row group by row group (bounded memory, same row groups).
+
+    With ``keep_open`` the new writer is returned open (at ``path``) so more rows can follow.
+    """
+    source = pq.ParquetFile(path)
+    staging = path.with_name(path.name + ".widen")
+    writer = pq.ParquetWriter(staging, schema_of(target))
+    for group in range(source.num_row_groups):
+        table = source.read_row_group(group)
+        writer.write_table(_to_disk(_convert(_from_disk(table), kinds, target), target), row_group_size=table.num_rows)
+    source.close()
+    if keep_open:
+        # Parquet files cannot be reopened for appending: keep writing to the staging file, then move it.
+        os.replace(staging, path)  # the open handle follows the file (POSIX)
+        return writer
+    writer.close()
+    os.replace(staging, path)
+    return None
+
+
+def _from_disk(table: pa.Table) -> pa.Table:
+    """Json columns come back as the json extension type: plain JSON text again, for ``_convert``."""
+    columns = {}
+    for column in COLUMNS:
+        values = table.column(column)
+        storage = getattr(values.type, "storage_type", None)
+        columns[column] = values if storage is None else pa.chunked_array([c.storage for c in values.chunks], type=storage)
+    return pa.table(columns)
+
+
+def split_sizes(save_dir: Path, split: str) -> tuple[int, int, int, int]:
+    """(examples, Arrow bytes, Parquet bytes, shards) of a split, from the shards' metadata."""
+    shards = split_shards(save_dir / DATA_DIR, split)
+    examples = arrow_bytes = 0
+    for shard in shards:
+        metadata = pq.read_metadata(shard)
+        examples += metadata.num_rows
+        arrow_bytes += sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+    return examples, arrow_bytes, sum(shard.stat().st_size for shard in shards), len(shards)

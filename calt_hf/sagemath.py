@@ -1,0 +1,19 @@
+"""The SageMath backend: CALT's ``calt.dataset_generator.sagemath`` API on calt_hf's shared core.
+
+Needs passagemath (``pip install "calt_hf[sage]"``); without it, importing this module raises an
+ImportError that says so. ``from calt_hf.sagemath import DatasetGenerator, DatasetWriter,
+PolynomialSampler`` is all that changes when porting CALT code.
+"""
+
+from calt_hf import engine
+from calt_hf.backends.sagemath import SAGEMATH
+from calt_hf.backends.sagemath.sampler import PolynomialSampler
+from calt_hf.statistics import BaseStatisticsCalculator
+from calt_hf.writer import DatasetWriter
+
+__all__ = ["DatasetGenerator", "DatasetWriter", "PolynomialSampler", "BaseStatisticsCalculator"]
+
+
+class DatasetGenerator(engine.DatasetGenerator):
+    __doc__ = engine.DatasetGenerator.__doc__
+    cas = SAGEMATH

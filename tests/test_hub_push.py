@@ -1,0 +1,116 @@
+"""Pushing to the Hub, end to end against the loopback Hub in ``hub_server.py``.
+
+Every client step (our command line, ``python -m calt_hf.push``, ``load_dataset``) runs in a fresh
+interpreter pointed at the server, with a guard that fails on any non-loopback host lookup.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hub_server import GUARD_MARKER, HubServer
+
+from calt_hf.hf.package import load_dataset_dict
+
+TESTS = Path(__file__).resolve().parent
+TOKEN = "hf_test"
+GUARDED = "import sys, runpy; sys.path.insert(0, %r); from hub_server import install_loopback_guard; install_loopback_guard()\n" % str(TESTS)
+
+
+def run_module(module: str, args: list[str], env: dict, cwd: Path) -> subprocess.CompletedProcess:
+    code = GUARDED + f"sys.argv = [{module!r}] + {args!r}; runpy.run_module({module!r}, run_name='__main__')"
+    result = subprocess.run([sys.executable, "-c", code], env=env, cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert GUARD_MARKER not in result.stderr
+    return result
+
+
+def generate(save_dir: Path, repo_id: str, *extra: str) -> list[str]:
+    return [
+        "problem=sum",
+        "dataset_sizes={train: 120, test: 15}",
+        "parallel.n_jobs=1",
+        "verbose=false",
+        f"save_dir={save_dir}",
+        "hub.push=true",
+        f"hub.repo_id={repo_id}",
+        *extra,
+    ]
+
+
+def hub_rows(hub: HubServer, repo_id: str, tmp_path: Path) -> dict:
+    code = GUARDED + (
+        "import json, datasets; datasets.config.USE_PARQUET_EXPORT = False\n"
+        f"d = datasets.load_dataset({repo_id!r})\n"
+        "print(json.dumps({name: split.to_list() for name, split in d.items()}))"
+    )
+    env = hub.client_env(tmp_path / "reader_home", token=TOKEN)
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def hub():
+    with HubServer(tokens={TOKEN}) as server:
+        yield server
+
+
+def test_push_then_load_from_the_hub(hub, tmp_path):
+    save_dir = tmp_path / "out"
+    result = run_module("calt_hf.generate", generate(save_dir, "user/sums", "hub.private=true"), hub.client_env(tmp_path / "home", token=TOKEN), tmp_path)
+    assert result.returncode == 0, result.stderr
+    files = hub.files("user/sums")
+    assert "README.md" in files and "data/train-00000-of-00001.parquet" in files and "data/test-00000-of-00001.parquet" in files
+    assert not any(name.endswith((".pkl", ".txt", ".jsonl", ".yaml")) for name in files)
+    assert files["README.md"] == (save_dir / "README.md").read_bytes()
+    assert len(hub.commits("user/sums")) == 2  # the repo's creation, then one upload commit
+    local = load_dataset_dict(save_dir)
+    assert hub_rows(hub, "user/sums", tmp_path) == {name: split.to_list() for name, split in local.items()}
+
+
+def test_include_raw_uploads_the_documented_files(hub, tmp_path):
+    save_dir = tmp_path / "out"
+    args = generate(save_dir, "user/raw", "hub.include_raw=true")
+    result = run_module("calt_hf.generate", args, hub.client_env(tmp_path / "home", token=TOKEN), tmp_path)
+    assert result.returncode == 0, result.stderr
+    files = hub.files("user/raw")
+    assert files["train_raw.txt"] == (save_dir / "train_raw.txt").read_bytes() and "test_data.pkl" in files
+
+
+def test_a_rejected_card_uploads_nothing_and_keeps_the_local_dataset(hub, tmp_path):
+    hub.reject_yaml = "license: not a valid license"
+    save_dir = tmp_path / "out"
+    result = run_module("calt_hf.generate", generate(save_dir, "user/rejected"), hub.client_env(tmp_path / "home", token=TOKEN), tmp_path)
+    assert result.returncode == 3
+    assert f"python -m calt_hf.push {save_dir} user/rejected" in result.stdout + result.stderr
+    paths = [request.path for request in hub.requests]
+    first_validation = next(i for i, path in enumerate(paths) if path.endswith("validate-yaml"))
+    assert not any(("preupload" in p or "lfs" in p or "commit" in p) for p in paths[first_validation:])
+    assert load_dataset_dict(save_dir)["train"].num_rows == 120
+
+
+def test_a_bad_token_fails_clearly_never_shows_the_token_and_the_push_can_be_retried(hub, tmp_path):
+    save_dir = tmp_path / "out"
+    secret = "hf_wrong_secret_123"
+    args = generate(save_dir, "user/retry", f"hub.token={secret}")
+    result = run_module("calt_hf.generate", args, hub.client_env(tmp_path / "home"), tmp_path)
+    assert result.returncode == 3
+    assert "Invalid credentials" in result.stdout + result.stderr
+    assert secret not in result.stderr + result.stdout
+    assert secret not in (save_dir / "README.md").read_text()
+    assert "hub.token" not in (save_dir / "README.md").read_text()
+    retry = run_module("calt_hf.push", [str(save_dir), "user/retry"], hub.client_env(tmp_path / "home", token=TOKEN), tmp_path)
+    assert retry.returncode == 0, retry.stderr
+    assert "data/train-00000-of-00001.parquet" in hub.files("user/retry")
+
+
+def test_push_config_errors_come_before_any_work(tmp_path):
+    for extra, message in ((["hub.push=true"], "hub.repo_id=None"), (["hub.push=true", "hub.repo_id=no-slash"], "hub.repo_id='no-slash'")):
+        result = subprocess.run(
+            [sys.executable, "-m", "calt_hf.generate", *extra, f"save_dir={tmp_path / 'out'}"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        )
+        assert result.returncode == 2 and message in result.stdout + result.stderr
+    assert not (tmp_path / "out").exists()
