@@ -22,7 +22,8 @@ from calt_hf.engine import validate_dataset_sizes
 from calt_hf.hf.description import DatasetDescription
 from calt_hf.hf.hub import check_repo_id
 from calt_hf.problems import PROBLEMS, PolynomialStatistics
-from calt_hf.sampling import check_int
+from calt_hf.sampling import check_choice, check_int
+from calt_hf.worker import ON_ERROR_CHOICES
 
 
 @dataclass
@@ -31,6 +32,7 @@ class ParallelConfig:
 
     backend: str = "multiprocessing"
     n_jobs: int = -1
+    address: Optional[str] = None
 
 
 @dataclass
@@ -96,6 +98,11 @@ class Config:
     save_json: bool = True
     verbose: bool = True
     parallel: ParallelConfig = field(default_factory=ParallelConfig)
+    resume: bool = False
+    overwrite: bool = False
+    on_error: str = "raise"
+    max_retries: int = 3
+    sample_timeout: Optional[float] = None
     hf: HfConfig = field(default_factory=HfConfig)
     hub: HubConfig = field(default_factory=HubConfig)
 
@@ -162,9 +169,17 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
         problem = problem_class(sampler, **params)
     with _naming("parallel"):
         generator = api.DatasetGenerator(
-            backend=cfg.parallel.backend, n_jobs=cfg.parallel.n_jobs, verbose=cfg.verbose, root_seed=cfg.root_seed
+            backend=cfg.parallel.backend,
+            n_jobs=cfg.parallel.n_jobs,
+            verbose=cfg.verbose,
+            root_seed=cfg.root_seed,
+            address=cfg.parallel.address,
         )
     check_int("batch_size", cfg.batch_size, 1)
+    check_choice("on_error", cfg.on_error, ON_ERROR_CHOICES)
+    check_int("max_retries", cfg.max_retries, 0)
+    if cfg.sample_timeout is not None and cfg.sample_timeout <= 0:
+        raise ValueError(f"sample_timeout={cfg.sample_timeout} is not allowed; use a positive number of seconds or null")
     hub = None
     if cfg.hub.push:
         check_repo_id(cfg.hub.repo_id)
@@ -191,6 +206,13 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
         "save_json": cfg.save_json,
         "hf_dataset": cfg.hf.package,
         "description": description,
+        "resume": cfg.resume,
+        "overwrite": cfg.overwrite,
+        "on_error": cfg.on_error,
+        "max_retries": cfg.max_retries,
+        "sample_timeout": cfg.sample_timeout,
+        # What a resumed run must share with the original, in the config's own terms.
+        "fingerprint": {"problem": problem_cfg, "sampler": OmegaConf.to_container(cfg.sampler, resolve=True)},
     }
     return Job(generator, run_kwargs, hub)
 

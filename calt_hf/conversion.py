@@ -9,10 +9,12 @@ errors, polynomial layout) is shared, so both backends write the same text for t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
 from calt_hf.seeding import Reseeder
+from calt_hf.timeouts import signal_time_limit
 
 #: ``coefficient -> (is_negative, magnitude text, magnitude is one)``, chosen once per coefficient ring.
 CoefficientFormatter = Callable[[Any], tuple[bool, str, bool]]
@@ -30,7 +32,8 @@ class Backend:
     ``element_to_str`` turns one leaf object (a polynomial, a number, anything) into a string;
     ``as_rows`` returns a container of this backend (e.g. a matrix) as a list of lists, or None;
     ``reseeders`` reseed the backend's own random state before each sample; ``leaf_types`` are types
-    known to be leaves (polynomials), converted without probing for containers first.
+    known to be leaves (polynomials), converted without probing for containers first; ``time_limit``
+    is a context manager factory that raises ``SampleTimeout`` when a sample outlives ``sample_timeout``.
     """
 
     name: str
@@ -38,6 +41,7 @@ class Backend:
     as_rows: Callable[[Any], list | None] = no_rows
     reseeders: tuple[Reseeder, ...] = field(default=())
     leaf_types: tuple[type, ...] = field(default=())
+    time_limit: Callable[[float], AbstractContextManager] = signal_time_limit
 
 
 def _as_list(obj: Any, backend: Backend) -> list | None:

@@ -1,162 +1,69 @@
-"""The generation core shared by every backend: splits, chunks, windows of tasks, ordering, failures.
+"""The generation core shared by every backend: splits, windows of chunks, ordering, checkpoints, failures.
 
-A run pickles one ``GenerationTask`` (the user's generator, statistics function, backend adapter and
-output formats) once; each worker loads it once (from a file for local process pools, which then stay
-alive across runs, or with its first chunk elsewhere). Work is then a stream of chunks of sample indices. A worker turns a chunk
-into encoded file bytes and a statistics summary; the parent appends the bytes in index order and merges
-the summaries. Tasks go out in windows of ``batch_size`` samples, so at most one window of results is
-ever held in memory, whatever the relative speed of workers and writer. Chunk sizes adapt to the
-measured cost of a sample; the output does not depend on them, nor on ``n_jobs`` or the joblib backend,
-because every sample's seed is derived from (root seed, split, index) alone.
+The parent plans chunks of sample indices, sends them through a joblib pool (see ``scheduling``) and
+reads the results back in index order. Each completed chunk is staged durably (see ``checkpoint``), so
+a killed run resumes where it stopped; when a split has all its samples, its final files are assembled
+from the chunks in order. Tasks go out in windows of ``batch_size`` samples, so at most one window of
+results is ever in memory, whatever the relative speed of workers and writer. Chunk sizes follow the
+measured cost of a sample; the output depends on none of this, nor on ``n_jobs`` or the joblib backend,
+because every sample's seed is derived from (root seed, split, index) alone and skipped samples are
+replaced by the next indices past the end of the split, in order.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import math
-import pickle
 import tempfile
-import threading
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from time import perf_counter
 from typing import Any, ClassVar
 
 import cloudpickle
-import joblib
 from tqdm.auto import tqdm
 
-from calt_hf.conversion import Backend, to_strings
+from calt_hf.checkpoint import Progress, RunConflictError, SplitCheckpoint, describe_differences
+from calt_hf.conversion import Backend
 from calt_hf.hf.description import DatasetDescription
-from calt_hf.sampling import check_int
-from calt_hf.seeding import Reseeder, default_reseeders, derive_seed
-from calt_hf.statistics import MemoryEfficientStatisticsCalculator
-from calt_hf.writer import DatasetWriter, OutputFormat, check_formats, encode_batch, validate_tag
+from calt_hf.sampling import check_choice, check_int
+from calt_hf.scheduling import CLUSTERS, Pool, known_backends, open_pool
+from calt_hf.seeding import derive_seed
+from calt_hf.statistics import IncrementalStatistics, MemoryEfficientStatisticsCalculator
+from calt_hf.worker import (
+    FIRST_ERRORS,
+    ON_ERROR_CHOICES,
+    ChunkResult,
+    GenerationTask,
+    ProblemGenerator,
+    SampleGenerationError,
+    TaskRef,
+    generate_chunk,
+    install_task,
+)
+from calt_hf.writer import DatasetWriter, validate_tag
 
 logger = logging.getLogger(__name__)
 
-ProblemGenerator = Callable[[int], tuple[Any, Any]]
+__all__ = ["DatasetGenerator", "SampleGenerationError", "WorkerLostError", "RunConflictError", "validate_dataset_sizes"]
 
-#: joblib backends that run tasks in this process: the task is installed here, not shipped.
-_IN_PROCESS_BACKENDS = frozenset({"threading", "sequential"})
-#: joblib backends whose workers share this machine's file system: they read the task from a file.
-_LOCAL_PROCESS_BACKENDS = frozenset({"loky", "multiprocessing"})
 #: Seconds of work a chunk should hold: long enough to make per-task overhead negligible, short enough
 #: for smooth progress and load balance.
 _TARGET_CHUNK_SECONDS = 0.1
 _MAX_CHUNK = 4096
 _FIRST_CHUNK = 8
+#: How often the same chunk may take its worker down before the run gives up on it.
+MAX_WORKER_LOSSES = 3
+_DOCUMENTED_SUFFIXES = ("_data.pkl", "_raw.txt", "_data.jsonl", "_stats.yaml")
 
 
-class SampleGenerationError(RuntimeError):
-    """A sample could not be generated or converted; names its split, index and seed.
-
-    The original exception is chained as ``__cause__`` (with the worker's traceback behind it).
-    """
-
-    def __init__(self, split: str, index: int, seed: int, reason: str, original: BaseException | None = None):
-        super().__init__(f"sample {index} of split {split!r} (seed {seed}) failed: {reason}")
-        self.split, self.index, self.seed, self.reason, self.original = split, index, seed, reason, original
-
-    def __reduce__(self):
-        return type(self), (self.split, self.index, self.seed, self.reason, self.original)
+class WorkerLostError(RuntimeError):
+    """A worker process died (segfault, OOM kill, ``os._exit``) on the same chunk too many times."""
 
 
-@dataclass(frozen=True)
-class GenerationTask:
-    """What a worker needs to turn sample indices into encoded rows; pickled once per run."""
-
-    problem_generator: ProblemGenerator
-    statistics_calculator: Callable[[Any, Any], Any] | None
-    cas: Backend
-    reseed_backend: bool
-    root_seed: int
-    formats: tuple[OutputFormat, ...]
-    keep_rows: bool
-
-
-@dataclass
-class ChunkResult:
-    """A worker's answer for samples ``start`` .. ``stop - 1`` of a split."""
-
-    start: int
-    stop: int
-    encoded: dict[str, bytes]
-    rows: list | None
-    statistics: MemoryEfficientStatisticsCalculator
-
-
-@dataclass(frozen=True)
-class TaskRef:
-    """How a worker finds the run's task: already installed under ``key``, else from ``path`` (a file on
-    this machine, read once per worker) or from ``blob`` (for workers on other machines)."""
-
-    key: str
-    path: str | None = None
-    blob: bytes | None = None
-
-
-# --- worker side ------------------------------------------------------------------------------------
-#: Python's, SymPy's and numpy's generators are process-global: under the threading backend two samples
-#: drawing at once would interleave. Each sample's reseed-and-generate holds this (uncontended in worker
-#: processes) lock, which keeps threaded runs reproducible.
-_GLOBAL_RNG_LOCK = threading.Lock()
-_installed: dict[str, tuple[GenerationTask, tuple[Reseeder, ...]]] = {}
-
-
-def install_task(key: str, blob: bytes) -> None:
-    """Unpickle a run's task once in this process."""
-    if key not in _installed:
-        _installed.clear()  # one run at a time per process: drop the previous run's generator
-        task: GenerationTask = pickle.loads(blob)
-        _installed[key] = (task, default_reseeders() + (task.cas.reseeders if task.reseed_backend else ()))
-
-
-def _installed_task(ref: TaskRef) -> tuple[GenerationTask, tuple[Reseeder, ...]]:
-    if ref.key not in _installed:
-        install_task(ref.key, ref.blob if ref.blob is not None else Path(ref.path).read_bytes())
-    return _installed[ref.key]
-
-
-def generate_chunk(ref: TaskRef, split: str, start: int, stop: int) -> ChunkResult:
-    """Generate, convert, check and encode samples ``start`` .. ``stop - 1`` of ``split``."""
-    task, reseeders = _installed_task(ref)
-    rows: list = []
-    runtimes: list[float] = []
-    sample_statistics: list = []
-    for index in range(start, stop):
-        seed = derive_seed(task.root_seed, split, index)
-        try:
-            with _GLOBAL_RNG_LOCK:
-                for reseed in reseeders:
-                    reseed(seed)
-                began = perf_counter()
-                problem, solution = task.problem_generator(seed)
-                runtimes.append(perf_counter() - began)
-            if task.statistics_calculator is not None:
-                sample_statistics.append(task.statistics_calculator(problem, solution))
-            row = (to_strings(problem, task.cas, "the problem"), to_strings(solution, task.cas, "the solution"))
-            check_formats(*row, task.formats, "the sample")  # to_strings guarantees the nesting
-        except Exception as error:
-            raise _failure(split, index, seed, error) from error
-        rows.append(row)
-    statistics = MemoryEfficientStatisticsCalculator()
-    statistics.update_batch(runtimes, sample_statistics)
-    return ChunkResult(start, stop, encode_batch(rows, task.formats), rows if task.keep_rows else None, statistics)
-
-
-def _failure(split: str, index: int, seed: int, error: Exception) -> SampleGenerationError:
-    try:
-        pickle.dumps(error)
-        original: BaseException | None = error
-    except Exception:  # an exception that cannot travel back to the parent: keep its text only
-        original = None
-    return SampleGenerationError(split, index, seed, f"{type(error).__name__}: {error}", original)
-
-
-# --- parent side ------------------------------------------------------------------------------------
 def validate_dataset_sizes(dataset_sizes: Any) -> dict[str, int]:
     """Check ``dataset_sizes``: a non-empty dict of valid split names to positive integers."""
     if not isinstance(dataset_sizes, Mapping):
@@ -170,21 +77,72 @@ def validate_dataset_sizes(dataset_sizes: Any) -> dict[str, int]:
     return dict(dataset_sizes)
 
 
-def _known_joblib_backends() -> set[str]:
-    from joblib.parallel import BACKENDS
+def _identify(obj: Any) -> Any:
+    """What identifies a generator or statistics function in a run's fingerprint: its qualified name
+    (its class's, for an instance) and, if it can describe itself, its settings."""
+    if obj is None:
+        return None
+    named = obj if hasattr(obj, "__qualname__") else type(obj)
+    name = f"{named.__module__}.{named.__qualname__}"
+    if callable(getattr(obj, "describe", None)):
+        return {"name": name, "settings": obj.describe().get("settings", {})}
+    return name
 
-    return set(BACKENDS)
+
+@dataclass
+class _SplitOutcome:
+    """What the statistics file reports beyond the seed's schema: failures and a short split."""
+
+    requested: int
+    failed: int = 0
+    resampled: int = 0
+    skipped: int = 0
+    first_errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, result: ChunkResult) -> None:
+        self.failed += result.failed
+        self.resampled += result.resampled
+        self.skipped += result.skipped
+        self.first_errors.extend(result.first_errors[: FIRST_ERRORS - len(self.first_errors)])
+
+
+class _ChunkPlanner:
+    """Sizes chunks to about ``_TARGET_CHUNK_SECONDS`` of work from the measured mean sample time."""
+
+    def __init__(self) -> None:
+        self.runtime = IncrementalStatistics()
+        self.dispatched = 0  # end of the last chunk handed to joblib
+        self.careful_until = 0  # after a lost worker: single-sample chunks up to here, to corner the culprit
+
+    def observe(self, result: ChunkResult) -> None:
+        self.runtime.merge(result.statistics.runtime_stats)
+
+    def chunks(self, start: int, stop: int, n_workers: int) -> Iterator[tuple[int, int]]:
+        """Cut ``[start, stop)`` lazily (joblib pulls the next chunk when a worker frees up); chunks shrink
+        towards the end of the window (guided self-scheduling) so workers finish it together."""
+        position = start
+        while position < stop:
+            if position < self.careful_until:
+                size = 1
+            elif self.runtime.count and self.runtime.mean > 0:
+                size = int(_TARGET_CHUNK_SECONDS / self.runtime.mean)
+            else:
+                size = _FIRST_CHUNK
+            size = max(1, min(size, _MAX_CHUNK, math.ceil((stop - position) / (2 * n_workers))))
+            yield position, position + size
+            position += size
+            self.dispatched = position
 
 
 class DatasetGenerator:
     """Generates datasets of (problem, solution) pairs in parallel, reproducibly, with statistics.
 
-    ``backend`` is a joblib backend name (``"loky"``, ``"threading"``, ``"sequential"``, ...).
-    ``"multiprocessing"``, CALT's default, runs on loky's process pool: joblib's multiprocessing pool
-    cannot stream results back in order, which bounded memory and busy workers need. Before each
-    sample, Python's, SymPy's and numpy's generators are seeded with the sample's seed, and so is the
-    backend's own random state (Sage's); ``reseed_backend=False`` skips the latter for generators that
-    seed the backend themselves, so they do not pay for it twice.
+    ``backend`` is a joblib backend name (``"loky"``, ``"threading"``, ``"sequential"``, ...), or
+    ``"dask"``/``"ray"`` for a cluster at ``address`` (a local one when None). ``"multiprocessing"``,
+    CALT's default, runs on loky's process pool: joblib's multiprocessing pool cannot stream results
+    back in order, which bounded memory and busy workers need. Before each sample, Python's, SymPy's
+    and numpy's generators are seeded with the sample's seed, and so is the backend's own random state
+    (Sage's); ``reseed_backend=False`` skips the latter for generators that seed the backend themselves.
     Subclasses (``calt_hf.sympy``, ``calt_hf.sagemath``) only set ``cas``, the backend adapter.
     """
 
@@ -197,26 +155,23 @@ class DatasetGenerator:
         verbose: bool = True,
         root_seed: int = 42,
         reseed_backend: bool = True,
+        address: str | None = None,
     ):
-        if not isinstance(backend, str) or (backend not in _known_joblib_backends() and backend != "multiprocessing"):
-            raise ValueError(
-                f"backend={backend!r} is not a joblib backend; use one of {', '.join(sorted(_known_joblib_backends()))}"
-            )
+        if not isinstance(backend, str) or backend not in known_backends():
+            raise ValueError(f"backend={backend!r} is not a joblib backend; use one of {', '.join(sorted(known_backends()))}")
         if not isinstance(n_jobs, int) or isinstance(n_jobs, bool) or n_jobs == 0:
             raise ValueError(f"n_jobs={n_jobs!r} is not allowed; use a non-zero integer (-1 for all cores)")
         if not isinstance(root_seed, int) or isinstance(root_seed, bool):
             raise ValueError(f"root_seed={root_seed!r} is not allowed; use an integer")
+        if address is not None and backend not in CLUSTERS:
+            raise ValueError(f"address={address!r} needs backend='dask' or 'ray', not {backend!r}")
         self.backend = backend
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.root_seed = root_seed
         self.reseed_backend = reseed_backend
+        self.address = address
         self.logger = logger
-
-    @property
-    def joblib_backend(self) -> str:
-        """The joblib backend that actually runs the work."""
-        return "loky" if self.backend == "multiprocessing" else self.backend
 
     def run(
         self,
@@ -230,18 +185,30 @@ class DatasetGenerator:
         save_json: bool = True,
         hf_dataset: bool = False,
         description: DatasetDescription | None = None,
+        resume: bool = False,
+        overwrite: bool = False,
+        on_error: str = "raise",
+        max_retries: int = 3,
+        sample_timeout: float | None = None,
+        fingerprint: Mapping[str, Any] | None = None,
     ) -> None:
         """Generate every split of ``dataset_sizes`` with ``problem_generator(seed) -> (problem, solution)``.
 
         Writes ``{split}_data.pkl``, ``{split}_raw.txt`` (``save_text``), ``{split}_data.jsonl``
         (``save_json``) and ``{split}_stats.yaml`` to ``save_dir`` (default: the working directory), or
         through ``dataset_writer`` when given (then ``save_dir``, ``save_text`` and ``save_json`` are
-        ignored). With ``hf_dataset``, also Parquet shards under ``data/`` (streamed while generating)
-        and a dataset card ``README.md``, so ``datasets.load_dataset(save_dir)`` reads the result;
-        ``description`` (default: what the problem generator tells of itself) fills the card.
-        At most ``batch_size`` samples are held in memory. Bad arguments raise ValueError before any
-        work; a failing sample raises ``SampleGenerationError`` naming split, index and seed, and the
-        unfinished split's files are removed.
+        ignored). With ``hf_dataset``, also Parquet shards under ``data/`` and a dataset card
+        ``README.md``, so ``datasets.load_dataset(save_dir)`` reads the result; ``description``
+        (default: what the problem generator tells of itself) fills the card.
+
+        Progress is checkpointed: ``resume=True`` continues an interrupted run of the same configuration
+        (``fingerprint`` adds what the caller knows of it, e.g. the command line's config);
+        ``overwrite=True`` replaces an earlier run; without either, a ``save_dir`` that already holds a
+        split of this run is refused. ``on_error``: ``"raise"`` stops at a failing sample (naming split,
+        index and seed), ``"skip"`` drops it, ``"resample"`` retries it with derived seeds up to
+        ``max_retries`` times (a generator returning None asks for that too); dropped samples are replaced
+        from past the end of the split. ``sample_timeout`` (seconds) makes a slow sample a failure.
+        At most ``batch_size`` samples are held in memory. Bad arguments raise ValueError before any work.
         """
         sizes = validate_dataset_sizes(dataset_sizes)
         if problem_generator is None or not callable(problem_generator):
@@ -249,39 +216,64 @@ class DatasetGenerator:
         if statistics_calculator is not None and not callable(statistics_calculator):
             raise ValueError(f"statistics_calculator must be callable or None, got {statistics_calculator!r}")
         check_int("batch_size", batch_size, 1)
+        check_choice("on_error", on_error, ON_ERROR_CHOICES)
+        check_int("max_retries", max_retries, 0)
+        if sample_timeout is not None:
+            if not isinstance(sample_timeout, (int, float)) or isinstance(sample_timeout, bool) or sample_timeout <= 0:
+                raise ValueError(f"sample_timeout={sample_timeout!r} is not allowed; use a positive number of seconds or None")
+            if self.backend == "threading":
+                raise ValueError("sample_timeout needs samples in processes; backend='threading' runs them in threads")
+        if resume and overwrite:
+            raise ValueError("resume=True and overwrite=True exclude each other: choose one")
         writer = dataset_writer if dataset_writer is not None else DatasetWriter(save_dir, save_text, save_json)
         if hf_dataset:
             writer.save_parquet = True
         fast_writer = type(writer).save_batch is DatasetWriter.save_batch
+        formats = writer.output_formats()
         task = GenerationTask(
             problem_generator=problem_generator,
             statistics_calculator=statistics_calculator,
             cas=self.cas,
             reseed_backend=self.reseed_backend,
             root_seed=self.root_seed,
-            formats=writer.output_formats() if fast_writer else (),
+            formats=formats if fast_writer else (),
             keep_rows=not fast_writer,
+            on_error=on_error,
+            max_retries=max_retries,
+            sample_timeout=sample_timeout,
         )
         blob = self._pickle_task(task)
+        common = {
+            "root_seed": self.root_seed,
+            "backend": self.cas.name,
+            "generator": _identify(problem_generator),
+            "statistics": _identify(statistics_calculator),
+            "formats": sorted(fmt.suffix for fmt in formats),
+            "on_error": on_error,
+            "max_retries": max_retries if on_error == "resample" else None,
+            "sample_timeout": sample_timeout,
+            **dict(fingerprint or {}),
+        }
+        # Through JSON and back, so it compares equal to what the state file recorded.
+        fingerprints = {
+            split: json.loads(json.dumps({"split": split, "size": size, **common}, default=str)) for split, size in sizes.items()
+        }
+        plans = self._plan(Path(writer.save_dir), fingerprints, resume, overwrite)
+        self.logger.info("generating %s into %s with %s (n_jobs=%s)", sizes, writer.save_dir, self.backend, self.n_jobs)
         key = hashlib.sha256(blob).hexdigest()
-        self.logger.info("generating %s into %s with %s (n_jobs=%s)", sizes, writer.save_dir, self.joblib_backend, self.n_jobs)
-        in_process = self.joblib_backend in _IN_PROCESS_BACKENDS or joblib.effective_n_jobs(self.n_jobs) == 1
-        with tempfile.TemporaryDirectory(prefix="calt_hf_task_") as scratch:
-            if in_process:
-                install_task(key, blob)
-                ref = TaskRef(key)
-            elif self.joblib_backend in _LOCAL_PROCESS_BACKENDS:
-                path = Path(scratch) / "task.pkl"
-                path.write_bytes(blob)
-                ref = TaskRef(key, path=str(path))
-            else:
-                ref = TaskRef(key, blob=blob)
-            with joblib.Parallel(
-                n_jobs=self.n_jobs, backend=self.joblib_backend, return_as="generator", batch_size=1
-            ) as parallel:
-                n_workers = 1 if in_process else joblib.effective_n_jobs(self.n_jobs)
-                for split, size in sizes.items():
-                    self._generate_split(parallel, n_workers, ref, split, size, batch_size, writer, fast_writer)
+        with tempfile.TemporaryDirectory(prefix="calt_hf_task_") as scratch, open_pool(
+            self.backend, self.n_jobs, self.address
+        ) as pool:
+            ref = self._task_ref(pool, key, blob, Path(scratch))
+            for split, size in sizes.items():
+                checkpoint, progress = plans[split]
+                if progress is None:
+                    self.logger.info("split %r is complete already: skipped", split)
+                    continue
+                began = perf_counter()
+                self._generate_split(pool, ref, checkpoint, progress, split, size, batch_size)
+                self._assemble(checkpoint, writer, split, size, fast_writer, batch_size, on_error, began)
+                checkpoint.mark_complete(fingerprints[split])
         self.logger.info("all splits generated")
         if hf_dataset:
             from calt_hf.hf.package import package_dataset
@@ -295,6 +287,7 @@ class DatasetGenerator:
         settings = {"backend": self.cas.name, "root_seed": self.root_seed, **told.pop("settings", {})}
         return DatasetDescription(settings=settings, **told)
 
+    # -- before any work ----------------------------------------------------------------------------
     def _pickle_task(self, task: GenerationTask) -> bytes:
         try:
             return cloudpickle.dumps(task)
@@ -305,89 +298,167 @@ class DatasetGenerator:
                 "them inside the generator or keep a PolynomialSampler, which rebuilds its ring in each worker"
             ) from error
 
+    @staticmethod
+    def _plan(
+        save_dir: Path, fingerprints: dict[str, dict[str, Any]], resume: bool, overwrite: bool
+    ) -> dict[str, tuple[SplitCheckpoint, Progress | None]]:
+        """Decide, split by split, to start, continue or skip; refuse conflicts before touching anything."""
+        decisions: dict[str, tuple[SplitCheckpoint, str]] = {}
+        for split, current in fingerprints.items():
+            checkpoint = SplitCheckpoint(save_dir, split)
+            recorded = checkpoint.recorded()
+            leftovers = [save_dir / f"{split}{suffix}" for suffix in _DOCUMENTED_SUFFIXES if (save_dir / f"{split}{suffix}").exists()]
+            if recorded is None and not leftovers:
+                decisions[split] = (checkpoint, "start")
+            elif overwrite:
+                decisions[split] = (checkpoint, "replace")
+            elif resume and recorded is not None:
+                differences = describe_differences(recorded["fingerprint"], current)
+                if differences:
+                    raise RunConflictError(
+                        f"cannot resume split {split!r} in {save_dir}: its configuration differs from the recorded "
+                        f"run ({'; '.join(differences)}); use overwrite=True to replace it"
+                    )
+                decisions[split] = (checkpoint, "skip" if recorded["complete"] else "continue")
+            elif resume:
+                raise RunConflictError(
+                    f"{save_dir} holds files of split {split!r} but no record of a calt_hf run to resume; "
+                    "use overwrite=True (overwrite=true) to replace them"
+                )
+            else:
+                state = "complete" if recorded is None or recorded["complete"] else "partial"
+                raise RunConflictError(
+                    f"{save_dir} already holds a {state} run of split {split!r}; pass resume=True (resume=true) "
+                    "to continue it or overwrite=True (overwrite=true) to replace it"
+                )
+        plans: dict[str, tuple[SplitCheckpoint, Progress | None]] = {}
+        for split, (checkpoint, decision) in decisions.items():
+            if decision == "replace":
+                checkpoint.forget()
+                for suffix in _DOCUMENTED_SUFFIXES:
+                    (save_dir / f"{split}{suffix}").unlink(missing_ok=True)
+            if decision == "skip":
+                plans[split] = (checkpoint, None)
+            elif decision == "continue":
+                plans[split] = (checkpoint, checkpoint.recover())
+            else:
+                checkpoint.start(fingerprints[split])
+                plans[split] = (checkpoint, Progress())
+        return plans
+
+    def _task_ref(self, pool: Pool, key: str, blob: bytes, scratch: Path) -> TaskRef:
+        if pool.in_process:
+            install_task(key, blob)
+            return TaskRef(key)
+        if pool.local_files:
+            path = scratch / "task.pkl"
+            path.write_bytes(blob)
+            return TaskRef(key, path=str(path))
+        return TaskRef(key, blob=blob)
+
+    # -- generation ---------------------------------------------------------------------------------
     def _generate_split(
         self,
-        parallel: joblib.Parallel,
-        n_workers: int,
+        pool: Pool,
         ref: TaskRef,
+        checkpoint: SplitCheckpoint,
+        progress: Progress,
         split: str,
         size: int,
         batch_size: int,
-        writer: DatasetWriter,
-        fast_writer: bool,
     ) -> None:
-        began = perf_counter()
-        statistics = MemoryEfficientStatisticsCalculator()
-        writer.open(split)
-        try:
-            with tqdm(total=size, desc=split, unit=" samples", disable=not self.verbose, dynamic_ncols=True) as bar:
-                for window_index, (window_start, window_stop) in enumerate(_windows(size, batch_size)):
-                    chunks = _plan_chunks(window_start, window_stop, n_workers, statistics)
-                    results = parallel(
-                        joblib.delayed(generate_chunk)(ref, split, start, stop) for start, stop in chunks
-                    )
-                    rows = self._consume(results, writer, split, fast_writer, statistics, bar)
-                    if not fast_writer:
-                        writer.save_batch(rows, tag=split, batch_idx=window_index)
-        except SampleGenerationError as failure:
-            _discard(writer, split)
-            if failure.original is not None and failure.__cause__ is not None:
-                failure.original.__cause__ = failure.__cause__  # keep the worker's traceback in the chain
-            raise SampleGenerationError(
-                failure.split, failure.index, failure.seed, failure.reason, failure.original
-            ) from (failure.original or failure)
-        except BaseException:
-            _discard(writer, split)
-            raise
-        writer.close(split)
-        total_time = perf_counter() - began
-        writer.save_final_statistics(statistics.get_overall_statistics(total_time, size), tag=split)
-        self.logger.info("split %r: %d samples in %.2f s", split, size, total_time)
+        """Generate until the split has ``size`` samples (or has tried ``2 * size`` indices), staging chunks."""
+        planner = _ChunkPlanner()
+        losses, lost_at = 0, -1
+        with tqdm(total=size, initial=progress.accepted, desc=split, unit=" samples", disable=not self.verbose, dynamic_ncols=True) as bar:
+            while progress.accepted < size and progress.next_index < 2 * size:
+                stop = min(progress.next_index + min(batch_size, size - progress.accepted), 2 * size)
+                chunks = planner.chunks(progress.next_index, stop, pool.n_workers)
+                try:
+                    for result in pool.map(generate_chunk, ((ref, split, start, end) for start, end in chunks)):
+                        if result.start != progress.next_index:
+                            raise RuntimeError(f"chunk {result.start} arrived where {progress.next_index} was expected")
+                        checkpoint.stage(result)
+                        planner.observe(result)
+                        progress.next_index, progress.accepted = result.stop, progress.accepted + result.accepted
+                        bar.update(result.accepted)
+                except SampleGenerationError as failure:
+                    checkpoint.sync()
+                    if failure.original is not None and failure.__cause__ is not None:
+                        failure.original.__cause__ = failure.__cause__  # keep the worker's traceback in the chain
+                    raise SampleGenerationError(
+                        failure.split, failure.index, failure.seed, failure.reason, failure.original
+                    ) from (failure.original or failure)
+                except pool.worker_lost as error:
+                    checkpoint.sync()
+                    pool.reset()
+                    losses = losses + 1 if progress.next_index == lost_at else 1
+                    lost_at = progress.next_index
+                    planner.careful_until = max(planner.careful_until, planner.dispatched)
+                    if losses >= MAX_WORKER_LOSSES:
+                        raise self._lost(split, progress.next_index, planner.careful_until, error) from error
+                    self.logger.warning("a worker died at sample %d of split %r; retrying (%s)", progress.next_index, split, error)
+        checkpoint.sync()
+        if progress.accepted < size:
+            self.logger.warning(
+                "split %r: only %d of %d samples succeeded after trying %d indices", split, progress.accepted, size, progress.next_index
+            )
 
-    @staticmethod
-    def _consume(
-        results: Iterator[ChunkResult],
+    def _lost(self, split: str, start: int, stop: int, error: BaseException) -> WorkerLostError:
+        seeds = [derive_seed(self.root_seed, split, index) for index in range(start, min(stop, start + 10))]
+        more = ", ..." if stop - start > len(seeds) else ""
+        return WorkerLostError(
+            f"worker processes died {MAX_WORKER_LOSSES} times while generating samples {start}..{stop - 1} of split "
+            f"{split!r} (seeds {', '.join(map(str, seeds))}{more}): {type(error).__name__}: {error}. What is complete "
+            "is kept: fix the generator, then run again with resume=True"
+        )
+
+    def _assemble(
+        self,
+        checkpoint: SplitCheckpoint,
         writer: DatasetWriter,
         split: str,
+        size: int,
         fast_writer: bool,
-        statistics: MemoryEfficientStatisticsCalculator,
-        bar: tqdm,
-    ) -> list:
-        rows: list = []
-        for result in results:
-            if fast_writer:
-                writer.write_encoded(split, result.encoded)
-            else:
-                rows.extend(result.rows or ())
-            statistics.merge(result.statistics)
-            bar.update(result.stop - result.start)
-        return rows
-
-
-def _discard(writer: DatasetWriter, split: str) -> None:
-    abort = getattr(writer, "abort", None)
-    if abort is not None:
-        abort(split)
-
-
-def _windows(size: int, batch_size: int) -> Iterator[tuple[int, int]]:
-    for start in range(0, size, batch_size):
-        yield start, min(start + batch_size, size)
-
-
-def _plan_chunks(
-    start: int, stop: int, n_workers: int, statistics: MemoryEfficientStatisticsCalculator
-) -> Iterator[tuple[int, int]]:
-    """Cut a window into chunks of about ``_TARGET_CHUNK_SECONDS`` of work, lazily.
-
-    joblib pulls the next chunk when a worker frees up, so the size follows the mean sample time
-    measured so far (small chunks until then). Chunks shrink towards the end of the window (guided
-    self-scheduling), so the workers finish a window together instead of waiting on one straggler.
-    """
-    position = start
-    while position < stop:
-        runtime = statistics.runtime_stats
-        size = int(_TARGET_CHUNK_SECONDS / runtime.mean) if runtime.count and runtime.mean > 0 else _FIRST_CHUNK
-        size = max(1, min(size, _MAX_CHUNK, math.ceil((stop - position) / (2 * n_workers))))
-        yield position, position + size
-        position += size
+        batch_size: int,
+        on_error: str,
+        began: float,
+    ) -> None:
+        """Write the split's final files from its staged chunks, in order, then its statistics."""
+        statistics = MemoryEfficientStatisticsCalculator()
+        outcome = _SplitOutcome(requested=size)
+        accepted = 0
+        writer.open(split)
+        try:
+            pending: list = []
+            batch_index = 0
+            for result in checkpoint.chunks():
+                if fast_writer:
+                    writer.write_encoded(split, result.encoded)
+                else:
+                    pending.extend(result.rows or ())
+                    while len(pending) >= batch_size:
+                        writer.save_batch(pending[:batch_size], tag=split, batch_idx=batch_index)
+                        pending, batch_index = pending[batch_size:], batch_index + 1
+                statistics.merge(result.statistics)
+                outcome.add(result)
+                accepted += result.accepted
+            if pending:
+                writer.save_batch(pending, tag=split, batch_idx=batch_index)
+        except BaseException:
+            abort = getattr(writer, "abort", None)
+            if abort is not None:
+                abort(split)
+            raise
+        writer.close(split)
+        report = statistics.get_overall_statistics(perf_counter() - began, accepted)
+        if on_error != "raise" or accepted < size:
+            report["errors"] = {
+                "requested_samples": size,
+                "failed": outcome.failed,
+                "resampled": outcome.resampled,
+                "skipped": outcome.skipped,
+                "first_errors": outcome.first_errors,
+            }
+        writer.save_final_statistics(report, tag=split)
+        self.logger.info("split %r: %d samples written", split, accepted)

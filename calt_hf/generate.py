@@ -33,6 +33,9 @@ def main(cfg: DictConfig) -> None:
         sys.exit(2)
     try:
         job.run()
+    except ValueError as error:  # raised before any work: e.g. save_dir holds a run (resume / overwrite)
+        logger.error("%s", error)
+        sys.exit(2)
     except HubPushError as error:
         logger.error("%s", error)
         sys.exit(3)

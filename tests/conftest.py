@@ -42,3 +42,59 @@ def mixed_generator(seed: int) -> tuple[list, str]:
     if rng.random() < 0.3:
         return ["a", ["b", "c"]], "mixed"
     return ["a", "b"], "flat"
+
+
+def logged_generator(seed: int) -> tuple[list[int], int]:
+    """integer_sum_generator, a little slower, appending each seed it is called with to $CALT_HF_TEST_LOG
+    (and blocking for good on the seeds listed in $CALT_HF_TEST_BLOCK)."""
+    import os
+    import time
+
+    with open(os.environ["CALT_HF_TEST_LOG"], "a") as log:
+        log.write(f"{seed}\n")
+    if str(seed) in os.environ.get("CALT_HF_TEST_BLOCK", "").split(","):
+        time.sleep(3600)
+    time.sleep(0.002)
+    return integer_sum_generator(seed)
+
+
+def failing_generator(seed: int):
+    """Fails on about 1 seed in 5 (raises on some, returns None on others), else integer_sum_generator."""
+    if seed % 10 == 3:
+        raise ArithmeticError(f"bad seed {seed}")
+    if seed % 10 == 7:
+        return None
+    return integer_sum_generator(seed)
+
+
+def hanging_generator(seed: int):
+    """Hangs (a busy Python loop) on about 1 seed in 4."""
+    if seed % 4 == 1:
+        while True:
+            pass
+    return integer_sum_generator(seed)
+
+
+def dying_generator(seed: int):
+    """Kills its own worker process on about 1 seed in 50."""
+    import os
+
+    if seed % 50 == 11:
+        os._exit(1)
+    return integer_sum_generator(seed)
+
+
+class DyingOnceGenerator:
+    """Kills its worker the first time it meets a seed with seed % 50 == 11 (a marker file remembers)."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __call__(self, seed: int):
+        import os
+        from pathlib import Path
+
+        if seed % 50 == 11 and not Path(self.marker).exists():
+            Path(self.marker).write_text(str(seed))
+            os._exit(1)
+        return integer_sum_generator(seed)

@@ -39,6 +39,11 @@ def tuple_generator(seed: int):
     return ("a", "b"), (("c", "d"), "e")
 
 
+def visible(directory) -> list[str]:
+    """The files a user sees (the run's own state lives in the hidden .calt_hf folder)."""
+    return sorted(p.name for p in directory.iterdir() if not p.name.startswith("."))
+
+
 def file_bytes(directory, split: str) -> dict[str, bytes]:
     return {suffix: (directory / f"{split}{suffix}").read_bytes() for suffix in DATA_FILES}
 
@@ -58,8 +63,7 @@ def test_run_writes_the_documented_files(tmp_path, gf7_sampler):
         save_dir=str(tmp_path),
         batch_size=64,
     )
-    names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == sorted(f"{split}{suffix}" for split in ("train", "test") for suffix in DATA_FILES + ("_stats.yaml",))
+    assert visible(tmp_path) == sorted(f"{split}{suffix}" for split in ("train", "test") for suffix in DATA_FILES + ("_stats.yaml",))
     writer = DatasetWriter(save_dir=tmp_path)
     samples = writer.load_dataset("train")
     assert len(samples) == 300 and samples == writer.load_dataset_jsonl("train")
@@ -180,14 +184,13 @@ def test_a_failing_sample_is_named_and_leaves_nothing_that_looks_complete(tmp_pa
     assert (error.split, error.index, error.seed) == ("test", 61, seed)
     assert f"sample 61 of split 'test' (seed {seed})" in str(error)
     assert isinstance(error.__cause__, ZeroDivisionError) and "divided by zero" in str(error.__cause__)
-    names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == sorted(f"train{suffix}" for suffix in DATA_FILES + ("_stats.yaml",))  # train completed
+    assert visible(tmp_path) == sorted(f"train{suffix}" for suffix in DATA_FILES + ("_stats.yaml",))  # train completed
 
 
 def test_none_is_an_error_naming_the_sample(tmp_path):
     with pytest.raises(SampleGenerationError, match=r"sample 0 of split 'train' .*the solution is None"):
         DatasetGenerator(n_jobs=1, verbose=False).run({"train": 3}, none_solution, save_dir=tmp_path)
-    assert list(tmp_path.iterdir()) == []
+    assert visible(tmp_path) == []
 
 
 def test_separators_inside_elements_fail_for_text_only(tmp_path):

@@ -64,7 +64,12 @@ def _statistics(save_dir: Path, split: str) -> dict[str, Any] | None:
             rows.append((category, block))
         else:
             rows.extend((f"{category} {metric}", values) for metric, values in block.items())
-    return {"total_time": stats["total_time"], "samples_per_second": stats["samples_per_second"], "rows": rows}
+    return {
+        "total_time": stats["total_time"],
+        "samples_per_second": stats["samples_per_second"],
+        "rows": rows,
+        "errors": stats.get("errors"),
+    }
 
 
 def _examples(save_dir: Path, split: str, kinds: dict[str, str], count: int = 2) -> list[tuple[str, str]]:

@@ -25,6 +25,11 @@ class GroebnerProblem(Problem):
     name = "groebner"
     backends = ("sagemath",)
     nesting = ("list", "list")
+    problem_text = (
+        "random polynomials (min_count to max_count of them) generating a zero-dimensional ideal "
+        "(redrawn until they do, at most max_tries times)"
+    )
+    solution_text = "the reduced Gröbner basis of that ideal under the sampler's term order, monic, by decreasing leading monomial"
 
     def __init__(self, sampler: Any, min_count: int | None = None, max_count: int | None = None, max_tries: int = 1000) -> None:
         ring = sampler.get_ring()
@@ -43,7 +48,7 @@ class GroebnerProblem(Problem):
         check_int("min_count", min_count, n)
         check_int("max_count", max_count, min_count)
         check_int("max_tries", max_tries, 1)
-        super().__init__(sampler)
+        super().__init__(sampler, min_count=min_count, max_count=max_count, max_tries=max_tries)
         self.min_count, self.max_count, self.max_tries = min_count, max_count, max_tries
 
     def generate(self) -> tuple[list, list]:

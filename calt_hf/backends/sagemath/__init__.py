@@ -62,7 +62,7 @@ from calt_hf.conversion import (
     real_coefficient,
 )
 
-__all__ = ["SAGEMATH", "element_to_str", "poly_to_str", "reseed_sage"]
+__all__ = ["MT_STATE_WRITABLE", "SAGEMATH", "element_to_str", "poly_to_str", "reseed_sage"]
 
 
 # --- text ---------------------------------------------------------------------------------------------
@@ -158,7 +158,7 @@ def _mt_address(state: randstate) -> int:
 
 
 def _mt_layout_holds() -> bool:
-    """Whether this process's Sage and GMP have the layout ``_write_mt_state`` relies on (checked, not assumed)."""
+    """Whether this process's Sage and GMP have the layout ``reseed_sage`` writes into (checked, not assumed)."""
     if ctypes.sizeof(ctypes.c_void_p) != 8 or randstate.__basicsize__ < _GMP_STATE_OFFSET + 32:
         return False
     seeded, blank, untouched = randstate(20240607), randstate(0), randstate(0)
@@ -174,7 +174,10 @@ def _mt_layout_holds() -> bool:
     return draws[0] == draws[1] != draws[2]
 
 
-if _mt_layout_holds():
+#: Whether this process reseeds by writing the MT state (else with ``set_random_seed``).
+MT_STATE_WRITABLE = _mt_layout_holds()
+
+if MT_STATE_WRITABLE:
 
     def reseed_sage(seed: int) -> None:
         """Make a fresh randstate current whose Mersenne Twister state is SHAKE-128 of the seed (~5 us)."""

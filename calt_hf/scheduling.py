@@ -1,0 +1,143 @@
+"""Where chunks run: a joblib ``Parallel`` for the chosen backend, and how to read its results.
+
+Everything goes through joblib: its own process pool (loky; CALT's ``"multiprocessing"`` maps to it,
+since joblib's multiprocessing pool cannot stream ordered results), threads, or a cluster through
+joblib's Dask backend (``distributed.Client``, a ``LocalCluster`` on 127.0.0.1 when no address is
+given) or Ray's (``ray.util.joblib``). A ``Pool`` also says how workers get the run's task (installed
+in this process, a file on this machine, or bytes with each chunk) and which errors mean a worker died.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import joblib
+
+logger = logging.getLogger(__name__)
+
+IN_PROCESS = frozenset({"threading", "sequential"})
+LOCAL_PROCESSES = frozenset({"loky", "multiprocessing"})
+CLUSTERS = frozenset({"dask", "ray"})
+
+
+def known_backends() -> set[str]:
+    """joblib's registered backends, plus the cluster backends calt_hf sets up itself."""
+    from joblib.parallel import BACKENDS
+
+    return set(BACKENDS) | CLUSTERS
+
+
+@dataclass
+class Pool:
+    """An open joblib ``Parallel`` and what the core needs to know about it."""
+
+    make_parallel: Callable[[], joblib.Parallel]
+    n_workers: int
+    in_process: bool
+    local_files: bool
+    streams: bool  # ordered results as they complete (else: a list per window)
+    worker_lost: tuple[type[BaseException], ...]
+    parallel: joblib.Parallel | None = None
+
+    def map(self, function, calls: Iterator[tuple]) -> Iterator:
+        """Results of ``function(*call)`` for each call, in order."""
+        if self.parallel is None:
+            self.parallel = self.make_parallel().__enter__()
+        return iter(self.parallel(joblib.delayed(function)(*call) for call in calls))
+
+    def reset(self) -> None:
+        """Drop the ``Parallel`` (after a worker died, its state is not to be trusted); the next map makes a new one."""
+        if self.parallel is not None:
+            self.parallel.__exit__(None, None, None)
+            self.parallel = None
+
+
+def _lost_worker_errors() -> tuple[type[BaseException], ...]:
+    from joblib.externals.loky.process_executor import TerminatedWorkerError
+
+    errors: list[type[BaseException]] = [TerminatedWorkerError]
+    try:
+        from distributed.scheduler import KilledWorker
+
+        errors.append(KilledWorker)
+    except ImportError:
+        pass
+    try:
+        from ray.exceptions import RayActorError, WorkerCrashedError
+
+        errors += [RayActorError, WorkerCrashedError]
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+def _dask_client(address: str | None, n_jobs: int, stack: ExitStack):
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as error:
+        raise ImportError('parallel.backend=dask needs Dask distributed: pip install "calt_hf[dask]"') from error
+    if address:
+        return stack.enter_context(Client(address, timeout=60))
+    workers = joblib.cpu_count() if n_jobs < 0 else n_jobs
+    cluster = stack.enter_context(
+        LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        )
+    )
+    return stack.enter_context(Client(cluster))
+
+
+def _ray_init(address: str | None, n_jobs: int, stack: ExitStack) -> int:
+    try:
+        import ray
+        from ray.util.joblib import register_ray
+    except ImportError as error:
+        raise ImportError('parallel.backend=ray needs Ray: pip install "calt_hf[ray]"') from error
+    register_ray()
+    if not ray.is_initialized():
+        if address:
+            ray.init(address=address, include_dashboard=False, log_to_driver=False)
+        else:
+            # A stale /tmp/ray/ray_current_cluster makes a local init try to join a dead cluster.
+            Path("/tmp/ray/ray_current_cluster").unlink(missing_ok=True)
+            cpus = None if n_jobs < 0 else n_jobs
+            ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
+        stack.callback(ray.shutdown)
+    return int(ray.cluster_resources().get("CPU", 1))
+
+
+@contextmanager
+def open_pool(backend: str, n_jobs: int, address: str | None = None) -> Iterator[Pool]:
+    """A joblib ``Parallel`` for ``backend`` that stays up for a whole run (and is shut down after)."""
+    backend = "loky" if backend == "multiprocessing" else backend
+    with ExitStack() as stack:
+        if backend == "dask":
+            client = _dask_client(address, n_jobs, stack)
+            n_workers = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()) or 1
+            stack.enter_context(joblib.parallel_config("dask", n_jobs=n_workers))
+        elif backend == "ray":
+            n_workers = _ray_init(address, n_jobs, stack)
+        else:
+            n_workers = 1 if backend == "sequential" else joblib.effective_n_jobs(n_jobs)
+        in_process = backend in IN_PROCESS or (backend not in CLUSTERS and n_workers == 1)
+        streams = backend != "ray"  # Ray's joblib backend is a multiprocessing pool: no ordered streaming
+        pool = Pool(
+            make_parallel=lambda: joblib.Parallel(
+                n_jobs=n_workers if backend in CLUSTERS else n_jobs,
+                backend=None if backend == "dask" else backend,
+                return_as="generator" if streams else "list",
+                batch_size=1,
+                pre_dispatch="2 * n_jobs",
+            ),
+            n_workers=n_workers,
+            in_process=in_process,
+            local_files=backend in LOCAL_PROCESSES,
+            streams=streams,
+            worker_lost=_lost_worker_errors(),
+        )
+        stack.callback(pool.reset)
+        yield pool

@@ -1,0 +1,195 @@
+"""The worker side of a run: turn a chunk of sample indices into encoded rows, statistics and failures.
+
+A run pickles one ``GenerationTask`` (the user's generator, statistics function, backend adapter, output
+formats and failure policy) once; each worker loads it once, from a file for local process pools or
+with its first chunk elsewhere (``TaskRef``). For every index the worker derives the seed, reseeds the
+global generators, calls the generator under an optional time limit, converts the result to strings,
+checks it against the formats and encodes it. Under ``on_error="skip"``/``"resample"`` a failing
+sample is dropped or retried with derived seeds; the parent fills the gap from the end of the range.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+
+from calt_hf.conversion import Backend, to_strings
+from calt_hf.seeding import Reseeder, default_reseeders, derive_seed
+from calt_hf.statistics import MemoryEfficientStatisticsCalculator
+from calt_hf.writer import OutputFormat, check_formats, encode_batch
+
+ProblemGenerator = Callable[[int], tuple[Any, Any]]
+ON_ERROR_CHOICES = ("raise", "skip", "resample")
+#: Failures kept with their seeds per chunk (and per split in the statistics file).
+FIRST_ERRORS = 5
+
+
+class SampleGenerationError(RuntimeError):
+    """A sample could not be generated or converted; names its split, index and seed.
+
+    The original exception is chained as ``__cause__`` (with the worker's traceback behind it).
+    """
+
+    def __init__(self, split: str, index: int, seed: int, reason: str, original: BaseException | None = None):
+        super().__init__(f"sample {index} of split {split!r} (seed {seed}) failed: {reason}")
+        self.split, self.index, self.seed, self.reason, self.original = split, index, seed, reason, original
+
+    def __reduce__(self):
+        return type(self), (self.split, self.index, self.seed, self.reason, self.original)
+
+
+class ResampleRequested(Exception):
+    """The generator returned None: it asks for another seed."""
+
+
+@dataclass(frozen=True)
+class GenerationTask:
+    """What a worker needs to turn sample indices into encoded rows; pickled once per run."""
+
+    problem_generator: ProblemGenerator
+    statistics_calculator: Callable[[Any, Any], Any] | None
+    cas: Backend
+    reseed_backend: bool
+    root_seed: int
+    formats: tuple[OutputFormat, ...]
+    keep_rows: bool
+    on_error: str = "raise"
+    max_retries: int = 3
+    sample_timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    """How a worker finds the run's task: already installed under ``key``, else from ``path`` (a file on
+    this machine, read once per worker) or from ``blob`` (for workers on other machines)."""
+
+    key: str
+    path: str | None = None
+    blob: bytes | None = None
+
+
+@dataclass
+class ChunkResult:
+    """A worker's answer for sample indices ``start`` .. ``stop - 1`` of a split.
+
+    ``accepted`` samples made it into ``encoded`` (and ``rows`` when the writer wants them); the others
+    were skipped. ``failed`` counts failing attempts, ``resampled`` samples that needed a new seed.
+    """
+
+    start: int
+    stop: int
+    accepted: int
+    encoded: dict[str, Any]
+    rows: list | None
+    statistics: MemoryEfficientStatisticsCalculator
+    failed: int = 0
+    resampled: int = 0
+    skipped: int = 0
+    first_errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+def retry_seed(seed: int, attempt: int) -> int:
+    """The seed of a sample's ``attempt``-th resample: derived from its own seed alone."""
+    return int.from_bytes(hashlib.sha256(f"{seed}_retry_{attempt}".encode()).digest()[:16], "big")
+
+
+# --- worker side ------------------------------------------------------------------------------------
+#: Python's, SymPy's and numpy's generators are process-global: under the threading backend two samples
+#: drawing at once would interleave. Each sample's reseed-and-generate holds this (uncontended in worker
+#: processes) lock, which keeps threaded runs reproducible.
+_GLOBAL_RNG_LOCK = threading.Lock()
+_installed: dict[str, tuple[GenerationTask, tuple[Reseeder, ...]]] = {}
+
+
+def install_task(key: str, blob: bytes) -> None:
+    """Unpickle a run's task once in this process."""
+    if key not in _installed:
+        _installed.clear()  # one run at a time per process: drop the previous run's generator
+        task: GenerationTask = pickle.loads(blob)
+        _installed[key] = (task, default_reseeders() + (task.cas.reseeders if task.reseed_backend else ()))
+
+
+def _installed_task(ref: TaskRef) -> tuple[GenerationTask, tuple[Reseeder, ...]]:
+    if ref.key not in _installed:
+        install_task(ref.key, ref.blob if ref.blob is not None else Path(ref.path).read_bytes())
+    return _installed[ref.key]
+
+
+def _attempt(task: GenerationTask, reseeders: tuple[Reseeder, ...], seed: int) -> tuple[tuple, Any, float]:
+    """One try at a sample: its string row, its statistics and its generation time."""
+    with _GLOBAL_RNG_LOCK:
+        for reseed in reseeders:
+            reseed(seed)
+        began = perf_counter()
+        if task.sample_timeout is None:
+            result = task.problem_generator(seed)
+        else:
+            with task.cas.time_limit(task.sample_timeout):
+                result = task.problem_generator(seed)
+        runtime = perf_counter() - began
+    if result is None:
+        raise ResampleRequested("the generator returned None (a request for another seed)")
+    problem, solution = result
+    statistics = task.statistics_calculator(problem, solution) if task.statistics_calculator is not None else None
+    row = (to_strings(problem, task.cas, "the problem"), to_strings(solution, task.cas, "the solution"))
+    check_formats(*row, task.formats, "the sample")  # to_strings guarantees the nesting
+    return row, statistics, runtime
+
+
+def generate_chunk(ref: TaskRef, split: str, start: int, stop: int) -> ChunkResult:
+    """Generate, convert, check and encode samples ``start`` .. ``stop - 1`` of ``split``."""
+    task, reseeders = _installed_task(ref)
+    attempts = 1 + (task.max_retries if task.on_error == "resample" else 0)
+    rows: list = []
+    runtimes: list[float] = []
+    sample_statistics: list = []
+    result = ChunkResult(start, stop, 0, {}, None, MemoryEfficientStatisticsCalculator())
+    for index in range(start, stop):
+        seed = derive_seed(task.root_seed, split, index)
+        for attempt in range(attempts):
+            attempt_seed = seed if attempt == 0 else retry_seed(seed, attempt)
+            try:
+                row, statistics, runtime = _attempt(task, reseeders, attempt_seed)
+            except Exception as error:
+                if task.on_error == "raise":
+                    raise _failure(split, index, attempt_seed, error) from error
+                result.failed += 1
+                if len(result.first_errors) < FIRST_ERRORS:
+                    result.first_errors.append(
+                        {"index": index, "seed": attempt_seed, "attempt": attempt, "error": _describe(error)}
+                    )
+                continue
+            rows.append(row)
+            runtimes.append(runtime)
+            sample_statistics.append(statistics)
+            result.resampled += attempt > 0
+            break
+        else:
+            result.skipped += 1
+    result.accepted = len(rows)
+    result.statistics.update_batch(runtimes, sample_statistics)
+    result.encoded = encode_batch(rows, task.formats)
+    result.rows = rows if task.keep_rows else None
+    return result
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def _failure(split: str, index: int, seed: int, error: BaseException) -> SampleGenerationError:
+    try:
+        pickle.dumps(error)
+        original: BaseException | None = error
+    except Exception:  # an exception that cannot travel back to the parent: keep its text only
+        original = None
+    reason = _describe(error)
+    if isinstance(error, ResampleRequested):
+        reason += "; set on_error='resample' to draw another seed"
+    return SampleGenerationError(split, index, seed, reason, original)
