@@ -354,7 +354,7 @@ class DatasetGenerator:
             path = scratch / "task.pkl"
             path.write_bytes(blob)
             return TaskRef(key, path=str(path))
-        return TaskRef(key, blob=blob)
+        return TaskRef(key, blob=blob, isolated=True)
 
     # -- generation ---------------------------------------------------------------------------------
     def _generate_split(

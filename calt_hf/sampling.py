@@ -244,7 +244,8 @@ class PolynomialSamplerBase:
         """Total degree of a polynomial (0 for the zero polynomial)."""
         raise NotImplementedError
 
-    def _num_terms(self, poly: Any) -> int:
+    def num_terms(self, poly: Any) -> int:
+        """Number of terms of a polynomial."""
         raise NotImplementedError
 
     def _coefficient_range(self) -> tuple[float, float, int]:
@@ -280,7 +281,7 @@ class PolynomialSamplerBase:
                 continue
             if self.total_degree(poly) < self.min_degree:
                 continue
-            if self.strictly_conditioned and (self.total_degree(poly) != degree or self._num_terms(poly) != num_terms):
+            if self.strictly_conditioned and (self.total_degree(poly) != degree or self.num_terms(poly) != num_terms):
                 continue  # only RR rounding can get here
             return poly
         raise RuntimeError(

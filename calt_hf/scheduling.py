@@ -82,12 +82,16 @@ def _dask_client(address: str | None, n_jobs: int, stack: ExitStack):
         raise ImportError('parallel.backend=dask needs Dask distributed: pip install "calt_hf[dask]"') from error
     if address:
         return stack.enter_context(Client(address, timeout=60))
+    import dask
+
     workers = joblib.cpu_count() if n_jobs < 0 else n_jobs
-    cluster = stack.enter_context(
-        LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    # Non-daemon workers may start the child process each one runs its chunks in (see worker.TaskRef).
+    with dask.config.set({"distributed.worker.daemon": False}):
+        cluster = stack.enter_context(
+            LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+            )
         )
-    )
     return stack.enter_context(Client(cluster))
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 import hashlib
 import pickle
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from time import perf_counter
 from typing import Any
@@ -67,11 +68,17 @@ class GenerationTask:
 @dataclass(frozen=True)
 class TaskRef:
     """How a worker finds the run's task: already installed under ``key``, else from ``path`` (a file on
-    this machine, read once per worker) or from ``blob`` (for workers on other machines)."""
+    this machine, read once per worker) or from ``blob`` (for workers on other machines).
+
+    ``isolated``: run chunks in a child process of the worker. Cluster workers (Dask's, Ray's) run tasks
+    in threads beside others that draw from Python's global ``random`` (Dask's compression sampling, for
+    one), which would make samples that use it irreproducible; a child process has no such neighbours.
+    """
 
     key: str
     path: str | None = None
     blob: bytes | None = None
+    isolated: bool = False
 
 
 @dataclass
@@ -142,8 +149,38 @@ def _attempt(task: GenerationTask, reseeders: tuple[Reseeder, ...], seed: int) -
     return row, statistics, runtime
 
 
+def _exit_with_parent(poll_seconds: float = 0.5) -> None:
+    """In an isolation child: exit as soon as the worker that started it is gone (killed by its cluster)."""
+    import os
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_seconds)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="calt_hf-parent-watch", daemon=True).start()
+
+
+def _isolation_pool():
+    """A one-process loky pool owned by this worker; its process ends when the worker does."""
+    import multiprocessing
+
+    from joblib.externals.loky import get_reusable_executor
+
+    if multiprocessing.current_process().daemon:
+        raise RuntimeError(
+            "this cluster worker is a daemon process and cannot start the child process that keeps samples "
+            "reproducible; start Dask workers with DASK_DISTRIBUTED__WORKER__DAEMON=False"
+        )
+    return get_reusable_executor(max_workers=1, timeout=600, initializer=_exit_with_parent)
+
+
 def generate_chunk(ref: TaskRef, split: str, start: int, stop: int) -> ChunkResult:
     """Generate, convert, check and encode samples ``start`` .. ``stop - 1`` of ``split``."""
+    if ref.isolated:
+        return _isolation_pool().submit(generate_chunk, replace(ref, isolated=False), split, start, stop).result()
     task, reseeders = _installed_task(ref)
     attempts = 1 + (task.max_retries if task.on_error == "resample" else 0)
     rows: list = []

@@ -337,3 +337,33 @@ def test_missing_extra_error_and_no_sage_for_sympy_users():
         capture_output=True, text=True, env=env, timeout=60,
     )
     assert plain.stdout.strip() == "False", plain.stderr
+
+
+class HardGroebner:
+    """Gröbner bases that take far longer than the time limit on most seeds (Singular, in C)."""
+
+    def __call__(self, seed: int):
+        from sage.all__sagemath_singular import QQ, PolynomialRing
+
+        ring = PolynomialRing(QQ, "x, y, z, w, u", order="degrevlex")
+        rng = random.Random(seed)
+        if rng.random() < 0.5:
+            return [ring.gens()[0]], [ring.gens()[0]]
+        gens = [ring.random_element(degree=6, terms=12) for _ in range(5)]
+        return gens, list(ring.ideal(gens).groebner_basis("libsingular:std"))
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_sample_timeout_interrupts_singular(tmp_path, n_jobs):
+    import time
+
+    import yaml
+
+    began = time.monotonic()
+    DatasetGenerator(n_jobs=n_jobs, verbose=False).run(
+        {"train": 6}, HardGroebner(), save_dir=tmp_path, on_error="skip", sample_timeout=0.3
+    )
+    assert time.monotonic() - began < 60
+    errors = yaml.safe_load((tmp_path / "train_stats.yaml").read_text())["errors"]
+    assert errors["skipped"] >= 1 and errors["first_errors"][0]["error"].startswith("SampleTimeout")
+    assert all(line == "x # x" for line in (tmp_path / "train_raw.txt").read_text().splitlines())

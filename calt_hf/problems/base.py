@@ -56,7 +56,7 @@ class PolynomialStatistics:
         polys = list(obj) if isinstance(obj, (list, tuple)) else [obj]
         return {
             "num_polynomials": len(polys),
-            "num_terms": sum(self.sampler._num_terms(p) for p in polys),  # Sage polynomials have no len()
+            "num_terms": sum(self.sampler.num_terms(p) for p in polys),
             "total_degree": max((self.sampler.total_degree(p) for p in polys), default=0),
         }
 

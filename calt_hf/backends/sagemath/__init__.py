@@ -1,36 +1,40 @@
 """The SageMath backend adapter (passagemath): Sage polynomials as text, Sage matrices as rows, and the
 reseeding of Sage's random state before each sample.
 
-Text: polynomials are written from their terms (``f.exponents()``, ``f.coefficients()``) by the shared ``TermWriter``,
-in the ring's term order, so GF(7)'s 6 is written ``6`` (Sage prints ``-1``) and the text equals the
+Text: polynomials are written from their terms (``f.exponents()``, ``f.coefficients()``) by the shared
+``TermWriter``, in the ring's term order, so GF(7)'s 6 is written ``6`` (Sage prints ``-1``) and the text equals the
 SymPy backend's for the same polynomial, field and order. Reals of 53 bits use SymPy's decimal form.
 
 Reseeding: every Sage ``random_element`` draws from the *current randstate*: GMP's Mersenne Twister
 (``ZZ``, ``QQ``, ``RR``) and, through ``sage.misc.prandom``, a ``random.Random`` that the randstate
 creates lazily from its GMP stream (``GF(p)``, the monomials of ``R.random_element()``); PARI, NTL, libc
 and GAP are also seeded lazily from it on first use. ``set_random_seed(s)`` installs ``randstate(s)``,
-whose cost is GMP's ``gmp_randseed``: it mangles the seed by a power modulo 2^19937 - 20023, about
-0.25-0.4 ms per call here, whatever the size of ``s``. Measured alternatives (per sample, this machine):
+whose cost is GMP's ``gmp_randseed``: it mangles the seed by a power modulo 2^19937 - 20023, whatever
+the size of ``s``. Measured alternatives, per sample, on 128-bit sample seeds (this machine):
 
-- ``set_random_seed(seed)``: 250-400 us. Correct.
+- ``set_random_seed(seed)``: 320 us. Correct.
 - ``set_random_seed(0)``: 0.1 us (GMP's default state, no mangling), but the same stream for every sample.
-- ``set_random_seed(0)`` + seeding only the randstate's ``random.Random``: 2 us, but ``ZZ``/``QQ``/``RR``
+- ``set_random_seed(0)`` + seeding only the randstate's ``random.Random``: 15 us, and ``ZZ``/``QQ``/``RR``
   draws (GMP) would repeat in every sample. Incorrect.
 - ``set_random_seed(0)`` + writing the 624-word Mersenne Twister state directly, 2496 bytes of
-  SHAKE-128(seed): 5-8 us. Correct: a fresh randstate per sample, as with ``set_random_seed``, so the lazy
-  helpers re-derive from it, and the whole GMP state is a function of the sample's seed alone.
+  SHAKE-128(seed): 4.8 us. Correct: a fresh randstate per sample, as with ``set_random_seed``, so the
+  lazy helpers re-derive from it, and the whole GMP state is a function of the sample's seed alone.
 
 The last one is used: ``set_random_seed(0)`` makes a fresh randstate current, then ``ctypes`` overwrites
 its MT state (the layout of Sage's ``randstate`` object and of GMP's MT state is checked once per process
 by copying a ``randstate(s)``'s state into a ``randstate(0)`` and comparing their draws; if any check
 fails, ``set_random_seed(seed)`` is used instead). The streams differ from ``set_random_seed(seed)``'s
 (and ``initial_seed()`` reads 0): what is guaranteed is that each sample's draws depend on its seed only.
+A generator that draws through ``sage.misc.prandom`` (``GF(p).random_element()``, ``R.random_element()``)
+also pays about 12 us for the fresh randstate's lazily created ``random.Random``, as with ``set_random_seed``.
 """
 
 from __future__ import annotations
 
 import ctypes
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
@@ -43,6 +47,7 @@ except ModuleNotFoundError as error:  # pragma: no cover - exercised in a subpro
     raise ImportError(
         'The SageMath backend needs passagemath: pip install "calt_hf[sage]" (or pip install passagemath-singular)'
     ) from error
+from cysignals.alarm import AlarmInterrupt, alarm, cancel_alarm
 from sage.misc.randstate import current_randstate, randstate
 from sage.rings.polynomial.multi_polynomial import MPolynomial
 from sage.rings.polynomial.polydict import ETuple
@@ -61,6 +66,7 @@ from calt_hf.conversion import (
     rational_coefficient,
     real_coefficient,
 )
+from calt_hf.timeouts import SampleTimeout
 
 __all__ = ["MT_STATE_WRITABLE", "SAGEMATH", "element_to_str", "poly_to_str", "reseed_sage"]
 
@@ -192,10 +198,25 @@ else:  # pragma: no cover - only on a Sage or GMP whose layout differs
         set_random_seed(seed)
 
 
+# --- time limit -----------------------------------------------------------------------------------------
+@contextmanager
+def sage_time_limit(seconds: float) -> Iterator[None]:
+    """Raise ``SampleTimeout`` after ``seconds``, also inside Singular: cysignals' alarm interrupts C code
+    running under ``sig_on`` (a plain SIGALRM handler would wait for Singular to return)."""
+    alarm(seconds)
+    try:
+        yield
+    except AlarmInterrupt:
+        raise SampleTimeout(f"ran longer than sample_timeout={seconds} s") from None
+    finally:
+        cancel_alarm()
+
+
 SAGEMATH = Backend(
     name="sagemath",
     element_to_str=element_to_str,
     as_rows=matrix_rows,
     reseeders=(reseed_sage,),
     leaf_types=(MPolynomial, Polynomial),
+    time_limit=sage_time_limit,
 )

@@ -139,7 +139,7 @@ class PolynomialSampler(PolynomialSamplerBase):
         """Total (standard, unweighted) degree of a polynomial; 0 for the zero polynomial."""
         return max(poly.degree(None, True) if self._multivariate else poly.degree(), 0)
 
-    def _num_terms(self, poly: Any) -> int:
+    def num_terms(self, poly: Any) -> int:
         return poly.number_of_terms()
 
     def _ring_ngens(self, ring: Any) -> int:

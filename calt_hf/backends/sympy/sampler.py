@@ -180,7 +180,7 @@ class PolynomialSampler(PolynomialSamplerBase):
         """Total degree of a polynomial (0 for the zero polynomial)."""
         return 0 if poly.is_zero else max(sum(m) for m in poly.itermonoms())
 
-    def _num_terms(self, poly: PolyElement) -> int:
+    def num_terms(self, poly: PolyElement) -> int:
         return len(poly)
 
     def _ring_ngens(self, ring: PolyRing) -> int:

@@ -1,0 +1,28 @@
+"""Dask and Ray through joblib: the same output as loky, on real clusters in a loopback-only namespace.
+
+Each check runs ``tests/cluster_check.py`` under ``unshare --net`` (a private network namespace whose
+only interface is loopback; CI runs as root), so Ray binds 127.0.0.1 instead of advertising the machine's
+outside address, and no scheduler, worker or head can be reached from, or reach, anything else.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CHECK = Path(__file__).resolve().parent / "cluster_check.py"
+
+
+def in_loopback_namespace(mode: str, out: Path) -> subprocess.CompletedProcess:
+    inner = f"ip link set lo up && exec {sys.executable} {CHECK} {mode} {out}"
+    return subprocess.run(["unshare", "--net", "sh", "-c", inner], capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.parametrize("mode", ["dask", "dask-local", "ray", "ray-local"])
+def test_cluster_output_is_identical_to_loky(tmp_path, mode):
+    result = in_loopback_namespace(mode, tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
+    assert f"{mode}: identical to loky" in result.stdout
+    if mode == "dask":
+        assert "unimportable generator: failed fast" in result.stdout
