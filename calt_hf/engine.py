@@ -18,7 +18,7 @@ import logging
 import math
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from time import perf_counter
 from typing import Any, ClassVar
@@ -60,6 +60,10 @@ MAX_WORKER_LOSSES = 3
 _DOCUMENTED_SUFFIXES = ("_data.pkl", "_raw.txt", "_data.jsonl", "_stats.yaml")
 
 
+def _no_sync() -> None:
+    """Nothing to flush when chunks go straight to the final files."""
+
+
 class WorkerLostError(RuntimeError):
     """A worker process died (segfault, OOM kill, ``os._exit``) on the same chunk too many times."""
 
@@ -89,21 +93,58 @@ def _identify(obj: Any) -> Any:
     return name
 
 
-@dataclass
-class _SplitOutcome:
-    """What the statistics file reports beyond the seed's schema: failures and a short split."""
+class _SplitAssembler:
+    """Writes a split's final files (as ``.part`` until ``finish``) from its chunks, in index order,
+    while they arrive; then its statistics file. A resumed split first replays its staged chunks."""
 
-    requested: int
-    failed: int = 0
-    resampled: int = 0
-    skipped: int = 0
-    first_errors: list[dict[str, Any]] = field(default_factory=list)
+    def __init__(self, writer: DatasetWriter, split: str, size: int, fast_writer: bool, batch_size: int) -> None:
+        self.writer, self.split, self.size = writer, split, size
+        self.fast_writer, self.batch_size = fast_writer, batch_size
+        self.statistics = MemoryEfficientStatisticsCalculator()
+        self.accepted = self.failed = self.resampled = self.skipped = 0
+        self.first_errors: list[dict[str, Any]] = []
+        self.pending: list = []  # rows for a writer that overrides save_batch
+        self.batch_index = 0
+        writer.open(split)
 
     def add(self, result: ChunkResult) -> None:
+        if self.fast_writer:
+            self.writer.write_encoded(self.split, result.encoded)
+        else:
+            self.pending.extend(result.rows or ())
+            while len(self.pending) >= self.batch_size:
+                self._save_batch(self.pending[: self.batch_size])
+                self.pending = self.pending[self.batch_size :]
+        self.statistics.merge(result.statistics)
+        self.accepted += result.accepted
         self.failed += result.failed
         self.resampled += result.resampled
         self.skipped += result.skipped
         self.first_errors.extend(result.first_errors[: FIRST_ERRORS - len(self.first_errors)])
+
+    def _save_batch(self, rows: list) -> None:
+        self.writer.save_batch(rows, tag=self.split, batch_idx=self.batch_index)
+        self.batch_index += 1
+
+    def abort(self) -> None:
+        abort = getattr(self.writer, "abort", None)
+        if abort is not None:
+            abort(self.split)
+
+    def finish(self, elapsed: float, on_error: str) -> None:
+        if self.pending:
+            self._save_batch(self.pending)
+        self.writer.close(self.split)
+        report = self.statistics.get_overall_statistics(elapsed, self.accepted)
+        if on_error != "raise" or self.accepted < self.size:
+            report["errors"] = {
+                "requested_samples": self.size,
+                "failed": self.failed,
+                "resampled": self.resampled,
+                "skipped": self.skipped,
+                "first_errors": self.first_errors,
+            }
+        self.writer.save_final_statistics(report, tag=self.split)
 
 
 class _ChunkPlanner:
@@ -142,7 +183,9 @@ class DatasetGenerator:
     CALT's default, runs on loky's process pool: joblib's multiprocessing pool cannot stream results
     back in order, which bounded memory and busy workers need. Before each sample, Python's, SymPy's
     and numpy's generators are seeded with the sample's seed, and so is the backend's own random state
-    (Sage's); ``reseed_backend=False`` skips the latter for generators that seed the backend themselves.
+    (Sage's); ``reseed_backend=False`` skips the latter for generators that seed the backend themselves,
+    and a generator with ``seeds_itself = True`` (the problem library's) skips all of it: it promises that
+    its output depends on the seed alone.
     Subclasses (``calt_hf.sympy``, ``calt_hf.sagemath``) only set ``cas``, the backend adapter.
     """
 
@@ -191,6 +234,7 @@ class DatasetGenerator:
         max_retries: int = 3,
         sample_timeout: float | None = None,
         fingerprint: Mapping[str, Any] | None = None,
+        checkpoint: bool = True,
     ) -> None:
         """Generate every split of ``dataset_sizes`` with ``problem_generator(seed) -> (problem, solution)``.
 
@@ -208,6 +252,8 @@ class DatasetGenerator:
         index and seed), ``"skip"`` drops it, ``"resample"`` retries it with derived seeds up to
         ``max_retries`` times (a generator returning None asks for that too); dropped samples are replaced
         from past the end of the split. ``sample_timeout`` (seconds) makes a slow sample a failure.
+        ``checkpoint=False`` writes chunks straight into the final files (a little faster, nothing to
+        resume from; a failure still leaves nothing that looks complete).
         At most ``batch_size`` samples are held in memory. Bad arguments raise ValueError before any work.
         """
         sizes = validate_dataset_sizes(dataset_sizes)
@@ -225,6 +271,9 @@ class DatasetGenerator:
                 raise ValueError("sample_timeout needs samples in processes; backend='threading' runs them in threads")
         if resume and overwrite:
             raise ValueError("resume=True and overwrite=True exclude each other: choose one")
+        if resume and not checkpoint:
+            raise ValueError("resume=True needs checkpoint=True: without checkpoints there is nothing to resume from")
+        use_checkpoint = checkpoint
         writer = dataset_writer if dataset_writer is not None else DatasetWriter(save_dir, save_text, save_json)
         if hf_dataset:
             writer.save_parquet = True
@@ -234,6 +283,7 @@ class DatasetGenerator:
             problem_generator=problem_generator,
             statistics_calculator=statistics_calculator,
             cas=self.cas,
+            reseed=not getattr(problem_generator, "seeds_itself", False),
             reseed_backend=self.reseed_backend,
             root_seed=self.root_seed,
             formats=formats if fast_writer else (),
@@ -258,7 +308,7 @@ class DatasetGenerator:
         fingerprints = {
             split: json.loads(json.dumps({"split": split, "size": size, **common}, default=str)) for split, size in sizes.items()
         }
-        plans = self._plan(Path(writer.save_dir), fingerprints, resume, overwrite)
+        plans = self._plan(Path(writer.save_dir), fingerprints, resume, overwrite, use_checkpoint)
         self.logger.info("generating %s into %s with %s (n_jobs=%s)", sizes, writer.save_dir, self.backend, self.n_jobs)
         key = hashlib.sha256(blob).hexdigest()
         with tempfile.TemporaryDirectory(prefix="calt_hf_task_") as scratch, open_pool(
@@ -271,8 +321,21 @@ class DatasetGenerator:
                     self.logger.info("split %r is complete already: skipped", split)
                     continue
                 began = perf_counter()
-                self._generate_split(pool, ref, checkpoint, progress, split, size, batch_size)
-                self._assemble(checkpoint, writer, split, size, fast_writer, batch_size, on_error, began)
+                assembler = _SplitAssembler(writer, split, size, fast_writer, batch_size)
+                if use_checkpoint:
+                    def accept(result: ChunkResult, checkpoint: SplitCheckpoint = checkpoint) -> None:
+                        checkpoint.stage(result)
+                        assembler.add(result)
+
+                    # A resumed split replays its staged chunks into the final files, then goes on live.
+                    self._guarded(assembler, lambda: [assembler.add(result) for result in checkpoint.chunks()])
+                    work = partial(self._generate_split, pool, ref, accept, checkpoint.sync, progress, split, size, batch_size)
+                else:  # straight into the final files: nothing to resume from
+                    work = partial(self._generate_split, pool, ref, assembler.add, _no_sync, progress, split, size, batch_size)
+                self._guarded(assembler, work)
+                assembler.finish(perf_counter() - began, on_error)
+                if not use_checkpoint:
+                    continue
                 checkpoint.mark_complete(fingerprints[split])
         self.logger.info("all splits generated")
         if hf_dataset:
@@ -300,7 +363,7 @@ class DatasetGenerator:
 
     @staticmethod
     def _plan(
-        save_dir: Path, fingerprints: dict[str, dict[str, Any]], resume: bool, overwrite: bool
+        save_dir: Path, fingerprints: dict[str, dict[str, Any]], resume: bool, overwrite: bool, record: bool
     ) -> dict[str, tuple[SplitCheckpoint, Progress | None]]:
         """Decide, split by split, to start, continue or skip; refuse conflicts before touching anything."""
         decisions: dict[str, tuple[SplitCheckpoint, str]] = {}
@@ -342,7 +405,8 @@ class DatasetGenerator:
             elif decision == "continue":
                 plans[split] = (checkpoint, checkpoint.recover())
             else:
-                checkpoint.start(fingerprints[split])
+                if record:
+                    checkpoint.start(fingerprints[split])
                 plans[split] = (checkpoint, Progress())
         return plans
 
@@ -361,13 +425,15 @@ class DatasetGenerator:
         self,
         pool: Pool,
         ref: TaskRef,
-        checkpoint: SplitCheckpoint,
+        accept: Callable[[ChunkResult], None],
+        sync: Callable[[], None],
         progress: Progress,
         split: str,
         size: int,
         batch_size: int,
     ) -> None:
-        """Generate until the split has ``size`` samples (or has tried ``2 * size`` indices), staging chunks."""
+        """Generate until the split has ``size`` samples (or has tried ``2 * size`` indices), handing each
+        chunk to ``accept`` in index order; ``sync`` makes what was accepted durable before an error."""
         planner = _ChunkPlanner()
         losses, lost_at = 0, -1
         with tqdm(total=size, initial=progress.accepted, desc=split, unit=" samples", disable=not self.verbose, dynamic_ncols=True) as bar:
@@ -378,19 +444,19 @@ class DatasetGenerator:
                     for result in pool.map(generate_chunk, ((ref, split, start, end) for start, end in chunks)):
                         if result.start != progress.next_index:
                             raise RuntimeError(f"chunk {result.start} arrived where {progress.next_index} was expected")
-                        checkpoint.stage(result)
+                        accept(result)
                         planner.observe(result)
                         progress.next_index, progress.accepted = result.stop, progress.accepted + result.accepted
                         bar.update(result.accepted)
                 except SampleGenerationError as failure:
-                    checkpoint.sync()
+                    sync()
                     if failure.original is not None and failure.__cause__ is not None:
                         failure.original.__cause__ = failure.__cause__  # keep the worker's traceback in the chain
                     raise SampleGenerationError(
                         failure.split, failure.index, failure.seed, failure.reason, failure.original
                     ) from (failure.original or failure)
                 except pool.worker_lost as error:
-                    checkpoint.sync()
+                    sync()
                     pool.reset()
                     losses = losses + 1 if progress.next_index == lost_at else 1
                     lost_at = progress.next_index
@@ -398,11 +464,20 @@ class DatasetGenerator:
                     if losses >= MAX_WORKER_LOSSES:
                         raise self._lost(split, progress.next_index, planner.careful_until, error) from error
                     self.logger.warning("a worker died at sample %d of split %r; retrying (%s)", progress.next_index, split, error)
-        checkpoint.sync()
+        sync()
         if progress.accepted < size:
             self.logger.warning(
                 "split %r: only %d of %d samples succeeded after trying %d indices", split, progress.accepted, size, progress.next_index
             )
+
+    @staticmethod
+    def _guarded(assembler: _SplitAssembler, work: Callable[[], Any]) -> None:
+        """Run ``work``; if it fails, discard the split's unfinished files and re-raise."""
+        try:
+            work()
+        except BaseException:
+            assembler.abort()
+            raise
 
     def _lost(self, split: str, start: int, stop: int, error: BaseException) -> WorkerLostError:
         seeds = [derive_seed(self.root_seed, split, index) for index in range(start, min(stop, start + 10))]
@@ -412,53 +487,3 @@ class DatasetGenerator:
             f"{split!r} (seeds {', '.join(map(str, seeds))}{more}): {type(error).__name__}: {error}. What is complete "
             "is kept: fix the generator, then run again with resume=True"
         )
-
-    def _assemble(
-        self,
-        checkpoint: SplitCheckpoint,
-        writer: DatasetWriter,
-        split: str,
-        size: int,
-        fast_writer: bool,
-        batch_size: int,
-        on_error: str,
-        began: float,
-    ) -> None:
-        """Write the split's final files from its staged chunks, in order, then its statistics."""
-        statistics = MemoryEfficientStatisticsCalculator()
-        outcome = _SplitOutcome(requested=size)
-        accepted = 0
-        writer.open(split)
-        try:
-            pending: list = []
-            batch_index = 0
-            for result in checkpoint.chunks():
-                if fast_writer:
-                    writer.write_encoded(split, result.encoded)
-                else:
-                    pending.extend(result.rows or ())
-                    while len(pending) >= batch_size:
-                        writer.save_batch(pending[:batch_size], tag=split, batch_idx=batch_index)
-                        pending, batch_index = pending[batch_size:], batch_index + 1
-                statistics.merge(result.statistics)
-                outcome.add(result)
-                accepted += result.accepted
-            if pending:
-                writer.save_batch(pending, tag=split, batch_idx=batch_index)
-        except BaseException:
-            abort = getattr(writer, "abort", None)
-            if abort is not None:
-                abort(split)
-            raise
-        writer.close(split)
-        report = statistics.get_overall_statistics(perf_counter() - began, accepted)
-        if on_error != "raise" or accepted < size:
-            report["errors"] = {
-                "requested_samples": size,
-                "failed": outcome.failed,
-                "resampled": outcome.resampled,
-                "skipped": outcome.skipped,
-                "first_errors": outcome.first_errors,
-            }
-        writer.save_final_statistics(report, tag=split)
-        self.logger.info("split %r: %d samples written", split, accepted)

@@ -56,6 +56,7 @@ class GenerationTask:
     problem_generator: ProblemGenerator
     statistics_calculator: Callable[[Any, Any], Any] | None
     cas: Backend
+    reseed: bool  # False for generators that seed whatever they draw from (``seeds_itself``)
     reseed_backend: bool
     root_seed: int
     formats: tuple[OutputFormat, ...]
@@ -119,7 +120,8 @@ def install_task(key: str, blob: bytes) -> None:
     if key not in _installed:
         _installed.clear()  # one run at a time per process: drop the previous run's generator
         task: GenerationTask = pickle.loads(blob)
-        _installed[key] = (task, default_reseeders() + (task.cas.reseeders if task.reseed_backend else ()))
+        reseeders = default_reseeders() + (task.cas.reseeders if task.reseed_backend else ()) if task.reseed else ()
+        _installed[key] = (task, reseeders)
 
 
 def _installed_task(ref: TaskRef) -> tuple[GenerationTask, tuple[Reseeder, ...]]:

@@ -5,12 +5,14 @@
     python scripts/bench.py --reference /path/to/venv/bin/python   # + CALT (calt-x) on the same tasks
     python scripts/bench.py --backend sagemath      # GCD, sum and random_product (R.random_element) in Sage
 
+    python scripts/bench.py --checkpoint --dask      # + the cost of checkpoints, Dask LocalCluster vs loky (GCD)
+    python scripts/bench.py --packaging             # + time and peak RSS of packaging 100k and 1M samples
+
 "Ideal" is n_jobs times the bare generator's single-core rate: the generator looped over the same
-per-sample seeds in one process, doing nothing else but what it needs to be reproducible: the problems
-seed Python's ``random`` themselves, and a task that draws from the backend's own random state
-(``random_product``) is preceded by the backend's reseeder, as in the full run. The full run adds the
-seeding of every other random generator, string conversion, the statistics function, writing three
-files and the process pool.
+per-sample seeds in one process, seeded the same way as in a run: the problem library's generators seed
+Python's ``random`` themselves (``seeds_itself``, so the core reseeds nothing for them); any other
+generator is preceded by the core's reseeders (Python's, SymPy's, numpy's and the backend's). The full
+run adds string conversion, the statistics function, checkpoints, writing the files and the pool.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from calt_hf.problems import PROBLEMS, PolynomialStatistics  # noqa: E402
-from calt_hf.seeding import derive_seed  # noqa: E402
+from calt_hf.seeding import default_reseeders, derive_seed  # noqa: E402
 
 SAMPLER = {"symbols": "x, y", "field_str": "GF7", "order": "grevlex", "max_degree": 3, "max_num_terms": 4}
 DEFAULT_SIZES = {"gcd": 20_000, "sum": 200_000, "random_product": 100_000}
@@ -39,8 +41,6 @@ DEFAULT_TASKS = {"sympy": "gcd,sum", "sagemath": "gcd,sum,random_product"}
 class RandomElementProduct:
     """Sage only: two ``R.random_element(degree=3, terms=4)`` and their product. It does not seed Sage
     itself: it relies on the core's reseeding, the case ``reseed_backend=True`` exists for."""
-
-    needs_backend_seeding = True
 
     def __init__(self, sampler) -> None:
         self.sampler = sampler
@@ -72,14 +72,38 @@ def bare_rate(generator, n: int, reseeders=()) -> float:
     return n / (time.perf_counter() - began)
 
 
-def full_rate(api, generator, statistics, n: int, n_jobs: int, with_statistics: bool) -> float:
+def core_reseeders(api, generator) -> tuple:
+    """The reseeders a run applies before each sample of this generator."""
+    if getattr(generator, "seeds_itself", False):
+        return ()
+    return default_reseeders() + api.DatasetGenerator.cas.reseeders
+
+
+def full_rate(api, generator, statistics, n: int, n_jobs: int, backend: str = "loky", **options) -> float:
     """Samples per second of ``DatasetGenerator.run`` (workers already started: a warm pool)."""
-    runner = api.DatasetGenerator(n_jobs=n_jobs, verbose=False)
+    runner = api.DatasetGenerator(backend=backend, n_jobs=n_jobs, verbose=False)
     with tempfile.TemporaryDirectory() as save_dir:
         runner.run({"warmup": 200}, generator, statistics, save_dir=save_dir)
         began = time.perf_counter()
-        runner.run({"train": n}, generator, statistics if with_statistics else None, save_dir=save_dir)
+        runner.run({"train": n}, generator, statistics, save_dir=save_dir, **options)
         return n / (time.perf_counter() - began)
+
+
+def packaging_cost(n: int) -> dict[str, float]:
+    """Time and peak RSS of ``package_dataset`` (Parquet shards streamed from JSON Lines, then the card) for
+    a save_dir of ``n`` sum samples, in a fresh process."""
+    with tempfile.TemporaryDirectory() as save_dir:
+        api, generator, statistics = build("sympy", "sum")
+        api.DatasetGenerator(n_jobs=2, verbose=False).run({"train": n}, generator, statistics, save_dir=save_dir)
+        code = (
+            "import resource, sys, time; sys.path.insert(0, %r)\n"
+            "from calt_hf.hf.package import package_dataset\n"
+            "t = time.perf_counter(); package_dataset(%r); elapsed = time.perf_counter() - t\n"
+            "print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        ) % (str(REPO), save_dir)
+        output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        seconds, rss_kib = output.split()[-2:]
+        return {"seconds": float(seconds), "peak_rss_mib": int(rss_kib) / 1024}
 
 
 def tree_rss_kib(pid: int) -> int:
@@ -154,6 +178,9 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the default sample counts")
     parser.add_argument("--rss", action="store_true", help="also measure peak RSS at 100k and 1M samples (sum task)")
     parser.add_argument("--reference", metavar="PYTHON", help="a Python with calt-x installed, to measure CALT too")
+    parser.add_argument("--checkpoint", action="store_true", help="also measure what checkpoints cost (gcd)")
+    parser.add_argument("--dask", action="store_true", help="also measure a Dask LocalCluster against loky (gcd)")
+    parser.add_argument("--packaging", action="store_true", help="also measure packaging 100k and 1M samples")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args()
 
@@ -161,12 +188,11 @@ def main() -> None:
     for task in (args.tasks or DEFAULT_TASKS[args.backend]).split(","):
         n = int(DEFAULT_SIZES.get(task, 20_000) * args.scale)
         api, generator, statistics = build(args.backend, task)
-        reseeders = api.DatasetGenerator.cas.reseeders if getattr(generator, "needs_backend_seeding", False) else ()
-        bare = bare_rate(generator, max(2000, n // 5), reseeders)
+        bare = bare_rate(generator, max(2000, n // 5), core_reseeders(api, generator))
         ideal = args.n_jobs * bare
         row = {"samples": n, "bare_per_s": bare, "ideal_per_s": ideal}
-        for label, with_statistics in (("full", True), ("full_no_stats", False)):
-            rate = full_rate(api, generator, statistics, n, args.n_jobs, with_statistics)
+        for label, stats in (("full", statistics), ("full_no_stats", None)):
+            rate = full_rate(api, generator, stats, n, args.n_jobs)
             row[f"{label}_per_s"], row[f"{label}_of_ideal"] = rate, rate / ideal
         if args.reference and args.backend == "sympy":
             rate = reference_rate(args.reference, task, n, args.n_jobs)
@@ -179,6 +205,24 @@ def main() -> None:
             + (f", CALT {row['calt_per_s']:,.0f}/s ({row['calt_of_ideal']:.0%})" if "calt_per_s" in row else ""),
             flush=True,
         )
+    if args.checkpoint or args.dask:
+        api, generator, statistics = build(args.backend, "gcd")
+        n = int(DEFAULT_SIZES["gcd"] * args.scale)
+        loky = full_rate(api, generator, statistics, n, args.n_jobs)
+        results["gcd_loky_per_s"] = loky
+        if args.checkpoint:
+            plain = full_rate(api, generator, statistics, n, args.n_jobs, checkpoint=False)
+            results["checkpoint_cost"] = 1 - loky / plain
+            print(f"checkpoints on gcd: {loky:,.0f}/s with, {plain:,.0f}/s without: cost {1 - loky / plain:.1%}", flush=True)
+        if args.dask:
+            dask = full_rate(api, generator, statistics, n, args.n_jobs, backend="dask")
+            results["gcd_dask_local_per_s"] = dask
+            print(f"Dask LocalCluster on gcd: {dask:,.0f}/s against loky's {loky:,.0f}/s ({dask / loky:.0%})", flush=True)
+    if args.packaging:
+        for n in (100_000, 1_000_000):
+            cost = packaging_cost(n)
+            results[f"packaging_{n}"] = cost
+            print(f"packaging {n:,} samples: {cost['seconds']:.1f} s, peak RSS {cost['peak_rss_mib']:.0f} MiB", flush=True)
     if args.rss:
         task = "sum"
         for n in (100_000, 1_000_000):

@@ -219,3 +219,20 @@ def test_a_worker_that_always_dies_fails_the_run_naming_the_seeds(tmp_path):
     assert str(derive_seed(42, "train", culprit)) in str(caught.value)
     assert not (tmp_path / "train_raw.txt").exists()
     assert sum(c.accepted for c in __import__("calt_hf.checkpoint").checkpoint.SplitCheckpoint(tmp_path, "train").chunks()) >= culprit - 10
+
+
+def test_without_checkpoints_the_output_is_the_same_and_nothing_is_staged(tmp_path):
+    for name, checkpoint in (("on", True), ("off", False)):
+        DatasetGenerator(n_jobs=2, verbose=False).run(
+            {"train": 300}, failing_generator, save_dir=tmp_path / name, on_error="resample", batch_size=64,
+            checkpoint=checkpoint, hf_dataset=True,
+        )
+    assert {p.name: p.read_bytes() for p in (tmp_path / "on").glob("train_*") if not p.name.endswith("stats.yaml")} == {
+        p.name: p.read_bytes() for p in (tmp_path / "off").glob("train_*") if not p.name.endswith("stats.yaml")
+    }
+    assert not (tmp_path / "off" / ".calt_hf").exists()
+    with pytest.raises(ValueError, match="resume=True needs checkpoint=True"):
+        DatasetGenerator(n_jobs=1, verbose=False).run({"train": 3}, integer_sum_generator, save_dir=tmp_path / "x", resume=True, checkpoint=False)
+    with pytest.raises(SampleGenerationError):
+        DatasetGenerator(n_jobs=2, verbose=False).run({"train": 50}, failing_generator, save_dir=tmp_path / "fail", checkpoint=False)
+    assert sorted(p.name for p in (tmp_path / "fail").iterdir()) == []

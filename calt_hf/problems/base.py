@@ -16,6 +16,9 @@ class Problem:
 
     name: ClassVar[str]
     backends: ClassVar[tuple[str, ...]] = ("sympy", "sagemath")
+    #: The call seeds Python's ``random``, the only generator a library problem draws from (the algebra
+    #: it then does is deterministic), so the core need not reseed anything before it.
+    seeds_itself: ClassVar[bool] = True
     nesting: ClassVar[tuple[str, str]]
     #: The problem and the solution in words, for the dataset card.
     problem_text: ClassVar[str]
@@ -53,11 +56,11 @@ class PolynomialStatistics:
         self.sampler = sampler
 
     def _describe(self, obj: Any) -> dict[str, int]:
-        polys = list(obj) if isinstance(obj, (list, tuple)) else [obj]
+        polys = obj if isinstance(obj, (list, tuple)) else (obj,)
         return {
             "num_polynomials": len(polys),
-            "num_terms": sum(self.sampler.num_terms(p) for p in polys),
-            "total_degree": max((self.sampler.total_degree(p) for p in polys), default=0),
+            "num_terms": sum(map(self.sampler.num_terms, polys)),
+            "total_degree": max(map(self.sampler.total_degree, polys), default=0),
         }
 
     def __call__(self, problem: Any, solution: Any) -> dict[str, dict[str, int]]:

@@ -178,7 +178,7 @@ class PolynomialSampler(PolynomialSamplerBase):
 
     def total_degree(self, poly: PolyElement) -> int:
         """Total degree of a polynomial (0 for the zero polynomial)."""
-        return 0 if poly.is_zero else max(sum(m) for m in poly.itermonoms())
+        return max(map(sum, poly.itermonoms())) if poly else 0
 
     def num_terms(self, poly: PolyElement) -> int:
         return len(poly)
