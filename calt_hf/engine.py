@@ -24,11 +24,24 @@ from time import perf_counter
 from typing import Any, ClassVar
 
 import cloudpickle
+import numpy as np
+import yaml
 from tqdm.auto import tqdm
 
-from calt_hf.checkpoint import Progress, RunConflictError, SplitCheckpoint, describe_differences
+from calt_hf.checkpoint import STATE_DIR, Progress, RunConflictError, SplitCheckpoint, describe_differences
 from calt_hf.conversion import Backend
 from calt_hf.hf.description import DatasetDescription
+from calt_hf.quality import (
+    DEDUP_CHOICES,
+    HASH_DTYPE,
+    HashSet,
+    QualityMeasures,
+    load_hashes,
+    overlaps,
+    problem_hashes,
+    save_measures,
+    split_report,
+)
 from calt_hf.sampling import check_choice, check_int
 from calt_hf.scheduling import CLUSTERS, Pool, known_backends, open_pool
 from calt_hf.seeding import derive_seed
@@ -41,6 +54,7 @@ from calt_hf.worker import (
     ProblemGenerator,
     SampleGenerationError,
     TaskRef,
+    finish_chunk,
     generate_chunk,
     install_task,
 )
@@ -57,7 +71,46 @@ _MAX_CHUNK = 4096
 _FIRST_CHUNK = 8
 #: How often the same chunk may take its worker down before the run gives up on it.
 MAX_WORKER_LOSSES = 3
+#: How many indices a split may try, per requested sample, before it stops short (failures, duplicates).
+_INDEX_FACTOR = 2
+_DEDUP_INDEX_FACTOR = 10
 _DOCUMENTED_SUFFIXES = ("_data.pkl", "_raw.txt", "_data.jsonl", "_stats.yaml")
+
+
+def _seen_problems(save_dir: Path, split: str, splits: list[str], dedup: str) -> HashSet | None:
+    """The problems a split must not repeat: none, or (``across``) those of the splits before it."""
+    if dedup == "none":
+        return None
+    earlier = splits[: splits.index(split)] if dedup == "across" else []
+    hashes = [h for h in (load_hashes(save_dir / STATE_DIR, s) for s in earlier) if h is not None]
+    return HashSet(np.concatenate(hashes) if hashes else None)
+
+
+def _drop_repeats(result: ChunkResult, seen: HashSet, task: GenerationTask) -> ChunkResult:
+    """Keep the chunk's samples whose problem is new (first occurrence wins), then finish the chunk."""
+    rows, runtimes, sample_statistics = result.raw
+    keep = seen.first_new(problem_hashes(row[0] for row in rows))
+    result.dropped = len(rows) - int(keep.sum())
+    chosen = [i for i, kept in enumerate(keep) if kept]
+    return finish_chunk(
+        result, [rows[i] for i in chosen], [runtimes[i] for i in chosen], [sample_statistics[i] for i in chosen], task
+    )
+
+
+def _report_overlaps(writer: DatasetWriter) -> None:
+    """Add to every split's statistics file how many of its problems occur in each other split."""
+    save_dir = Path(writer.save_dir)
+    state_dir = save_dir / STATE_DIR
+    hashes = {}
+    for path in sorted(state_dir.glob("*.hashes.npy")):
+        split = path.name[: -len(".hashes.npy")]
+        if (save_dir / f"{split}_stats.yaml").exists():
+            hashes[split] = load_hashes(state_dir, split)
+    for split, counts in overlaps(hashes).items():
+        stats_path = save_dir / f"{split}_stats.yaml"
+        stats = yaml.safe_load(stats_path.read_text())
+        stats.setdefault("data_quality", {})["overlap"] = counts
+        writer.save_final_statistics(stats, tag=split)
 
 
 def _no_sync() -> None:
@@ -97,11 +150,13 @@ class _SplitAssembler:
     """Writes a split's final files (as ``.part`` until ``finish``) from its chunks, in index order,
     while they arrive; then its statistics file. A resumed split first replays its staged chunks."""
 
-    def __init__(self, writer: DatasetWriter, split: str, size: int, fast_writer: bool, batch_size: int) -> None:
+    def __init__(self, writer: DatasetWriter, split: str, size: int, fast_writer: bool, batch_size: int, dedup: bool) -> None:
         self.writer, self.split, self.size = writer, split, size
-        self.fast_writer, self.batch_size = fast_writer, batch_size
+        self.fast_writer, self.batch_size, self.dedup = fast_writer, batch_size, dedup
         self.statistics = MemoryEfficientStatisticsCalculator()
-        self.accepted = self.failed = self.resampled = self.skipped = 0
+        self.quality = QualityMeasures()
+        self.hashes: list[bytes] = []
+        self.accepted = self.failed = self.resampled = self.skipped = self.dropped = 0
         self.first_errors: list[dict[str, Any]] = []
         self.pending: list = []  # rows for a writer that overrides save_batch
         self.batch_index = 0
@@ -116,6 +171,10 @@ class _SplitAssembler:
                 self._save_batch(self.pending[: self.batch_size])
                 self.pending = self.pending[self.batch_size :]
         self.statistics.merge(result.statistics)
+        if result.quality is not None:
+            self.quality.merge(result.quality)
+            self.hashes.append(result.quality.hashes)
+        self.dropped += result.dropped
         self.accepted += result.accepted
         self.failed += result.failed
         self.resampled += result.resampled
@@ -131,11 +190,15 @@ class _SplitAssembler:
         if abort is not None:
             abort(self.split)
 
-    def finish(self, elapsed: float, on_error: str) -> None:
+    def finish(self, elapsed: float, on_error: str, measured: bool) -> None:
         if self.pending:
             self._save_batch(self.pending)
         self.writer.close(self.split)
         report = self.statistics.get_overall_statistics(elapsed, self.accepted)
+        if measured:
+            hashes = np.frombuffer(b"".join(self.hashes), dtype=HASH_DTYPE)
+            save_measures(Path(self.writer.save_dir) / STATE_DIR, self.split, hashes, self.quality.histograms)
+            report["data_quality"] = split_report(hashes, self.quality.histograms, self.dropped if self.dedup else None)
         if on_error != "raise" or self.accepted < self.size:
             report["errors"] = {
                 "requested_samples": self.size,
@@ -235,6 +298,8 @@ class DatasetGenerator:
         sample_timeout: float | None = None,
         fingerprint: Mapping[str, Any] | None = None,
         checkpoint: bool = True,
+        dedup: str = "none",
+        data_quality: bool = True,
     ) -> None:
         """Generate every split of ``dataset_sizes`` with ``problem_generator(seed) -> (problem, solution)``.
 
@@ -254,6 +319,11 @@ class DatasetGenerator:
         from past the end of the split. ``sample_timeout`` (seconds) makes a slow sample a failure.
         ``checkpoint=False`` writes chunks straight into the final files (a little faster, nothing to
         resume from; a failure still leaves nothing that looks complete).
+
+        Every run reports data quality in the statistics files (``data_quality=False`` turns it off):
+        repeated problems, problems shared with the other splits, length distributions. ``dedup="within"``
+        drops repeated problems inside a split, ``"across"`` also those of earlier splits (in
+        ``dataset_sizes`` order); dropped samples are replaced from past the end of the split.
         At most ``batch_size`` samples are held in memory. Bad arguments raise ValueError before any work.
         """
         sizes = validate_dataset_sizes(dataset_sizes)
@@ -274,6 +344,7 @@ class DatasetGenerator:
         if resume and not checkpoint:
             raise ValueError("resume=True needs checkpoint=True: without checkpoints there is nothing to resume from")
         use_checkpoint = checkpoint
+        check_choice("dedup", dedup, DEDUP_CHOICES)
         writer = dataset_writer if dataset_writer is not None else DatasetWriter(save_dir, save_text, save_json)
         if hf_dataset:
             writer.save_parquet = True
@@ -291,6 +362,8 @@ class DatasetGenerator:
             on_error=on_error,
             max_retries=max_retries,
             sample_timeout=sample_timeout,
+            measure_quality=data_quality or dedup != "none",
+            finish_in_worker=dedup == "none",
         )
         blob = self._pickle_task(task)
         common = {
@@ -302,6 +375,7 @@ class DatasetGenerator:
             "on_error": on_error,
             "max_retries": max_retries if on_error == "resample" else None,
             "sample_timeout": sample_timeout,
+            "dedup": dedup,
             **dict(fingerprint or {}),
         }
         # Through JSON and back, so it compares equal to what the state file recorded.
@@ -320,24 +394,15 @@ class DatasetGenerator:
                 if progress is None:
                     self.logger.info("split %r is complete already: skipped", split)
                     continue
-                began = perf_counter()
-                assembler = _SplitAssembler(writer, split, size, fast_writer, batch_size)
+                seen = _seen_problems(Path(writer.save_dir), split, list(sizes), dedup)
+                self._run_split(
+                    pool, ref, task, checkpoint if use_checkpoint else None, progress, split, size, writer, fast_writer, batch_size, seen
+                )
                 if use_checkpoint:
-                    def accept(result: ChunkResult, checkpoint: SplitCheckpoint = checkpoint) -> None:
-                        checkpoint.stage(result)
-                        assembler.add(result)
-
-                    # A resumed split replays its staged chunks into the final files, then goes on live.
-                    self._guarded(assembler, lambda: [assembler.add(result) for result in checkpoint.chunks()])
-                    work = partial(self._generate_split, pool, ref, accept, checkpoint.sync, progress, split, size, batch_size)
-                else:  # straight into the final files: nothing to resume from
-                    work = partial(self._generate_split, pool, ref, assembler.add, _no_sync, progress, split, size, batch_size)
-                self._guarded(assembler, work)
-                assembler.finish(perf_counter() - began, on_error)
-                if not use_checkpoint:
-                    continue
-                checkpoint.mark_complete(fingerprints[split])
+                    checkpoint.mark_complete(fingerprints[split])
         self.logger.info("all splits generated")
+        if data_quality:
+            _report_overlaps(writer)
         if hf_dataset:
             from calt_hf.hf.package import package_dataset
 
@@ -421,6 +486,44 @@ class DatasetGenerator:
         return TaskRef(key, blob=blob, isolated=True)
 
     # -- generation ---------------------------------------------------------------------------------
+    def _run_split(
+        self,
+        pool: Pool,
+        ref: TaskRef,
+        task: GenerationTask,
+        checkpoint: SplitCheckpoint | None,
+        progress: Progress,
+        split: str,
+        size: int,
+        writer: DatasetWriter,
+        fast_writer: bool,
+        batch_size: int,
+        seen: HashSet | None,
+    ) -> None:
+        """Generate one split into its final files (``.part`` until complete), staging chunks if checkpointed."""
+        began = perf_counter()
+        assembler = _SplitAssembler(writer, split, size, fast_writer, batch_size, dedup=seen is not None)
+
+        def accept(result: ChunkResult) -> None:
+            if seen is not None:
+                result = _drop_repeats(result, seen, task)
+            if checkpoint is not None:
+                checkpoint.stage(result)
+            assembler.add(result)
+
+        def work() -> None:
+            if checkpoint is not None:  # a resumed split replays what it staged, then goes on live
+                for result in checkpoint.chunks():
+                    if seen is not None:
+                        seen.add(np.frombuffer(result.quality.hashes, dtype=HASH_DTYPE))
+                    assembler.add(result)
+            limit = size * (_DEDUP_INDEX_FACTOR if seen is not None else _INDEX_FACTOR)
+            sync = checkpoint.sync if checkpoint is not None else _no_sync
+            self._generate_split(pool, ref, accept, sync, progress, split, size, batch_size, limit)
+
+        self._guarded(assembler, work)
+        assembler.finish(perf_counter() - began, task.on_error, task.measure_quality)
+
     def _generate_split(
         self,
         pool: Pool,
@@ -431,14 +534,15 @@ class DatasetGenerator:
         split: str,
         size: int,
         batch_size: int,
+        limit: int,
     ) -> None:
-        """Generate until the split has ``size`` samples (or has tried ``2 * size`` indices), handing each
+        """Generate until the split has ``size`` samples (or has tried ``limit`` indices), handing each
         chunk to ``accept`` in index order; ``sync`` makes what was accepted durable before an error."""
         planner = _ChunkPlanner()
         losses, lost_at = 0, -1
         with tqdm(total=size, initial=progress.accepted, desc=split, unit=" samples", disable=not self.verbose, dynamic_ncols=True) as bar:
-            while progress.accepted < size and progress.next_index < 2 * size:
-                stop = min(progress.next_index + min(batch_size, size - progress.accepted), 2 * size)
+            while progress.accepted < size and progress.next_index < limit:
+                stop = min(progress.next_index + min(batch_size, size - progress.accepted), limit)
                 chunks = planner.chunks(progress.next_index, stop, pool.n_workers)
                 try:
                     for result in pool.map(generate_chunk, ((ref, split, start, end) for start, end in chunks)):
@@ -467,7 +571,9 @@ class DatasetGenerator:
         sync()
         if progress.accepted < size:
             self.logger.warning(
-                "split %r: only %d of %d samples succeeded after trying %d indices", split, progress.accepted, size, progress.next_index
+                "split %r: only %d of %d samples after trying %d indices (failures, or with dedup too few distinct "
+                "problems: %d short); the statistics file says how many",
+                split, progress.accepted, size, progress.next_index, size - progress.accepted,
             )
 
     @staticmethod

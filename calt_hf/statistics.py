@@ -130,9 +130,9 @@ class MemoryEfficientStatisticsCalculator:
                 if isinstance(entry, Mapping):
                     metrics = nested.setdefault(category, {})
                     for name, value in entry.items():
-                        if _is_number(value):
+                        if is_number(value):
                             metrics.setdefault(name, []).append(value)
-                elif _is_number(entry):
+                elif is_number(entry):
                     flat.setdefault(category, []).append(entry)
         for category, metrics in nested.items():
             known = self.sample_stats.setdefault(category, {})
@@ -174,6 +174,6 @@ class MemoryEfficientStatisticsCalculator:
         return overall
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
     # numbers.Real covers int, float, bool, numpy scalars and gmpy2's mpz/mpq (SymPy's ZZ and QQ).
     return type(value) in (int, float) or isinstance(value, numbers.Real)

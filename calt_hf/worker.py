@@ -21,6 +21,7 @@ from time import perf_counter
 from typing import Any
 
 from calt_hf.conversion import Backend, to_strings
+from calt_hf.quality import QualityMeasures, measure
 from calt_hf.seeding import Reseeder, default_reseeders, derive_seed
 from calt_hf.statistics import MemoryEfficientStatisticsCalculator
 from calt_hf.writer import OutputFormat, check_formats, encode_batch
@@ -64,6 +65,8 @@ class GenerationTask:
     on_error: str = "raise"
     max_retries: int = 3
     sample_timeout: float | None = None
+    measure_quality: bool = True
+    finish_in_worker: bool = True  # False with dedup: the parent filters the rows, then finishes the chunk
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,21 @@ class ChunkResult:
     resampled: int = 0
     skipped: int = 0
     first_errors: list[dict[str, Any]] = field(default_factory=list)
+    quality: QualityMeasures | None = None
+    dropped: int = 0  # repeated problems removed by dedup
+    #: Unfinished chunks (``finish_in_worker=False``) carry their raw samples instead of ``encoded``.
+    raw: tuple[list, list, list] | None = None
+
+
+def finish_chunk(result: ChunkResult, rows: list, runtimes: list, sample_statistics: list, task: GenerationTask) -> ChunkResult:
+    """Summarise, measure and encode a chunk's accepted samples (in the worker, or after dedup in the parent)."""
+    result.accepted = len(rows)
+    result.statistics.update_batch(runtimes, sample_statistics)
+    result.quality = measure(rows, sample_statistics) if task.measure_quality else None
+    result.encoded = encode_batch(rows, task.formats)
+    result.rows = rows if task.keep_rows else None
+    result.raw = None
+    return result
 
 
 def retry_seed(seed: int, attempt: int) -> int:
@@ -211,11 +229,10 @@ def generate_chunk(ref: TaskRef, split: str, start: int, stop: int) -> ChunkResu
             break
         else:
             result.skipped += 1
-    result.accepted = len(rows)
-    result.statistics.update_batch(runtimes, sample_statistics)
-    result.encoded = encode_batch(rows, task.formats)
-    result.rows = rows if task.keep_rows else None
-    return result
+    if not task.finish_in_worker:
+        result.raw = (rows, runtimes, sample_statistics)
+        return result
+    return finish_chunk(result, rows, runtimes, sample_statistics, task)
 
 
 def _describe(error: BaseException) -> str:

@@ -98,3 +98,9 @@ class DyingOnceGenerator:
             Path(self.marker).write_text(str(seed))
             os._exit(1)
         return integer_sum_generator(seed)
+
+
+def small_space_generator(seed: int) -> tuple[str, str]:
+    """Problems drawn from 40 possibilities (so they repeat, and splits share some): 'p7' -> '14'."""
+    value = seed % 40
+    return f"p{value}", str(2 * value)

@@ -71,7 +71,8 @@ def test_run_writes_the_documented_files(tmp_path, gf7_sampler):
     assert lines == [f"{p[0]} | {p[1]} # {s}" for p, s in samples]
     assert all("**" not in line and "mod" not in line for line in lines)
     stats = yaml.safe_load((tmp_path / "test_stats.yaml").read_text())
-    assert list(stats) == ["total_time", "num_samples", "samples_per_second", "generation_time", "problem_stats", "solution_stats"]
+    seed_schema = ["total_time", "num_samples", "samples_per_second", "generation_time", "problem_stats", "solution_stats"]
+    assert list(stats) == seed_schema + ["data_quality"]  # the seed's schema intact, the report under its own key
     assert stats["num_samples"] == 40
     assert stats["problem_stats"]["num_polynomials"] == {"mean": 2.0, "std": 0.0, "min": 2.0, "max": 2.0}
 

@@ -230,7 +230,8 @@ def test_without_checkpoints_the_output_is_the_same_and_nothing_is_staged(tmp_pa
     assert {p.name: p.read_bytes() for p in (tmp_path / "on").glob("train_*") if not p.name.endswith("stats.yaml")} == {
         p.name: p.read_bytes() for p in (tmp_path / "off").glob("train_*") if not p.name.endswith("stats.yaml")
     }
-    assert not (tmp_path / "off" / ".calt_hf").exists()
+    state = tmp_path / "off" / ".calt_hf"
+    assert not (state / "train.json").exists() and not (state / "train").exists()  # no run state, no chunks
     with pytest.raises(ValueError, match="resume=True needs checkpoint=True"):
         DatasetGenerator(n_jobs=1, verbose=False).run({"train": 3}, integer_sum_generator, save_dir=tmp_path / "x", resume=True, checkpoint=False)
     with pytest.raises(SampleGenerationError):

@@ -69,6 +69,7 @@ def _statistics(save_dir: Path, split: str) -> dict[str, Any] | None:
         "samples_per_second": stats["samples_per_second"],
         "rows": rows,
         "errors": stats.get("errors"),
+        "quality": stats.get("data_quality"),
     }
 
 
@@ -117,8 +118,14 @@ def card_data(save_dir: Path, splits: list[str], kinds: dict[str, str], descript
     return data
 
 
-def render_card(save_dir: Path, splits: list[str], kinds: dict[str, str], description: DatasetDescription) -> DatasetCard:
-    """The dataset card of a packaged ``save_dir``."""
+def render_card(
+    save_dir: Path,
+    splits: list[str],
+    kinds: dict[str, str],
+    description: DatasetDescription,
+    images: dict[str, dict[str, str]] | None = None,
+) -> DatasetCard:
+    """The dataset card of a packaged ``save_dir``; ``images`` maps a split to its histograms' file names."""
     template = resources.files("calt_hf.dataset_cards").joinpath(TEMPLATE).read_text(encoding="utf-8")
     split_rows = []
     for split in splits:
@@ -131,6 +138,7 @@ def render_card(save_dir: Path, splits: list[str], kinds: dict[str, str], descri
                 "num_shards": shards,
                 "statistics": _statistics(save_dir, split),
                 "examples": _examples(save_dir, split, kinds),
+                "images": (images or {}).get(split, {}),
             }
         )
     return DatasetCard.from_template(
@@ -149,10 +157,16 @@ def render_card(save_dir: Path, splits: list[str], kinds: dict[str, str], descri
     )
 
 
-def write_card(save_dir: Path, splits: list[str], kinds: dict[str, str], description: DatasetDescription) -> Path:
+def write_card(
+    save_dir: Path,
+    splits: list[str],
+    kinds: dict[str, str],
+    description: DatasetDescription,
+    images: dict[str, dict[str, str]] | None = None,
+) -> Path:
     """Render the card and write it to ``save_dir/README.md`` (through a temporary file)."""
     path = save_dir / "README.md"
     part = path.with_name(path.name + ".part")
-    part.write_text(str(render_card(save_dir, splits, kinds, description)), encoding="utf-8")
+    part.write_text(str(render_card(save_dir, splits, kinds, description, images)), encoding="utf-8")
     part.replace(path)
     return path

@@ -26,11 +26,14 @@ from calt_hf.hf.parquet import (
     rewrite,
     split_shards,
 )
+from calt_hf.checkpoint import STATE_DIR
+from calt_hf.quality import draw_histograms, load_histograms
 from calt_hf.writer import validate_tag
 
 logger = logging.getLogger(__name__)
 
 _BATCH_ROWS = 10_000
+IMAGES_DIR = "images"
 
 
 def find_splits(save_dir: Path) -> list[str]:
@@ -113,7 +116,9 @@ def package_dataset(
         if not split_shards(save_dir / DATA_DIR, split):
             write_shards(save_dir, split, rows_per_shard)
     kinds = unify_features(save_dir, names)
-    return write_card(save_dir, names, kinds, description or DatasetDescription())
+    state_dir = save_dir / STATE_DIR
+    images = {split: draw_histograms(save_dir / IMAGES_DIR, split, load_histograms(state_dir, split)) for split in names}
+    return write_card(save_dir, names, kinds, description or DatasetDescription(), images)
 
 
 def load_dataset_dict(save_dir: str | Path):

@@ -1,0 +1,225 @@
+"""Data quality in every run: repeated problems, problems shared between splits, length distributions.
+
+Problems are compared by an 8-byte BLAKE2b hash of their whitespace-normalised text, so a split of 10M
+samples costs 80 MB, never a Python set of strings. Lengths (characters and whitespace-separated tokens
+of the text form) and the values of the statistics function are integers or few-digit numbers, so exact
+histograms (value -> count) give exact quantiles in bounded memory. ``dedup`` drops repeated problems
+through ``HashSet``, a sorted array of hashes with a small sorted buffer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from calt_hf.statistics import is_number
+from calt_hf.writer import TextFormat
+
+HASH_DTYPE = np.dtype("<u8")
+LENGTHS = ("problem_chars", "problem_tokens", "solution_chars", "solution_tokens")
+QUANTILES = (0.5, 0.9, 0.99)
+DEDUP_CHOICES = ("none", "within", "across")
+_TEXT = TextFormat(" | ", " || ")
+
+
+def problem_hashes(problems: Iterable[Any]) -> np.ndarray:
+    """8-byte hashes of the problems' whitespace-normalised text form."""
+    digests = b"".join(
+        hashlib.blake2b(" ".join(_TEXT.join(problem).split()).encode(), digest_size=8).digest() for problem in problems
+    )
+    return np.frombuffer(digests, dtype=HASH_DTYPE)
+
+
+def _histogram_key(value: Any) -> int | float:
+    number = float(value)
+    return int(number) if number.is_integer() else float(f"{number:.3g}")  # 3 significant digits: bounded
+
+
+class Histogram:
+    """Exact counts of (integer, or 3-significant-digit) values: summary statistics and exact quantiles."""
+
+    def __init__(self, counts: dict | None = None) -> None:
+        self.counts: Counter = Counter(counts or {})
+
+    def add(self, values: Iterable[Any]) -> None:
+        self.counts.update(_histogram_key(v) for v in values)
+
+    def merge(self, other: Histogram) -> None:
+        self.counts.update(other.counts)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def quantile(self, q: float) -> float:
+        """The smallest value with at least a fraction ``q`` of the values at or below it."""
+        threshold, running = q * self.total, 0
+        for value, count in sorted(self.counts.items()):
+            running += count
+            if running >= threshold:
+                return float(value)
+        return 0.0
+
+    def summary(self) -> dict[str, float]:
+        """min, max, mean, population std and the 50th, 90th and 99th percentiles."""
+        total = self.total
+        if not total:
+            return {key: 0.0 for key in ("min", "max", "mean", "std", "p50", "p90", "p99")}
+        mean = math.fsum(v * c for v, c in self.counts.items()) / total
+        variance = math.fsum(c * (v - mean) ** 2 for v, c in self.counts.items()) / total
+        result = {"min": float(min(self.counts)), "max": float(max(self.counts)), "mean": mean, "std": math.sqrt(variance)}
+        result.update({f"p{round(q * 100)}": self.quantile(q) for q in QUANTILES})
+        return result
+
+    def to_json(self) -> list[list[float]]:
+        return [[value, count] for value, count in sorted(self.counts.items())]
+
+    @classmethod
+    def from_json(cls, items: list[list[float]]) -> Histogram:
+        return cls({value: count for value, count in items})
+
+
+@dataclass
+class QualityMeasures:
+    """Hashes of the problems (in order) and histograms of lengths and statistic values."""
+
+    hashes: bytes = b""
+    histograms: dict[str, Histogram] = field(default_factory=dict)
+
+    def merge(self, other: QualityMeasures) -> None:
+        for name, histogram in other.histograms.items():
+            self.histograms.setdefault(name, Histogram()).merge(histogram)
+
+
+def measure(rows: Sequence[tuple], sample_statistics: Sequence[Any]) -> QualityMeasures:
+    """The quality measures of a batch of string rows and their statistics dictionaries."""
+    measures = QualityMeasures(problem_hashes(row[0] for row in rows).tobytes())
+    texts = {"problem": [_TEXT.join(row[0]) for row in rows], "solution": [_TEXT.join(row[1]) for row in rows]}
+    for part, values in texts.items():
+        measures.histograms[f"{part}_chars"] = Histogram(Counter(map(len, values)))
+        measures.histograms[f"{part}_tokens"] = Histogram(Counter(len(text.split()) for text in values))
+    for sample in sample_statistics:
+        for category, entry in (sample or {}).items():
+            items = entry.items() if isinstance(entry, dict) else [("", entry)]
+            for metric, value in items:
+                if is_number(value):
+                    name = f"{category} {metric}".strip()
+                    measures.histograms.setdefault(name, Histogram()).add([value])
+    return measures
+
+
+class HashSet:
+    """A set of 8-byte hashes in a sorted numpy array (plus a small sorted buffer): 8 bytes an element."""
+
+    def __init__(self, hashes: np.ndarray | None = None) -> None:
+        self.main = np.unique(hashes) if hashes is not None else np.empty(0, HASH_DTYPE)
+        self.buffer = np.empty(0, HASH_DTYPE)
+
+    @staticmethod
+    def _member(sorted_array: np.ndarray, values: np.ndarray) -> np.ndarray:
+        if not len(sorted_array):
+            return np.zeros(len(values), bool)
+        positions = np.searchsorted(sorted_array, values).clip(max=len(sorted_array) - 1)
+        return sorted_array[positions] == values
+
+    def contains(self, values: np.ndarray) -> np.ndarray:
+        return self._member(self.main, values) | self._member(self.buffer, values)
+
+    def add(self, values: np.ndarray) -> None:
+        self.buffer = np.union1d(self.buffer, values)
+        if len(self.buffer) > max(1 << 16, len(self.main) // 8):
+            self.main, self.buffer = np.union1d(self.main, self.buffer), np.empty(0, HASH_DTYPE)
+
+    def first_new(self, values: np.ndarray) -> np.ndarray:
+        """Mask of the values seen neither before nor earlier in ``values``; adds them."""
+        keep = np.zeros(len(values), bool)
+        if len(values):
+            _, first = np.unique(values, return_index=True)
+            keep[first] = True
+            keep &= ~self.contains(values)
+            self.add(values[keep])
+        return keep
+
+
+# --- files: hashes and histograms of each split, kept in the run's state folder --------------------------
+def hashes_path(state_dir: Path, split: str) -> Path:
+    return state_dir / f"{split}.hashes.npy"
+
+
+def histograms_path(state_dir: Path, split: str) -> Path:
+    return state_dir / f"{split}.histograms.json"
+
+
+def save_measures(state_dir: Path, split: str, hashes: np.ndarray, histograms: dict[str, Histogram]) -> None:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    np.save(hashes_path(state_dir, split), hashes)
+    histograms_path(state_dir, split).write_text(json.dumps({k: h.to_json() for k, h in histograms.items()}))
+
+
+def load_hashes(state_dir: Path, split: str) -> np.ndarray | None:
+    path = hashes_path(state_dir, split)
+    return np.load(path) if path.exists() else None
+
+
+def load_histograms(state_dir: Path, split: str) -> dict[str, Histogram]:
+    path = histograms_path(state_dir, split)
+    if not path.exists():
+        return {}
+    return {name: Histogram.from_json(items) for name, items in json.loads(path.read_text()).items()}
+
+
+def split_report(hashes: np.ndarray, histograms: dict[str, Histogram], dropped: int | None) -> dict[str, Any]:
+    """The ``data_quality`` block of a split's statistics file (overlaps are added once all splits exist)."""
+    distinct = int(len(np.unique(hashes)))
+    report: dict[str, Any] = {
+        "duplicates": {"samples": int(len(hashes)), "distinct_problems": distinct, "repeated": int(len(hashes)) - distinct},
+        "lengths": {name: histograms[name].summary() for name in LENGTHS if name in histograms},
+    }
+    if dropped is not None:
+        report["dedup_dropped"] = dropped
+    return report
+
+
+def overlaps(hashes: dict[str, np.ndarray]) -> dict[str, dict[str, int]]:
+    """For every split, how many of its samples have a problem that also occurs in each other split."""
+    result: dict[str, dict[str, int]] = {}
+    for split, values in hashes.items():
+        result[split] = {
+            other: int(np.isin(values, other_values).sum()) for other, other_values in hashes.items() if other != split
+        }
+    return result
+
+
+def draw_histograms(images_dir: Path, split: str, histograms: dict[str, Histogram]) -> dict[str, str]:
+    """One bar chart per histogram (PNG, matplotlib's Agg backend): ``{name: file name}``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    images_dir.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for name, histogram in sorted(histograms.items()):
+        if not histogram.total:
+            continue
+        values, counts = zip(*sorted(histogram.counts.items()))
+        figure, axes = plt.subplots(figsize=(5, 2.6), dpi=100)
+        widths = 0.8 if all(float(v).is_integer() for v in values) else None
+        axes.bar(values, counts, width=widths or (max(values) - min(values) or 1) / 50, color="#4c72b0")
+        axes.set_title(f"{split}: {name}", fontsize=10)
+        axes.set_xlabel(name, fontsize=9)
+        axes.set_ylabel("samples")
+        figure.tight_layout()
+        file_name = f"{split}-{name.replace(' ', '-')}.png"
+        figure.savefig(images_dir / file_name, metadata={"Software": None})  # no version stamp: stable bytes
+        plt.close(figure)
+        files[name] = file_name
+    return files

@@ -1,0 +1,120 @@
+"""The data quality report: duplicates, leakage between splits, length quantiles, dedup, pictures."""
+
+import re
+
+import numpy as np
+import pytest
+import yaml
+from conftest import integer_sum_generator, small_space_generator
+
+from calt_hf.quality import Histogram, HashSet
+from calt_hf.seeding import derive_seed
+from calt_hf.sympy import DatasetGenerator, DatasetWriter
+
+SIZES = {"train": 300, "test": 80, "valid": 50}
+
+
+def stats(save_dir, split):
+    return yaml.safe_load((save_dir / f"{split}_stats.yaml").read_text())
+
+
+def problems_by_construction(split, size):
+    return [f"p{derive_seed(42, split, i) % 40}" for i in range(size)]
+
+
+def exact_quantile(values, q):
+    ordered = sorted(values)
+    return float(ordered[max(0, int(np.ceil(q * len(ordered))) - 1)])
+
+
+def test_duplicates_and_leakage_are_counted_exactly(tmp_path):
+    DatasetGenerator(n_jobs=2, verbose=False).run(SIZES, small_space_generator, save_dir=tmp_path, batch_size=64)
+    problems = {split: problems_by_construction(split, size) for split, size in SIZES.items()}
+    for split in SIZES:
+        quality = stats(tmp_path, split)["data_quality"]
+        assert quality["duplicates"] == {
+            "samples": SIZES[split],
+            "distinct_problems": len(set(problems[split])),
+            "repeated": SIZES[split] - len(set(problems[split])),
+        }
+        expected = {o: sum(p in set(problems[o]) for p in problems[split]) for o in SIZES if o != split}
+        assert quality["overlap"] == expected
+    assert stats(tmp_path, "test")["data_quality"]["overlap"]["train"] > 0
+
+
+def test_length_quantiles_match_an_exact_computation(tmp_path):
+    DatasetGenerator(n_jobs=2, verbose=False).run({"train": 500}, integer_sum_generator, save_dir=tmp_path)
+    rows = DatasetWriter(tmp_path).load_dataset("train")
+    texts = {"problem": [" | ".join(p) for p, _ in rows], "solution": [s for _, s in rows]}
+    lengths = stats(tmp_path, "train")["data_quality"]["lengths"]
+    for part, values in texts.items():
+        for unit, measure in (("chars", len), ("tokens", lambda t: len(t.split()))):
+            numbers = [measure(t) for t in values]
+            summary = lengths[f"{part}_{unit}"]
+            assert summary["min"] == min(numbers) and summary["max"] == max(numbers)
+            assert summary["mean"] == pytest.approx(np.mean(numbers)) and summary["std"] == pytest.approx(np.std(numbers))
+            for q in (0.5, 0.9, 0.99):
+                assert summary[f"p{round(q * 100)}"] == exact_quantile(numbers, q)
+
+
+def test_histogram_and_hash_set():
+    rng = np.random.default_rng(0)
+    values = rng.integers(0, 50, 1000)
+    histogram = Histogram()
+    histogram.add(values.tolist())
+    assert histogram.total == 1000 and histogram.quantile(0.5) == exact_quantile(values.tolist(), 0.5)
+    seen, reference = HashSet(), set()
+    for _ in range(30):
+        batch = rng.integers(0, 2000, 300, dtype=np.uint64)
+        keep = seen.first_new(batch)
+        expected = []
+        for value in batch.tolist():
+            expected.append(value not in reference)
+            reference.add(value)
+        assert keep.tolist() == expected
+
+
+@pytest.mark.parametrize("dedup", ["within", "across"])
+def test_dedup_keeps_sizes_drops_repeats_and_is_deterministic(tmp_path, dedup):
+    sizes = {"train": 25, "test": 10}
+    for name, n_jobs, batch in (("a", 1, 1000), ("b", 2, 4)):
+        DatasetGenerator(n_jobs=n_jobs, verbose=False).run(
+            sizes, small_space_generator, save_dir=tmp_path / name, batch_size=batch, dedup=dedup, hf_dataset=True
+        )
+    for split in sizes:
+        assert (tmp_path / "a" / f"{split}_raw.txt").read_bytes() == (tmp_path / "b" / f"{split}_raw.txt").read_bytes()
+    writer = DatasetWriter(tmp_path / "a")
+    train = [p for p, _ in writer.load_dataset("train")]
+    test = [p for p, _ in writer.load_dataset("test")]
+    assert len(train) == 25 and len(set(train)) == 25 and len(test) == 10 and len(set(test)) == 10
+    expected_train = list(dict.fromkeys(problems_by_construction("train", 200)))[:25]
+    assert train == expected_train  # first occurrences, in index order
+    report = stats(tmp_path / "a", "train")["data_quality"]
+    assert report["dedup_dropped"] == problems_by_construction("train", 200).index(expected_train[-1]) + 1 - 25
+    if dedup == "across":
+        assert not set(test) & set(train) and stats(tmp_path / "a", "test")["data_quality"]["overlap"]["train"] == 0
+    else:
+        assert stats(tmp_path / "a", "test")["data_quality"]["duplicates"]["repeated"] == 0
+
+
+def test_a_problem_space_too_small_stops_and_says_by_how_much(tmp_path):
+    DatasetGenerator(n_jobs=2, verbose=False).run({"train": 60}, small_space_generator, save_dir=tmp_path, dedup="within")
+    report = stats(tmp_path, "train")
+    assert report["num_samples"] == 40 and report["errors"]["requested_samples"] == 60
+    assert report["data_quality"]["duplicates"]["repeated"] == 0
+
+
+def test_pictures_are_drawn_referenced_and_listed_for_upload(tmp_path, gf7_sampler):
+    from calt_hf.hf.hub import HUB_FILES
+    from calt_hf.problems import GCDProblem, PolynomialStatistics
+
+    DatasetGenerator(n_jobs=1, verbose=False).run(
+        {"train": 100, "test": 20}, GCDProblem(gf7_sampler), PolynomialStatistics(gf7_sampler), save_dir=tmp_path, hf_dataset=True
+    )
+    card = (tmp_path / "README.md").read_text()
+    referenced = re.findall(r"\]\(images/([^)]+\.png)\)", card)
+    assert {"train-problem_tokens.png", "test-solution_tokens.png", "train-problem-total_degree.png"} <= set(referenced)
+    for name in referenced:
+        assert (tmp_path / "images" / name).read_bytes().startswith(b"\x89PNG")
+    assert "images/**" in HUB_FILES
+    assert "| test | 20 |" in card and "also in train" in card
