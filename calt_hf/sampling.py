@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,35 +128,32 @@ def strict_monomials(n: int, degree: int, terms: int) -> list[tuple[int, ...]]:
 
 
 # --- coefficients -----------------------------------------------------------------------------------
+def _check_range(low: float, high: float, non_zero: bool) -> None:
+    if low > high:
+        raise ValueError(f"min={low} must be <= max={high}")
+    if non_zero and low == high == 0:
+        raise ValueError("cannot draw a non-zero coefficient with min=0 and max=0")
+
+
+def _until_non_zero(draw: Callable[[], Any], non_zero: bool) -> Any:
+    while True:
+        value = draw()
+        if value or not non_zero:
+            return value
+
+
 def random_number(spec: FieldSpec, non_zero: bool, low: float, high: float, num_bound: int) -> Any:
     """A random coefficient as a plain Python value: int (ZZ, GF), (numerator, denominator) (QQ), float (RR)."""
     if spec.kind == "GF":
         return random.randint(1 if non_zero else 0, spec.characteristic - 1)
-    if spec.kind == "ZZ":
-        low, high = int(low), int(high)
-        if low > high:
-            raise ValueError(f"min={low} must be <= max={high}")
-        if non_zero and low == high == 0:
-            raise ValueError("cannot draw a non-zero integer with min=0 and max=0")
-        while True:
-            value = random.randint(low, high)
-            if value or not non_zero:
-                return value
     if spec.kind == "QQ":
         if num_bound <= 0:
             raise ValueError(f"num_bound={num_bound} must be > 0")
-        while True:
-            numerator = random.randint(-num_bound, num_bound)
-            if numerator or not non_zero:
-                return numerator, random.randint(1, num_bound)
-    if low > high:
-        raise ValueError(f"min={low} must be <= max={high}")
-    if non_zero and low == high == 0:
-        raise ValueError("cannot draw a non-zero real with min=0.0 and max=0.0")
-    while True:
-        value = random.uniform(low, high)
-        if value or not non_zero:
-            return value
+        return _until_non_zero(lambda: random.randint(-num_bound, num_bound), non_zero), random.randint(1, num_bound)
+    _check_range(low, high, non_zero)
+    if spec.kind == "ZZ":
+        return _until_non_zero(lambda: random.randint(int(low), int(high)), non_zero)
+    return _until_non_zero(lambda: random.uniform(low, high), non_zero)
 
 
 class PolynomialSamplerBase:

@@ -7,6 +7,7 @@
 
     python scripts/bench.py --checkpoint --dask      # + the cost of checkpoints, Dask LocalCluster vs loky (GCD)
     python scripts/bench.py --packaging             # + time and peak RSS of packaging 100k and 1M samples
+    python scripts/bench.py --quality               # + what the data quality report costs (gcd)
 
 "Ideal" is n_jobs times the bare generator's single-core rate: the generator looped over the same
 per-sample seeds in one process, seeded the same way as in a run: the problem library's generators seed
@@ -181,6 +182,7 @@ def main() -> None:
     parser.add_argument("--checkpoint", action="store_true", help="also measure what checkpoints cost (gcd)")
     parser.add_argument("--dask", action="store_true", help="also measure a Dask LocalCluster against loky (gcd)")
     parser.add_argument("--packaging", action="store_true", help="also measure packaging 100k and 1M samples")
+    parser.add_argument("--quality", action="store_true", help="also measure what the data quality report costs (gcd)")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args()
 
@@ -205,7 +207,7 @@ def main() -> None:
             + (f", CALT {row['calt_per_s']:,.0f}/s ({row['calt_of_ideal']:.0%})" if "calt_per_s" in row else ""),
             flush=True,
         )
-    if args.checkpoint or args.dask:
+    if args.checkpoint or args.dask or args.quality:
         api, generator, statistics = build(args.backend, "gcd")
         n = int(DEFAULT_SIZES["gcd"] * args.scale)
         loky = full_rate(api, generator, statistics, n, args.n_jobs)
@@ -214,6 +216,10 @@ def main() -> None:
             plain = full_rate(api, generator, statistics, n, args.n_jobs, checkpoint=False)
             results["checkpoint_cost"] = 1 - loky / plain
             print(f"checkpoints on gcd: {loky:,.0f}/s with, {plain:,.0f}/s without: cost {1 - loky / plain:.1%}", flush=True)
+        if args.quality:
+            bare_report = full_rate(api, generator, statistics, n, args.n_jobs, data_quality=False)
+            results["quality_cost"] = 1 - loky / bare_report
+            print(f"data quality report on gcd: {loky:,.0f}/s with, {bare_report:,.0f}/s without: cost {1 - loky / bare_report:.1%}", flush=True)
         if args.dask:
             dask = full_rate(api, generator, statistics, n, args.n_jobs, backend="dask")
             results["gcd_dask_local_per_s"] = dask
