@@ -9,19 +9,22 @@ before any file is written.
 from __future__ import annotations
 
 import importlib
+import inspect
 import shlex
-from collections.abc import Iterator
+import types
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any, Optional
+from dataclasses import dataclass, field, fields, make_dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Union, get_args, get_origin, get_type_hints
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import MISSING, DictConfig, OmegaConf
 
 from calt_hf.engine import validate_dataset_sizes
 from calt_hf.hf.description import DatasetDescription
 from calt_hf.hf.hub import check_repo_id
-from calt_hf.problems import PROBLEMS, PolynomialStatistics
+from calt_hf.problems import PROBLEMS, Problem
 from calt_hf.sampling import check_choice, check_int
 from calt_hf.worker import ON_ERROR_CHOICES
 
@@ -64,6 +67,31 @@ class SamplerConfig:
 
 
 @dataclass
+class CustomProblemConfig:
+    """``problem=custom``: the user's own generator, ``target`` a dotted path (``my_module.my_generator``).
+
+    A function is used as it is (``target(seed) -> (problem, solution)``); a class is instantiated with
+    ``params`` (and with ``sampler=`` the sampler group's sampler, if its constructor has that argument),
+    and the instance is the generator.
+    """
+
+    name: str = "custom"
+    target: str = MISSING
+    params: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class StatisticsConfig:
+    """Per-sample statistics. ``target`` null: the problem's own (``PolynomialStatistics`` for polynomial
+    problems, ``IntegerStatistics`` for integer ones, none for a custom function); otherwise a dotted path to
+    a function ``(problem, solution) -> {category: {metric: number}}`` or to a class built as for
+    ``problem.target``."""
+
+    target: Optional[str] = None
+    params: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class HfConfig:
     """Hugging Face packaging: Parquet shards under data/ and a dataset card README.md."""
 
@@ -90,6 +118,7 @@ class Config:
     backend: BackendConfig = field(default_factory=BackendConfig)
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
     problem: Any = None
+    statistics: StatisticsConfig = field(default_factory=StatisticsConfig)
     dataset_sizes: dict[str, int] = field(default_factory=lambda: {"train": 100000, "test": 1000})
     save_dir: str = "datasets"
     root_seed: int = 42
@@ -107,16 +136,48 @@ class Config:
     hub: HubConfig = field(default_factory=HubConfig)
 
 
+def problem_schema(problem_class: type[Problem]) -> type:
+    """The structured config of a library problem, derived from the class so that config and code cannot
+    disagree: the meta keys (defaults from the class), then the constructor's parameters, with their types
+    (``int | None`` as ``Optional[int]``) and defaults."""
+    nesting = dict(zip(("problem", "solution"), problem_class.nesting))
+    fields: list[tuple[str, Any, Any]] = [
+        ("name", str, field(default=problem_class.name)),
+        ("backends", List[str], field(default_factory=lambda: list(problem_class.backends))),
+        ("nesting", Dict[str, str], field(default_factory=lambda: dict(nesting))),
+    ]
+    hints = get_type_hints(problem_class.__init__)
+    for parameter in list(inspect.signature(problem_class.__init__).parameters.values())[1:]:
+        if parameter.name != "sampler":
+            default = MISSING if parameter.default is parameter.empty else parameter.default
+            fields.append((parameter.name, _schema_type(hints[parameter.name]), field(default=default)))
+    return make_dataclass(f"{problem_class.__name__}Config", fields)
+
+
+def _schema_type(hint: Any) -> Any:
+    if get_origin(hint) in (Union, types.UnionType) and type(None) in get_args(hint):
+        (inner,) = [arg for arg in get_args(hint) if arg is not type(None)]
+        return Optional[inner]
+    return hint
+
+
 def register_configs() -> None:
-    """Register the schemas that ``conf/`` extends (``base_config``, ``sampler/base_sampler``, ...)."""
+    """Register the schemas that ``conf/`` extends: ``base_config`` and one ``problem_NAME_schema`` per
+    problem (the group files name them as ``/problem_NAME_schema@_here_``). They are top-level entries,
+    not group options, so that ``--help`` lists only real choices."""
     store = ConfigStore.instance()
     store.store(name="base_config", node=Config)
-    store.store(group="backend", name="base_backend", node=BackendConfig)
-    store.store(group="sampler", name="base_sampler", node=SamplerConfig)
+    for name, problem_class in PROBLEMS.items():
+        store.store(name=f"problem_{name}_schema", node=problem_schema(problem_class))
+    store.store(name="problem_custom_schema", node=CustomProblemConfig)
 
 
 #: Keys of a problem config that describe it rather than parameterise it.
 PROBLEM_META_KEYS = frozenset({"name", "backends", "nesting"})
+
+
+class ConfigError(ValueError):
+    """A configuration error whose message already names its key (``sampler.max_degree=...``)."""
 
 
 @dataclass
@@ -126,10 +187,18 @@ class Job:
     generator: Any
     run_kwargs: dict[str, Any]
     hub: HubConfig | None = None
+    #: Saved as ``config.yaml`` in ``save_dir`` once the data is complete (a refused or failed run leaves
+    #: the previous one's in place).
+    config_text: str | None = None
 
     def run(self) -> None:
-        """Generate (and package), then push if asked; a failed push raises ``HubPushError``."""
+        """Generate (and package), save the config, then push if asked; a failed push raises ``HubPushError``."""
         self.generator.run(**self.run_kwargs)
+        if self.config_text is not None:
+            path = Path(self.run_kwargs["save_dir"]) / "config.yaml"
+            partial = path.with_suffix(".yaml.part")
+            partial.write_text(self.config_text, encoding="utf-8")
+            partial.replace(path)
         if self.hub is not None:
             from calt_hf.hf.hub import push_to_hub
 
@@ -145,28 +214,30 @@ def reproducing_command(overrides: list[str]) -> str:
 
 
 def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
-    """Construct backend, sampler, problem and generator from a composed config; ValueError if any is bad.
+    """Construct backend, sampler, problem, statistics and generator from a composed config; ValueError
+    (a ``ConfigError`` naming the key) if any is bad.
 
     ``overrides`` (the command line's key=value words) go into the dataset card as the reproducing command.
     """
+    missing = sorted(OmegaConf.missing_keys(cfg))
+    if missing:
+        raise ConfigError(f"{missing[0]} is missing (??? in the config): give it, e.g. {missing[0]}=...")
     backend_name = cfg.backend.name
     problem_cfg = OmegaConf.to_container(cfg.problem, resolve=True) if cfg.problem is not None else None
     if not isinstance(problem_cfg, dict) or "name" not in problem_cfg:
-        raise ValueError("problem: choose a problem, e.g. problem=gcd")
-    problem_name = problem_cfg["name"]
-    if problem_name not in PROBLEMS:
-        raise ValueError(f"problem.name={problem_name!r} is unknown; available: {', '.join(sorted(PROBLEMS))}")
-    problem_class = PROBLEMS[problem_name]
-    if backend_name not in problem_class.backends:
-        raise ValueError(
-            f"problem={problem_name} cannot run on backend={backend_name}; it runs on: {', '.join(problem_class.backends)}"
-        )
+        raise ConfigError("problem: choose a problem, e.g. problem=gcd")
     api = importlib.import_module(cfg.backend.module)
-    with _naming("sampler"):
-        sampler = api.PolynomialSampler(**OmegaConf.to_container(cfg.sampler, resolve=True))
-    params = {k: v for k, v in problem_cfg.items() if k not in PROBLEM_META_KEYS}
-    with _naming("problem"):
-        problem = problem_class(sampler, **params)
+    sampler = _SamplerFactory(api, OmegaConf.to_container(cfg.sampler, resolve=True))
+    # A problem may refuse a sampler setting (factor: sampler.field_str=GF7 with SymPy and two symbols).
+    with _naming("problem", {key.name: "sampler" for key in fields(SamplerConfig)}):
+        problem = _build_problem(problem_cfg, backend_name, sampler)
+    statistics_cfg = OmegaConf.to_container(cfg.statistics, resolve=True)
+    with _naming("statistics"):
+        if statistics_cfg["target"] is None:
+            default = getattr(problem, "default_statistics", None)
+            statistics = default() if callable(default) else None
+        else:
+            statistics = load_target(statistics_cfg["target"], statistics_cfg["params"], sampler)
     with _naming("parallel"):
         generator = api.DatasetGenerator(
             backend=cfg.parallel.backend,
@@ -186,20 +257,25 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
         if not cfg.hf.package:
             raise ValueError("hub.push=true needs hf.package=true: only a packaged dataset can be pushed")
         hub = HubConfig(**OmegaConf.to_container(cfg.hub, resolve=True))
-    told = problem.describe()
+    told = problem.describe() if callable(getattr(problem, "describe", None)) else {}
+    settings = told.get("settings", {})
+    if problem_cfg["name"] == "custom":
+        told.setdefault("pretty_name", f"custom problem {problem_cfg['target']}")
+        custom = {"problem": "custom", "target": problem_cfg["target"], "params": problem_cfg["params"]}
+        settings = {**(sampler().settings() if sampler.built else {}), **settings, **custom}
+    command = reproducing_command(overrides or [])
     description = DatasetDescription(
         pretty_name=cfg.hf.pretty_name or f"{told['pretty_name']} ({backend_name})",
-        problem=told["problem"],
-        solution=told["solution"],
-        settings={"backend": backend_name, "root_seed": cfg.root_seed, **told["settings"]},
-        command=reproducing_command(overrides or []),
+        settings={"backend": backend_name, "root_seed": cfg.root_seed, **settings},
+        command=command,
         license=cfg.hf.license,
         load_path=cfg.hub.repo_id if hub else cfg.save_dir,
+        **{key: told[key] for key in ("problem", "solution") if key in told},
     )
     run_kwargs = {
         "dataset_sizes": validate_dataset_sizes(dict(cfg.dataset_sizes)),
         "problem_generator": problem,
-        "statistics_calculator": PolynomialStatistics(sampler),
+        "statistics_calculator": statistics,
         "batch_size": cfg.batch_size,
         "save_dir": cfg.save_dir,
         "save_text": cfg.save_text,
@@ -211,20 +287,101 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
         "on_error": cfg.on_error,
         "max_retries": cfg.max_retries,
         "sample_timeout": cfg.sample_timeout,
-        # What a resumed run must share with the original, in the config's own terms.
-        "fingerprint": {"problem": problem_cfg, "sampler": OmegaConf.to_container(cfg.sampler, resolve=True)},
+        # What a resumed run must share with the original, in the config's own terms (the sampler only
+        # if something was built from it).
+        "fingerprint": {
+            "problem": problem_cfg,
+            "sampler": sampler.config if sampler.built else None,
+            "statistics": statistics_cfg,
+        },
     }
-    return Job(generator, run_kwargs, hub)
+    return Job(generator, run_kwargs, hub, saved_config(cfg, command))
+
+
+class _SamplerFactory:
+    """Builds the ``sampler`` group's sampler the first time something asks for it, so a problem that uses
+    none (the integer tasks, most custom functions) ignores that group, its errors included."""
+
+    def __init__(self, api: Any, config: dict[str, Any]) -> None:
+        self.api, self.config = api, config
+        self.sampler: Any = None
+
+    @property
+    def built(self) -> bool:
+        return self.sampler is not None
+
+    def __call__(self) -> Any:
+        if self.sampler is None:
+            with _naming("sampler"):
+                self.sampler = self.api.PolynomialSampler(**self.config)
+        return self.sampler
+
+
+def _build_problem(problem_cfg: dict[str, Any], backend_name: str, sampler: Callable[[], Any]) -> Any:
+    """The generator a problem config names: a library problem or (``custom``) the user's target."""
+    name = problem_cfg["name"]
+    if name == "custom":
+        problem = load_target(problem_cfg["target"], problem_cfg["params"], sampler)
+        _check_backend(name, backend_name, getattr(problem, "backends", (backend_name,)))
+        return problem
+    if name not in PROBLEMS:
+        raise ValueError(f"name={name!r} is unknown; available: {', '.join(sorted([*PROBLEMS, 'custom']))}")
+    problem_class = PROBLEMS[name]
+    _check_backend(name, backend_name, problem_class.backends)
+    params = {k: v for k, v in problem_cfg.items() if k not in PROBLEM_META_KEYS}
+    return problem_class(sampler(), **params) if problem_class.uses_sampler else problem_class(**params)
+
+
+def _check_backend(name: str, backend_name: str, backends: tuple[str, ...]) -> None:
+    if backend_name not in backends:
+        raise ConfigError(f"problem={name} cannot run on backend={backend_name}; it runs on: {', '.join(backends)}")
+
+
+def load_target(path: str, params: dict[str, Any], sampler: Callable[[], Any]) -> Callable:
+    """The object at the dotted ``path``: a function as it is; a class instantiated with ``params`` (and with
+    ``sampler=sampler()`` when its constructor takes a ``sampler``), the instance being the callable."""
+    module_name, _, attribute = path.rpartition(".")
+    if not module_name or not attribute:
+        raise ValueError(f"target={path!r} is not a dotted path such as my_module.my_generator")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ValueError(f"target={path!r} cannot be imported ({error}); is its folder on PYTHONPATH?") from error
+    if not hasattr(module, attribute):
+        raise ValueError(f"target={path!r} does not exist: module {module_name} has no {attribute!r}")
+    target = getattr(module, attribute)
+    if inspect.isclass(target):
+        if "sampler" in inspect.signature(target).parameters:
+            params = {"sampler": sampler(), **params}
+        target = target(**params)
+    elif params:
+        raise ValueError(f"params={params} cannot be given to target={path!r}: only a class takes parameters")
+    if not callable(target):
+        raise ValueError(f"target={path!r} is not callable")
+    return target
+
+
+def saved_config(cfg: DictConfig, command: str) -> str:
+    """The run's composed config as ``config.yaml`` records it: resolved, ``hub.token`` blanked (it is
+    never saved), the reproducing command on top."""
+    config = OmegaConf.to_container(cfg, resolve=True)
+    config.pop("hydra", None)
+    config["hub"]["token"] = None
+    header = f"# The composed configuration of a calt_hf run (hub.token is never saved). Reproduce it with:\n# {command}\n"
+    return header + OmegaConf.to_yaml(config)
 
 
 @contextmanager
-def _naming(group: str) -> Iterator[None]:
-    """Make errors raised while building a config group's object name the key (``sampler.max_degree=...``)."""
+def _naming(group: str, owners: dict[str, str] | None = None) -> Iterator[None]:
+    """Make errors raised while building a config group's object name the key (``sampler.max_degree=...``);
+    ``owners`` maps keys of other groups that the object may complain about to their group."""
     try:
         yield
+    except ConfigError:
+        raise
     except (ValueError, TypeError) as error:
         message = str(error)
         key = message.split("=", 1)[0]
         if "=" in message and key.isidentifier():
-            raise ValueError(f"{group}.{message}") from error
-        raise ValueError(f"{group}: {message}") from error
+            raise ConfigError(f"{(owners or {}).get(key, group)}.{message}") from error
+        raise ConfigError(f"{group}: {message}") from error

@@ -2,18 +2,23 @@
 
 Hydra composes ``conf/config.yaml`` with the ``backend``, ``sampler`` and ``problem`` groups; everything
 is built and checked before any file is written; a configuration error exits with status 2, a failed
-push to the Hub (after a complete local dataset) with status 3 and the command that retries it.
+push to the Hub (after a complete local dataset) with status 3 and the command that retries it. A sweep
+(``-m``) runs each job in this process, one after the other (Hydra's basic launcher), each to its own
+``save_dir``.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
+import tempfile
+from typing import Any
 
 import hydra
-from omegaconf import DictConfig
-
 from hydra.core.hydra_config import HydraConfig
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, open_dict, read_write
 
 from calt_hf.config import build_job, register_configs
 from calt_hf.hf.hub import HubPushError
@@ -39,6 +44,31 @@ def main(cfg: DictConfig) -> None:
     except HubPushError as error:
         logger.error("%s", error)
         sys.exit(3)
+
+
+class PrivateSweepRecord(Callback):
+    """Hydra saves a sweep's composed config, with its command line (``hub.token`` included), as
+    ``multirun.yaml`` in the sweep folder before any job runs. This callback points that folder at a private
+    temporary one (mode 0700), removed when the sweep ends or, if a job stops it, when the process exits:
+    a sweep leaves its datasets behind, and nothing else."""
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        self.folder = tempfile.TemporaryDirectory(prefix="calt_hf_sweep_")
+        with read_write(config.hydra), open_dict(config.hydra):
+            config.hydra.sweep.dir = self.folder.name
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        self.folder.cleanup()
+
+
+class MaskToken(logging.Filter):
+    """Masks ``hub.token=...`` in Hydra's own log lines (a sweep logs every job's overrides)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "hub.token=" in message:
+            record.msg, record.args = re.sub(r"(hub\.token=)\S+", r"\1***", message), ()
+        return True
 
 
 def _command_words(hydra_config: HydraConfig) -> list[str]:

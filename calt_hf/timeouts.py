@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import signal
+import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 
@@ -13,13 +14,20 @@ class SampleTimeout(Exception):
 
 
 @contextmanager
-def signal_time_limit(seconds: float) -> Iterator[None]:
-    """Raise ``SampleTimeout`` in this (main) thread after ``seconds``, through SIGALRM.
+def _cysignals_alarm(seconds: float) -> Iterator[None]:
+    from cysignals.alarm import AlarmInterrupt, alarm, cancel_alarm
 
-    Interrupts Python code, hence SymPy. C code that never returns to the interpreter is interrupted
-    only when it does; the Sage backend uses cysignals' alarm instead, which reaches into Singular.
-    """
+    alarm(seconds)
+    try:
+        yield
+    except AlarmInterrupt:
+        raise SampleTimeout(f"ran longer than sample_timeout={seconds} s") from None
+    finally:
+        cancel_alarm()
 
+
+@contextmanager
+def _python_alarm(seconds: float) -> Iterator[None]:
     def expire(signum: int, frame: Any) -> None:
         raise SampleTimeout(f"ran longer than sample_timeout={seconds} s")
 
@@ -30,3 +38,13 @@ def signal_time_limit(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def signal_time_limit(seconds: float) -> AbstractContextManager[None]:
+    """Raise ``SampleTimeout`` in this (main) thread after ``seconds``, through SIGALRM.
+
+    Where cysignals is loaded (Sage), it owns SIGALRM: its alarm interrupts C code such as Singular too,
+    and replacing its C-level handler with a Python one could not be undone. Elsewhere a Python handler
+    interrupts Python code, hence SymPy.
+    """
+    return _cysignals_alarm(seconds) if "cysignals" in sys.modules else _python_alarm(seconds)

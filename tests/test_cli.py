@@ -1,21 +1,32 @@
-"""The command line: Hydra composition, a real run in a subprocess, and configuration errors."""
+"""The command line: Hydra composition of every config, --help, --cfg, real runs in subprocesses (single,
+multirun, a user's own generator), the saved config.yaml, and configuration errors."""
 
+import itertools
+import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
+import sympy
+import yaml
 from hydra import compose, initialize_config_module
+from hydra.errors import ConfigCompositionException
+from omegaconf import OmegaConf
 
 from calt_hf.config import build_job, register_configs
+from calt_hf.problems import PROBLEMS
 from calt_hf.sympy import DatasetWriter
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
+GROUPS = {group: sorted(p.stem for p in (CONF / group).glob("*.yaml")) for group in ("backend", "sampler", "problem")}
 
 
-def run_cli(*overrides: str, cwd: Path) -> subprocess.CompletedProcess:
+def run_cli(*overrides: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "calt_hf.generate", *overrides], cwd=cwd, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "calt_hf.generate", *overrides],
+        cwd=cwd, capture_output=True, text=True, timeout=300, env=None if env is None else {**os.environ, **env},
     )
 
 
@@ -25,18 +36,172 @@ def compose_config(*overrides: str):
         return compose(config_name="config", overrides=list(overrides))
 
 
-@pytest.mark.parametrize("problem", sorted(p.stem for p in (CONF / "problem").glob("*.yaml")))
-def test_every_problem_config_composes_and_builds_on_sympy(problem):
-    cfg = compose_config(f"problem={problem}", "backend=sympy")
+@pytest.mark.parametrize("backend", GROUPS["backend"])
+@pytest.mark.parametrize("sampler", GROUPS["sampler"])
+@pytest.mark.parametrize("problem", GROUPS["problem"])
+def test_every_config_in_the_tree_composes_and_builds(problem, sampler, backend):
+    extra = ["problem.target=calt_hf.problems.IntegerSumProblem"] if problem == "custom" else []
+    cfg = compose_config(f"problem={problem}", f"sampler={sampler}", f"backend={backend}", *extra)
     assert cfg.problem.name == problem
-    if "sympy" not in cfg.problem.backends:
-        with pytest.raises(ValueError, match="cannot run on backend=sympy"):
+    if problem != "custom":  # the file says what the class says
+        problem_class = PROBLEMS[problem]
+        assert list(cfg.problem.backends) == list(problem_class.backends)
+        assert tuple(cfg.problem.nesting.values()) == problem_class.nesting
+        assert OmegaConf.get_type(cfg.problem).__name__ == f"{problem_class.__name__}Config"
+    if (problem, backend, cfg.sampler.field_str) == ("factor", "sympy", "GF7"):  # in two variables: Sage only
+        with pytest.raises(ValueError, match=r"SymPy factors over GF\(p\) in one variable only"):
             build_job(cfg)
         return
     job = build_job(cfg)
     assert job.run_kwargs["dataset_sizes"] == {"train": 100000, "test": 1000}
     problem_generator = job.run_kwargs["problem_generator"]
     assert problem_generator(1) is not None
+
+
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        (["problem=factor", "problem.bogus=1"], "Key 'bogus' not in 'FactorProblemConfig'"),
+        (["problem=factor", "problem.max_count=abc"], "'abc' of type 'str' could not be converted to Integer"),
+        (["problem=groebner", "problem.max_tries=null"], "field 'problem.max_tries' is not Optional"),
+        (["problem=custom", "problem.min_count=2"], "Key 'min_count' not in 'CustomProblemConfig'"),
+        (["statistics.nope=1"], "Key 'nope' not in 'StatisticsConfig'"),
+    ],
+)
+def test_problem_and_statistics_keys_are_typed(overrides, expected):
+    with pytest.raises(ConfigCompositionException) as info:
+        compose_config(*overrides)
+    assert expected in f"{info.value} {info.value.__cause__}"
+
+
+def test_every_key_of_config_yaml_is_documented():
+    """A comment on every value (the entries of dataset_sizes are examples), and every top-level key there."""
+    lines = (CONF / "config.yaml").read_text().split("\nhydra:")[0].splitlines()
+    sizes = next(i for i, line in enumerate(lines) if line.startswith("dataset_sizes:"))
+    examples = set(itertools.takewhile(lambda line: line.startswith("  "), lines[sizes + 1 :]))
+    keys = [line for line in lines if ":" in line and not line.lstrip().startswith(("#", "-")) and line not in examples]
+    assert [line for line in keys if "#" not in line and not line.endswith(":")] == []
+    top = {line.split(":")[0] for line in keys if not line.startswith(" ")} - {"defaults"}
+    assert top == set(compose_config()) - {"backend", "sampler", "problem"}
+
+
+def test_help_lists_the_groups_their_options_and_the_problems(tmp_path):
+    result = run_cli("--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    for group, options in GROUPS.items():
+        assert f"{group}: {', '.join(options)}\n" in text  # real choices only: no schemas among them
+    described = text.split("== Examples ==")[0].split("problem   ")[1]
+    assert all(name in described for name in GROUPS["problem"])
+    assert "-m problem=gcd,sum" in text and "--cfg job" in text and "save_dir: datasets/" in text
+    assert "max_multiplicity: 2" in run_cli("--help", "problem=factor", cwd=tmp_path).stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cfg_job_prints_the_composed_config_and_runs_nothing(tmp_path):
+    result = run_cli("problem=integer_factorization", "problem.max_prime=50", "--cfg", "job", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    printed = yaml.safe_load(result.stdout)
+    assert printed["problem"]["name"] == "integer_factorization" and printed["problem"]["max_prime"] == 50
+    assert printed["statistics"] == {"target": None, "params": {}}
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_multirun_writes_each_run_to_its_own_save_dir_and_leaves_nothing_else(tmp_path):
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    result = run_cli(
+        "-m", "problem=gcd,sum", "sampler.field_str=GF7,GF31", "dataset_sizes={train: 20}", "verbose=false",
+        "parallel.n_jobs=1", "hf.package=false", "hub.token=hf_SWEEPSECRET", cwd=tmp_path, env={"TMPDIR": str(private_tmp)},
+    )
+    assert result.returncode == 0, result.stderr
+    runs = sorted(p.name for p in (tmp_path / "datasets").iterdir())
+    assert runs == ["sympy_gcd_GF31", "sympy_gcd_GF7", "sympy_sum_GF31", "sympy_sum_GF7"]
+    for run in runs:
+        saved = yaml.safe_load((tmp_path / "datasets" / run / "config.yaml").read_text())
+        assert f"{saved['backend']['name']}_{saved['problem']['name']}_{saved['sampler']['field_str']}" == run
+        assert len((tmp_path / "datasets" / run / "train_raw.txt").read_text().splitlines()) == 20
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["datasets", "tmp"]  # no multirun/ folder, no multirun.yaml
+    assert list(private_tmp.iterdir()) == []  # Hydra's sweep record went to a private folder, now removed
+    output = result.stdout + result.stderr
+    assert "hf_SWEEPSECRET" not in output and "hub.token=***" in output
+
+
+CUSTOM_MODULE = textwrap.dedent(
+    """
+    import random
+
+    def my_generator(seed):
+        rng = random.Random(seed)
+        a, b = rng.randint(1, 99), rng.randint(1, 99)
+        return [a, b], a * b
+
+    def my_statistics(problem, solution):
+        return {"solution": {"digits": len(str(solution))}}
+
+    class Shifted:  # a class target: built with its params and the sampler group's sampler
+        def __init__(self, sampler, shift=1):
+            self.sampler, self.shift = sampler, shift
+
+        def __call__(self, seed):
+            random.seed(seed)
+            f = self.sampler.sample(1)[0]
+            return f, f + self.shift
+    """
+)
+
+
+def test_a_custom_generator_plugs_in_without_editing_the_package(tmp_path):
+    (tmp_path / "mods").mkdir()
+    (tmp_path / "mods" / "my_module.py").write_text(CUSTOM_MODULE)
+    env = {"PYTHONPATH": str(tmp_path / "mods")}
+    common = ["dataset_sizes={train: 60, test: 10}", "verbose=false", "parallel.n_jobs=2"]  # workers import it too
+    result = run_cli(
+        "problem=custom", "problem.target=my_module.my_generator", "statistics.target=my_module.my_statistics",
+        "save_dir=function", *common, cwd=tmp_path, env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = DatasetWriter(tmp_path / "function").load_dataset("train")
+    assert len(rows) == 60 and all(int(a) * int(b) == int(product) for (a, b), product in rows)
+    digits = yaml.safe_load((tmp_path / "function" / "train_stats.yaml").read_text())["solution_stats"]["digits"]
+    assert 1 <= digits["min"] <= digits["max"] <= 4
+    assert "problem.target=my_module.my_generator" in (tmp_path / "function" / "README.md").read_text()
+
+    result = run_cli(
+        "problem=custom", "problem.target=my_module.Shifted", "+problem.params.shift=3", "sampler.field_str=QQ",
+        "statistics.target=calt_hf.problems.PolynomialStatistics", "save_dir=class", *common, cwd=tmp_path, env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    for problem, solution in DatasetWriter(tmp_path / "class").load_dataset("train"):
+        assert sympy.sympify(solution.replace("^", "**")) - sympy.sympify(problem.replace("^", "**")) == 3
+    stats = yaml.safe_load((tmp_path / "class" / "train_stats.yaml").read_text())
+    assert stats["problem_stats"]["num_polynomials"]["mean"] == 1.0
+    card = (tmp_path / "class" / "README.md").read_text()
+    assert "my_module.Shifted" in card and "| field_str | `QQ` |" in card
+
+    missing = run_cli("problem=custom", "save_dir=never", cwd=tmp_path, env=env)
+    assert missing.returncode == 2 and "problem.target is missing" in missing.stdout + missing.stderr
+    wrong = run_cli("problem=custom", "problem.target=my_module.nothing", "save_dir=never", cwd=tmp_path, env=env)
+    assert wrong.returncode == 2 and "problem.target='my_module.nothing' does not exist" in wrong.stdout + wrong.stderr
+    assert not (tmp_path / "never").exists()
+
+
+def test_every_run_saves_its_config_without_the_token(tmp_path):
+    overrides = ["problem=partial_sum", "sampler.field_str=GF31", "dataset_sizes={train: 40, test: 5}", "verbose=false",
+                 "parallel.n_jobs=1", "save_dir=out"]
+    result = run_cli(*overrides, "hub.token=hf_VERYSECRET", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "out" / "config.yaml").read_text()
+    command = text.splitlines()[1]
+    assert command.startswith("# python -m calt_hf.generate backend=sympy sampler=default problem=partial_sum")
+    assert "hub.token" not in command
+    saved = yaml.safe_load(text)
+    assert saved == OmegaConf.to_container(compose_config(*overrides), resolve=True)  # resolved, hub.token null
+    files = [path for path in (tmp_path / "out").rglob("*") if path.is_file()]
+    assert not any(b"hf_VERYSECRET" in path.read_bytes() for path in files)
+    from datasets import load_dataset
+
+    assert load_dataset(str(tmp_path / "out"))["train"].num_rows == 40  # config.yaml is not taken for data
 
 
 def test_defaults_are_the_documented_contract():
@@ -89,9 +254,12 @@ def test_default_save_dir_names_backend_problem_and_field(tmp_path):
         ("parallel.backend=spark", "parallel.backend='spark'"),
         ("dataset_sizes={train: -3}", "got -3 for train"),
         ("batch_size=0", "batch_size=0"),
+        ("problem=factor", "sampler.field_str=GF7 is not allowed for problem=factor on backend=sympy"),
+        ("problem=custom", "problem.target is missing"),
     ],
 )
 def test_configuration_errors_name_the_key_and_write_nothing(tmp_path, override, expected):
+    """Through the real command line: a non-zero status, the key named, no traceback, no file."""
     extra = ["problem.min_count=0"] if override == "problem=sum" else []
     result = run_cli(override, *extra, f"save_dir={tmp_path / 'out'}", cwd=tmp_path)
     assert result.returncode != 0

@@ -258,10 +258,10 @@ def test_groebner_refusals_and_the_rejection_bound():
     for field_str in ("ZZ", "RR"):
         with pytest.raises(ValueError, match="QQ or GF"):
             GroebnerProblem(PolynomialSampler("x, y", field_str, "grevlex"))
-    with pytest.raises(ValueError, match="multivariate Sage ring"):
+    with pytest.raises(ValueError, match="two or more variables"):
         GroebnerProblem(PolynomialSampler("x", "QQ", "lex"))
-    with pytest.raises(ValueError, match="multivariate Sage ring"):
-        GroebnerProblem(sympy_api.PolynomialSampler("x, y", "QQ", "lex"))
+    with pytest.raises(ValueError, match="two or more variables"):
+        GroebnerProblem(sympy_api.PolynomialSampler("x", "QQ", "lex"))
     with pytest.raises(ValueError, match="max_degree=0"):
         GroebnerProblem(PolynomialSampler("x, y", "QQ", "lex", max_degree=0))
     with pytest.raises(ValueError, match="min_count=1"):
@@ -295,10 +295,10 @@ def test_cli(tmp_path):
     )
     assert done.returncode == 0, done.stderr + done.stdout
     assert all(" || " not in line and " # " in line for line in (tmp_path / "gb" / "train_raw.txt").read_text().splitlines())
-    refused = _cli(tmp_path, "backend=sympy", "problem=groebner", "save_dir=never")
+    refused = _cli(tmp_path, "backend=sympy", "problem=factor", "save_dir=never")  # GF(7) in x, y: Sage only
     assert refused.returncode == 2
-    assert "problem=groebner cannot run on backend=sympy" in refused.stdout + refused.stderr
-    assert "sagemath" in refused.stdout + refused.stderr and not (tmp_path / "never").exists()
+    assert "sampler.field_str=GF7 is not allowed for problem=factor on backend=sympy" in refused.stdout + refused.stderr
+    assert "backend=sagemath" in refused.stdout + refused.stderr and not (tmp_path / "never").exists()
 
 
 BLOCK_SAGE = textwrap.dedent(

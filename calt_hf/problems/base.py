@@ -1,9 +1,11 @@
-"""What every problem shares: seeding, the sampler it draws from, and default statistics."""
+"""What every problem shares: seeding, the sampler it draws from, default statistics, parameter checks."""
 
 from __future__ import annotations
 
 import random
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
+
+from calt_hf.sampling import check_int
 
 
 class Problem:
@@ -11,33 +13,43 @@ class Problem:
 
     ``name`` is the config option, ``backends`` the backends it runs on, ``nesting`` the shape of the
     problem and of the solution (``"string"``, ``"list"`` or ``"list of lists"``). The call seeds
-    Python's ``random`` itself, so a problem is reproducible outside the core too.
+    Python's ``random`` itself, so a problem is reproducible outside the core too. A problem with
+    ``uses_sampler`` is built as ``Problem(sampler, **parameters)``; one without (the integer tasks) as
+    ``Problem(**parameters)``, and the command line then ignores the ``sampler`` group.
     """
 
     name: ClassVar[str]
     backends: ClassVar[tuple[str, ...]] = ("sympy", "sagemath")
     #: The call seeds Python's ``random``, the only generator a library problem draws from (the algebra
-    #: it then does is deterministic), so the core need not reseed anything before it.
+    #: it then does is deterministic), so the core need not reseed anything before it. A problem whose
+    #: algebra draws from other generators (SymPy's factorization does) sets it to False.
     seeds_itself: ClassVar[bool] = True
+    uses_sampler: ClassVar[bool] = True
     nesting: ClassVar[tuple[str, str]]
     #: The problem and the solution in words, for the dataset card.
     problem_text: ClassVar[str]
     solution_text: ClassVar[str]
 
-    def __init__(self, sampler: Any, **parameters: Any) -> None:
+    def __init__(self, sampler: Any = None, **parameters: Any) -> None:
         self.sampler = sampler
         self.parameters = parameters
 
     def describe(self) -> dict[str, Any]:
         """What the dataset card says of this problem: its name, the task in words, its settings."""
         sampler_settings = self.sampler.settings() if callable(getattr(self.sampler, "settings", None)) else {}
-        field = sampler_settings.get("field_str") or "its field"
+        pretty_name = self.name
+        if self.sampler is not None:
+            pretty_name += f" over {sampler_settings.get('field_str') or 'its field'}"
         return {
-            "pretty_name": f"{self.name} over {field}",
+            "pretty_name": pretty_name,
             "problem": self.problem_text,
             "solution": self.solution_text,
             "settings": {"problem": self.name, **self.parameters, **sampler_settings},
         }
+
+    def default_statistics(self) -> Callable[[Any, Any], Any] | None:
+        """The per-sample statistics a run computes unless told otherwise (``statistics.target``)."""
+        return PolynomialStatistics(self.sampler) if self.sampler is not None else None
 
     def __call__(self, seed: int) -> tuple[Any, Any]:
         random.seed(seed)
@@ -46,6 +58,46 @@ class Problem:
     def generate(self) -> tuple[Any, Any]:
         """Draw one (problem, solution) pair from the already seeded ``random``."""
         raise NotImplementedError
+
+
+class IntegerProblem(Problem):
+    """A task on Python integers: no sampler, and the same integers (and text) on every backend."""
+
+    uses_sampler = False
+
+    def __init__(self, **parameters: Any) -> None:
+        super().__init__(None, **parameters)
+
+    def default_statistics(self) -> Callable[[Any, Any], Any] | None:
+        return IntegerStatistics()
+
+
+class PolynomialListProblem(Problem):
+    """Problems on ``min_count`` .. ``max_count`` random polynomials; a subclass says what to compute."""
+
+    def __init__(self, sampler: Any, min_count: int = 2, max_count: int = 6) -> None:
+        check_range("min_count", min_count, "max_count", max_count, 1)
+        super().__init__(sampler, min_count=min_count, max_count=max_count)
+        self.min_count, self.max_count = min_count, max_count
+
+    def generate(self) -> tuple[list, Any]:
+        polys = self.sampler.sample(random.randint(self.min_count, self.max_count))
+        return polys, self.solve(polys)
+
+    def solve(self, polys: list) -> Any:
+        raise NotImplementedError
+
+
+def check_range(low_name: str, low: Any, high_name: str, high: Any, minimum: int | None) -> None:
+    """Two integer parameters ``minimum <= low <= high`` (no lower bound for None), else a ValueError
+    naming the first bad one."""
+    for name, value in ((low_name, low), (high_name, high)):
+        if minimum is not None:
+            check_int(name, value, minimum)
+        elif not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(f"{name}={value!r} is not allowed; use an integer")
+    if low > high:
+        raise ValueError(f"{low_name}={low} is above {high_name}={high}")
 
 
 class PolynomialStatistics:
@@ -62,6 +114,18 @@ class PolynomialStatistics:
             "num_terms": sum(map(self.sampler.num_terms, polys)),
             "total_degree": max(map(self.sampler.total_degree, polys), default=0),
         }
+
+    def __call__(self, problem: Any, solution: Any) -> dict[str, dict[str, int]]:
+        return {"problem": self._describe(problem), "solution": self._describe(solution)}
+
+
+class IntegerStatistics:
+    """Statistics of the integer tasks: for problem and solution, how many integers, and the most digits."""
+
+    @staticmethod
+    def _describe(obj: Any) -> dict[str, int]:
+        numbers = obj if isinstance(obj, (list, tuple)) else (obj,)
+        return {"num_integers": len(numbers), "max_digits": max((len(str(abs(n))) for n in numbers), default=0)}
 
     def __call__(self, problem: Any, solution: Any) -> dict[str, dict[str, int]]:
         return {"problem": self._describe(problem), "solution": self._describe(solution)}

@@ -1,29 +1,30 @@
-"""``groebner``: polynomials generating a zero-dimensional ideal -> its reduced Gröbner basis (Sage only)."""
+"""``groebner``: polynomials generating a zero-dimensional ideal -> its reduced Gröbner basis."""
 
 from __future__ import annotations
 
 import random
 from typing import Any
 
-from calt_hf.problems.base import Problem
+from calt_hf.problems.algebra import groebner_basis, is_constant, leading_exponents, ngens
+from calt_hf.problems.base import Problem, check_range
 from calt_hf.sampling import check_int
 
 
 class GroebnerProblem(Problem):
     """Problem: ``min_count`` .. ``max_count`` random polynomials generating a zero-dimensional ideal;
     solution: the ideal's reduced Gröbner basis under the sampler's term order (monic, sorted by
-    decreasing leading monomial, as Sage and SymPy both return it).
+    decreasing leading monomial, as Sage and SymPy both return it: the same text on both backends).
 
     The number of generators is drawn first (uniformly), then tuples of that many polynomials are drawn
     until one generates a zero-dimensional ideal: not the unit ideal (no common zero at all) and with a
     pure power of every variable among the leading monomials of its basis (finitely many common zeros).
     After ``max_tries`` rejected tuples the sample fails with a RuntimeError naming the way out. Fewer
     generators than variables can never give a zero-dimensional ideal (Krull), so ``min_count`` defaults
-    to the number of variables and ``max_count`` to one more. Exact fields only: QQ or GF(p).
+    to the number of variables and ``max_count`` to one more. Exact fields only: QQ or GF(p); two or more
+    variables. SymPy runs Buchberger's algorithm in Python: expect it to be much slower than Singular.
     """
 
     name = "groebner"
-    backends = ("sagemath",)
     nesting = ("list", "list")
     problem_text = (
         "random polynomials (min_count to max_count of them) generating a zero-dimensional ideal "
@@ -32,49 +33,53 @@ class GroebnerProblem(Problem):
     solution_text = "the reduced Gröbner basis of that ideal under the sampler's term order, monic, by decreasing leading monomial"
 
     def __init__(self, sampler: Any, min_count: int | None = None, max_count: int | None = None, max_tries: int = 1000) -> None:
-        ring = sampler.get_ring()
-        if not callable(getattr(ring, "ideal", None)) or not hasattr(ring, "term_order"):
-            raise ValueError("problem=groebner needs a multivariate Sage ring: use backend=sagemath and two or more symbols")
+        n = ngens(sampler.get_ring())
+        if n < 2:
+            raise ValueError(
+                f"symbols={sampler.symbols!r} is not allowed for problem={self.name}: it needs two or more variables"
+            )
         if sampler.field_spec.kind not in ("QQ", "GF"):
             raise ValueError(
-                f"field_str={sampler.field_str or ring.base_ring()} is not allowed for problem=groebner: "
+                f"field_str={sampler.field_str or sampler.get_ring().base_ring()} is not allowed for problem={self.name}: "
                 "use QQ or GF(p) (reduced Gröbner bases over ZZ or RR are not the ones meant here)"
             )
         if sampler.max_degree < 1:
-            raise ValueError("max_degree=0 is not allowed for problem=groebner: constants only generate the unit ideal")
-        n = ring.ngens()
+            raise ValueError(f"max_degree=0 is not allowed for problem={self.name}: constants only generate the unit ideal")
         min_count = n if min_count is None else min_count
         max_count = max(n + 1, min_count) if max_count is None else max_count
-        check_int("min_count", min_count, n)
-        check_int("max_count", max_count, min_count)
+        check_range("min_count", min_count, "max_count", max_count, n)
         check_int("max_tries", max_tries, 1)
         super().__init__(sampler, min_count=min_count, max_count=max_count, max_tries=max_tries)
         self.min_count, self.max_count, self.max_tries = min_count, max_count, max_tries
 
     def generate(self) -> tuple[list, list]:
+        return self.draw_ideal()
+
+    def draw_ideal(self) -> tuple[list, list]:
+        """Generators of a random zero-dimensional ideal, and its reduced Gröbner basis."""
         ring = self.sampler.get_ring()
         count = random.randint(self.min_count, self.max_count)
         for _ in range(self.max_tries):
             generators = self.sampler.sample(count)
-            if any(f.is_constant() and f != 0 for f in generators):
+            if any(is_constant(f) and f != 0 for f in generators):
                 continue  # a unit: the whole ring, no Gröbner basis needed to say so
-            basis = ring.ideal(generators).groebner_basis("libsingular:std")  # reduced; ~3x faster than the default
-            if _zero_dimensional(basis, ring.ngens()):
-                return generators, list(basis)
+            basis = groebner_basis(generators, ring)
+            if _zero_dimensional(basis, ngens(ring)):
+                return generators, basis
         raise RuntimeError(
-            f"no zero-dimensional ideal among {self.max_tries} draws of {count} polynomials in {ring.ngens()} "
-            f"variables over {ring.base_ring()}: raise problem.max_tries, lower problem.max_count, or draw "
+            f"no zero-dimensional ideal among {self.max_tries} draws of {count} polynomials in {ngens(ring)} "
+            f"variables over {self.sampler.field_str}: raise problem.max_tries, lower problem.max_count, or draw "
             "less degenerate polynomials (e.g. sampler.min_degree=1)"
         )
 
 
-def _zero_dimensional(basis: Any, ngens: int) -> bool:
+def _zero_dimensional(basis: list, ngens: int) -> bool:
     """A Gröbner basis of a proper ideal with a pure power of every variable among its leading monomials."""
     pure: set[int] = set()
     for g in basis:
-        if g.is_constant():
+        if is_constant(g):
             return False  # the unit ideal (or the zero ideal)
-        positions = g.lm().exponents()[0].nonzero_positions()
+        positions = [i for i, e in enumerate(leading_exponents(g)) if e]
         if len(positions) == 1:
             pure.add(positions[0])
     return len(pure) == ngens

@@ -33,8 +33,6 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
@@ -47,7 +45,6 @@ except ModuleNotFoundError as error:  # pragma: no cover - exercised in a subpro
     raise ImportError(
         'The SageMath backend needs passagemath: pip install "calt_hf[sage]" (or pip install passagemath-singular)'
     ) from error
-from cysignals.alarm import AlarmInterrupt, alarm, cancel_alarm
 from sage.misc.randstate import current_randstate, randstate
 from sage.rings.polynomial.multi_polynomial import MPolynomial
 from sage.rings.polynomial.polydict import ETuple
@@ -66,7 +63,6 @@ from calt_hf.conversion import (
     rational_coefficient,
     real_coefficient,
 )
-from calt_hf.timeouts import SampleTimeout
 
 __all__ = ["MT_STATE_WRITABLE", "SAGEMATH", "element_to_str", "poly_to_str", "reseed_sage"]
 
@@ -198,25 +194,10 @@ else:  # pragma: no cover - only on a Sage or GMP whose layout differs
         set_random_seed(seed)
 
 
-# --- time limit -----------------------------------------------------------------------------------------
-@contextmanager
-def sage_time_limit(seconds: float) -> Iterator[None]:
-    """Raise ``SampleTimeout`` after ``seconds``, also inside Singular: cysignals' alarm interrupts C code
-    running under ``sig_on`` (a plain SIGALRM handler would wait for Singular to return)."""
-    alarm(seconds)
-    try:
-        yield
-    except AlarmInterrupt:
-        raise SampleTimeout(f"ran longer than sample_timeout={seconds} s") from None
-    finally:
-        cancel_alarm()
-
-
 SAGEMATH = Backend(
     name="sagemath",
     element_to_str=element_to_str,
     as_rows=matrix_rows,
     reseeders=(reseed_sage,),
     leaf_types=(MPolynomial, Polynomial),
-    time_limit=sage_time_limit,
 )

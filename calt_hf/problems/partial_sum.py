@@ -1,0 +1,21 @@
+"""``partial_sum``: a few random polynomials -> their running sums."""
+
+from __future__ import annotations
+
+import operator
+from itertools import accumulate
+
+from calt_hf.problems.base import PolynomialListProblem
+
+
+class PartialSumProblem(PolynomialListProblem):
+    """Problem: ``[p_1, ..., p_k]``, ``min_count <= k <= max_count`` random polynomials; solution:
+    ``[p_1, p_1 + p_2, ..., p_1 + ... + p_k]`` (as many running sums as polynomials)."""
+
+    name = "partial_sum"
+    nesting = ("list", "list")
+    problem_text = "a list of random polynomials p_1, ..., p_k (k from min_count to max_count)"
+    solution_text = "their running sums p_1, p_1 + p_2, ..., p_1 + ... + p_k"
+
+    def solve(self, polys: list) -> list:
+        return list(accumulate(polys, operator.add))

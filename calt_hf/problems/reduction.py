@@ -1,0 +1,29 @@
+"""``reduction``: a polynomial and a Gröbner basis -> the polynomial's normal form modulo the ideal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from calt_hf.problems.algebra import normal_form
+from calt_hf.problems.groebner import GroebnerProblem
+
+
+class ReductionProblem(GroebnerProblem):
+    """Problem: ``[f, g_1, ..., g_k]``: a random polynomial ``f`` (from the sampler), then the reduced
+    Gröbner basis ``g_1, ..., g_k`` of a random zero-dimensional ideal, drawn as ``groebner`` draws it (same
+    parameters, same restrictions). Solution: the normal form of ``f`` modulo that ideal, i.e. the
+    remainder of ``f`` on division by the basis, in which no term is divisible by a leading monomial of
+    the basis (unique, because the basis is a Gröbner basis)."""
+
+    name = "reduction"
+    nesting = ("list", "string")
+    problem_text = (
+        "[f, g_1, ..., g_k]: a random polynomial f, then the reduced Gröbner basis of a random zero-dimensional "
+        "ideal (of min_count to max_count random generators)"
+    )
+    solution_text = "the normal form of f modulo that ideal (the remainder of f on division by g_1, ..., g_k)"
+
+    def generate(self) -> tuple[list, Any]:
+        _, basis = self.draw_ideal()
+        f = self.sampler.sample(1)[0]
+        return [f, *basis], normal_form(f, basis)
