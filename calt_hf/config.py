@@ -25,6 +25,7 @@ from calt_hf.engine import validate_dataset_sizes
 from calt_hf.hf.description import DatasetDescription
 from calt_hf.hf.hub import check_repo_id
 from calt_hf.problems import PROBLEMS, Problem
+from calt_hf.quality import DEDUP_CHOICES
 from calt_hf.sampling import check_choice, check_int
 from calt_hf.worker import ON_ERROR_CHOICES
 
@@ -132,6 +133,8 @@ class Config:
     on_error: str = "raise"
     max_retries: int = 3
     sample_timeout: Optional[float] = None
+    dedup: str = "none"
+    data_quality: bool = True
     hf: HfConfig = field(default_factory=HfConfig)
     hub: HubConfig = field(default_factory=HubConfig)
 
@@ -248,6 +251,7 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
         )
     check_int("batch_size", cfg.batch_size, 1)
     check_choice("on_error", cfg.on_error, ON_ERROR_CHOICES)
+    check_choice("dedup", cfg.dedup, DEDUP_CHOICES)
     check_int("max_retries", cfg.max_retries, 0)
     if cfg.sample_timeout is not None and cfg.sample_timeout <= 0:
         raise ValueError(f"sample_timeout={cfg.sample_timeout} is not allowed; use a positive number of seconds or null")
@@ -287,6 +291,8 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
         "on_error": cfg.on_error,
         "max_retries": cfg.max_retries,
         "sample_timeout": cfg.sample_timeout,
+        "dedup": cfg.dedup,
+        "data_quality": cfg.data_quality,
         # What a resumed run must share with the original, in the config's own terms (the sampler only
         # if something was built from it).
         "fingerprint": {

@@ -251,6 +251,8 @@ def test_default_save_dir_names_backend_problem_and_field(tmp_path):
         ("sampler.order=revlex", "sampler.order='revlex'"),
         ("problem=sum", "problem.min_count=0"),
         ("parallel.n_jobs=0", "parallel.n_jobs=0"),
+        ("dedup=sometimes", "dedup='sometimes'"),
+        ("on_error=ignore", "on_error='ignore'"),
         ("parallel.backend=spark", "parallel.backend='spark'"),
         ("dataset_sizes={train: -3}", "got -3 for train"),
         ("batch_size=0", "batch_size=0"),
