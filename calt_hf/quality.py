@@ -39,6 +39,8 @@ def problem_hashes(problems: Iterable[Any]) -> np.ndarray:
 
 
 def _histogram_key(value: Any) -> int | float:
+    if type(value) is int:
+        return value
     number = float(value)
     return int(number) if number.is_integer() else float(f"{number:.3g}")  # 3 significant digits: bounded
 
@@ -106,13 +108,17 @@ def measure(rows: Sequence[tuple], sample_statistics: Sequence[Any]) -> QualityM
     for part, values in texts.items():
         measures.histograms[f"{part}_chars"] = Histogram(Counter(map(len, values)))
         measures.histograms[f"{part}_tokens"] = Histogram(Counter(len(text.split()) for text in values))
+    values: dict[str, list] = {}  # gathered per statistic first: one histogram each, not one per value
     for sample in sample_statistics:
         for category, entry in (sample or {}).items():
-            items = entry.items() if isinstance(entry, dict) else [("", entry)]
-            for metric, value in items:
-                if is_number(value):
-                    name = f"{category} {metric}".strip()
-                    measures.histograms.setdefault(name, Histogram()).add([value])
+            if isinstance(entry, dict):
+                for metric, value in entry.items():
+                    if is_number(value):
+                        values.setdefault(f"{category} {metric}", []).append(value)
+            elif is_number(entry):
+                values.setdefault(category, []).append(entry)
+    for name, numbers in values.items():
+        measures.histograms[name] = Histogram(Counter(map(_histogram_key, numbers)))
     return measures
 
 
