@@ -18,7 +18,6 @@ import logging
 import math
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from functools import partial
 from pathlib import Path
 from time import perf_counter
 from typing import Any, ClassVar

@@ -11,7 +11,7 @@ from conftest import integer_sum_generator, unseeded_generator
 from calt_hf.engine import SampleGenerationError
 from calt_hf.problems import GCDProblem, PolynomialStatistics
 from calt_hf.seeding import derive_seed
-from calt_hf.sympy import DatasetGenerator, DatasetWriter, PolynomialSampler
+from calt_hf.sympy import DatasetGenerator, DatasetWriter
 
 DATA_FILES = ("_data.pkl", "_raw.txt", "_data.jsonl")
 

@@ -16,7 +16,6 @@ PolynomialRing, matrix, set_random_seed = sage_all.PolynomialRing, sage_all.matr
 
 from sage.misc.randstate import current_randstate  # noqa: E402
 from sage.rings.polynomial.multi_polynomial_libsingular import MPolynomial_libsingular  # noqa: E402
-from sympy.polys.rings import ring as sympy_ring  # noqa: E402
 
 from calt_hf import sagemath as sage_api  # noqa: E402
 from calt_hf import sympy as sympy_api  # noqa: E402
