@@ -5,6 +5,8 @@ only interface is loopback; CI runs as root), so Ray binds 127.0.0.1 instead of 
 outside address, and no scheduler, worker or head can be reached from, or reach, anything else.
 """
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +21,9 @@ def in_loopback_namespace(mode: str, out: Path) -> subprocess.CompletedProcess:
     return subprocess.run(["unshare", "--net", "sh", "-c", inner], capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("unshare"), reason="a private network namespace needs root and unshare (CI has both)"
+)
 @pytest.mark.parametrize("mode", ["dask", "dask-local", "ray", "ray-local"])
 def test_cluster_output_is_identical_to_loky(tmp_path, mode):
     result = in_loopback_namespace(mode, tmp_path)
