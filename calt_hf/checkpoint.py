@@ -13,7 +13,6 @@ chunks are deleted.
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import shutil
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from calt_hf.worker import ChunkResult
+from calt_hf.writer import fsync_path, write_atomically
 
 STATE_DIR = ".calt_hf"
 SYNC_SECONDS = 1.0
@@ -38,26 +38,6 @@ def describe_differences(recorded: dict[str, Any], current: dict[str, Any]) -> l
     """``key: recorded -> current`` for every key whose value differs."""
     keys = sorted(set(recorded) | set(current))
     return [f"{key}: {recorded.get(key)!r} -> {current.get(key)!r}" for key in keys if recorded.get(key) != current.get(key)]
-
-
-def _fsync_path(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def _write_atomically(path: Path, data: bytes, sync: bool) -> None:
-    part = path.with_name(path.name + ".part")
-    with open(part, "wb") as handle:
-        handle.write(data)
-        if sync:
-            handle.flush()
-            os.fsync(handle.fileno())
-    os.replace(part, path)
-    if sync:
-        _fsync_path(path.parent)
 
 
 @dataclass
@@ -91,11 +71,11 @@ class SplitCheckpoint:
         self.root.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(self.chunk_dir, ignore_errors=True)
         self.chunk_dir.mkdir()
-        _write_atomically(self.state_path, json.dumps({"fingerprint": fingerprint, "complete": False}).encode(), True)
+        write_atomically(self.state_path, json.dumps({"fingerprint": fingerprint, "complete": False}).encode(), True)
 
     def mark_complete(self, fingerprint: dict[str, Any]) -> None:
         """Record that the split's final files are all written; its chunks are no longer needed."""
-        _write_atomically(self.state_path, json.dumps({"fingerprint": fingerprint, "complete": True}).encode(), True)
+        write_atomically(self.state_path, json.dumps({"fingerprint": fingerprint, "complete": True}).encode(), True)
         shutil.rmtree(self.chunk_dir, ignore_errors=True)
 
     def forget(self) -> None:
@@ -110,7 +90,7 @@ class SplitCheckpoint:
     def stage(self, result: ChunkResult) -> None:
         """Make a completed chunk durable (flushed to disk in groups, every ``SYNC_SECONDS``)."""
         path = self._chunk_path(result.start)
-        _write_atomically(path, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), sync=False)
+        write_atomically(path, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), sync=False)
         self._unsynced.append(path)
         if time.monotonic() - self._last_sync >= SYNC_SECONDS:
             self.sync()
@@ -118,9 +98,9 @@ class SplitCheckpoint:
     def sync(self) -> None:
         """Flush the chunks staged since the last flush to disk."""
         for path in self._unsynced:
-            _fsync_path(path)
+            fsync_path(path)
         if self._unsynced:
-            _fsync_path(self.chunk_dir)
+            fsync_path(self.chunk_dir)
         self._unsynced.clear()
         self._last_sync = time.monotonic()
 

@@ -28,6 +28,7 @@ from calt_hf.problems import PROBLEMS, Problem
 from calt_hf.quality import DEDUP_CHOICES
 from calt_hf.sampling import check_choice, check_int
 from calt_hf.worker import ON_ERROR_CHOICES
+from calt_hf.writer import write_atomically
 
 
 @dataclass
@@ -198,10 +199,7 @@ class Job:
         """Generate (and package), save the config, then push if asked; a failed push raises ``HubPushError``."""
         self.generator.run(**self.run_kwargs)
         if self.config_text is not None:
-            path = Path(self.run_kwargs["save_dir"]) / "config.yaml"
-            partial = path.with_suffix(".yaml.part")
-            partial.write_text(self.config_text, encoding="utf-8")
-            partial.replace(path)
+            write_atomically(Path(self.run_kwargs["save_dir"]) / "config.yaml", self.config_text)
         if self.hub is not None:
             from calt_hf.hf.hub import push_to_hub
 

@@ -52,6 +52,12 @@ def parse_field(field_str: Any) -> FieldSpec:
     raise ValueError(f"field_str={field_str!r} is not supported; use {FIELD_CHOICES}")
 
 
+def check_symbols(symbols: Any) -> None:
+    """Variable names of a ring: a non-empty string such as ``"x, y"``."""
+    if not isinstance(symbols, str) or not symbols.strip():
+        raise ValueError(f"symbols={symbols!r} is not allowed; use variable names such as 'x, y'")
+
+
 def check_choice(name: str, value: Any, choices: tuple) -> None:
     if value not in choices:
         raise ValueError(f"{name}={value!r} is not allowed; use one of {', '.join(map(repr, choices))}")

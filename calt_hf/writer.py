@@ -41,6 +41,29 @@ _TAG_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
 _PART_SUFFIX = ".part"
 
 
+def fsync_path(path: Path) -> None:
+    """Flush a file's or a folder's entry to disk (a folder: so a rename in it survives a crash)."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def write_atomically(path: Path, data: bytes | str, sync: bool = False) -> None:
+    """Write a whole file under ``{name}.part`` and rename it, so it is never seen half-written;
+    with ``sync``, also flushed to disk, rename included."""
+    part = path.with_name(path.name + _PART_SUFFIX)
+    with open(part, "wb") as handle:
+        handle.write(data.encode() if isinstance(data, str) else data)
+        if sync:
+            handle.flush()
+            os.fsync(handle.fileno())
+    os.replace(part, path)
+    if sync:
+        fsync_path(path.parent)
+
+
 def validate_tag(tag: Any) -> str:
     """Check a split name: letters, digits, ``_`` and ``-`` only, so it can never escape ``save_dir``."""
     if not isinstance(tag, str) or not _TAG_PATTERN.fullmatch(tag):
@@ -380,11 +403,8 @@ class DatasetWriter:
         """Write ``{tag}_stats.yaml`` (through a temporary file, so it is never seen half-written)."""
         validate_tag(tag)
         self._create_dataset_dir()
-        final = self._path(tag, "_stats.yaml")
-        part = final.with_name(final.name + _PART_SUFFIX)
-        with open(part, "w", encoding="utf-8") as handle:
-            yaml.dump(statistics, handle, Dumper=_TimedeltaDumper, default_flow_style=False, sort_keys=False, indent=4)
-        os.replace(part, final)
+        text = yaml.dump(statistics, Dumper=_TimedeltaDumper, default_flow_style=False, sort_keys=False, indent=4)
+        write_atomically(self._path(tag, "_stats.yaml"), text)
 
     # -- reading ---------------------------------------------------------------------------------
     def load_dataset(self, tag: str) -> StringSampleList:

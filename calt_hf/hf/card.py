@@ -19,7 +19,7 @@ from huggingface_hub import DatasetCard, DatasetCardData
 
 from calt_hf.hf.description import DatasetDescription
 from calt_hf.hf.parquet import DATA_DIR, JSON, features_of, split_shards, split_sizes
-from calt_hf.writer import TextFormat
+from calt_hf.writer import TextFormat, write_atomically
 
 TEMPLATE = "calt_hf_dataset.md"
 _SIZE_CATEGORIES = [
@@ -166,7 +166,5 @@ def write_card(
 ) -> Path:
     """Render the card and write it to ``save_dir/README.md`` (through a temporary file)."""
     path = save_dir / "README.md"
-    part = path.with_name(path.name + ".part")
-    part.write_text(str(render_card(save_dir, splits, kinds, description, images)), encoding="utf-8")
-    part.replace(path)
+    write_atomically(path, str(render_card(save_dir, splits, kinds, description, images)))
     return path

@@ -15,7 +15,7 @@ from sage.rings.polynomial.multi_polynomial import MPolynomial
 from sage.rings.polynomial.polynomial_element import Polynomial
 from sage.rings.polynomial.term_order import TermOrder
 
-from calt_hf.sampling import FieldSpec, PolynomialSamplerBase, parse_field
+from calt_hf.sampling import FieldSpec, PolynomialSamplerBase, check_symbols, parse_field
 
 #: SymPy's names for the usual orders; Sage's own names (and TermOrder objects) are passed through.
 SYMPY_ORDERS = {"grlex": "deglex", "grevlex": "degrevlex"}
@@ -96,8 +96,7 @@ class PolynomialSampler(PolynomialSamplerBase):
             self._spec = _spec_of(ring.base_ring())
             self._ring = ring
         else:
-            if not isinstance(symbols, str) or not symbols.strip():
-                raise ValueError(f"symbols={symbols!r} is not allowed; use variable names such as 'x, y'")
+            check_symbols(symbols)
             self._spec = parse_field(field_str)
             names = symbols.replace(",", " ").split()  # "x, y" or "x y", as SymPy accepts
             try:

@@ -11,6 +11,7 @@ from sympy.polys.orderings import MonomialOrder, monomial_key
 from sympy.polys.rings import PolyElement, PolyRing, ring
 
 from calt_hf.sampling import (
+    check_symbols,
     FieldSpec,
     PolynomialSamplerBase,
     count_monomials_upto,
@@ -125,8 +126,7 @@ class PolynomialSampler(PolynomialSamplerBase):
             field_str, max_num_terms, max_degree, min_degree, degree_sampling, term_sampling,
             max_coeff, num_bound, strictly_conditioned, nonzero_instance, nonzero_coeff, max_attempts,
         )
-        if not isinstance(symbols, str) or not symbols.strip():
-            raise ValueError(f"symbols={symbols!r} is not allowed; use variable names such as 'x, y'")
+        check_symbols(symbols)
         self.symbols = symbols
         self.order = order
         self._spec = parse_field(field_str)
