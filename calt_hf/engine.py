@@ -22,13 +22,13 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any, ClassVar
 
-import cloudpickle
 import numpy as np
 import yaml
 from tqdm.auto import tqdm
 
 from calt_hf.checkpoint import STATE_DIR, Progress, RunConflictError, SplitCheckpoint, describe_differences
 from calt_hf.conversion import Backend
+from calt_hf import pickling
 from calt_hf.hf.description import DatasetDescription
 from calt_hf.quality import (
     DEDUP_CHOICES,
@@ -281,7 +281,7 @@ class DatasetGenerator:
     def run(
         self,
         dataset_sizes: dict[str, int],
-        problem_generator: ProblemGenerator,
+        problem_generator: ProblemGenerator | None = None,
         statistics_calculator: Callable | None = None,
         dataset_writer: DatasetWriter | None = None,
         batch_size: int = 100000,
@@ -299,8 +299,10 @@ class DatasetGenerator:
         checkpoint: bool = True,
         dedup: str = "none",
         data_quality: bool = True,
+        instance_generator: ProblemGenerator | None = None,
     ) -> None:
-        """Generate every split of ``dataset_sizes`` with ``problem_generator(seed) -> (problem, solution)``.
+        """Generate every split of ``dataset_sizes`` with ``problem_generator(seed) -> (problem, solution)``
+        (``instance_generator=``, calt-x 1.x's name for it, is accepted too; give one of the two).
 
         Writes ``{split}_data.pkl``, ``{split}_raw.txt`` (``save_text``), ``{split}_data.jsonl``
         (``save_json``) and ``{split}_stats.yaml`` to ``save_dir`` (default: the working directory), or
@@ -326,6 +328,12 @@ class DatasetGenerator:
         At most ``batch_size`` samples are held in memory. Bad arguments raise ValueError before any work.
         """
         sizes = validate_dataset_sizes(dataset_sizes)
+        if instance_generator is not None:
+            if problem_generator is not None:
+                raise ValueError(
+                    "problem_generator and instance_generator name the same argument (calt-x 0.x and 1.x): give one"
+                )
+            problem_generator = instance_generator
         if problem_generator is None or not callable(problem_generator):
             raise ValueError(f"problem_generator must be provided: a callable taking a seed, got {problem_generator!r}")
         if statistics_calculator is not None and not callable(statistics_calculator):
@@ -417,12 +425,12 @@ class DatasetGenerator:
     # -- before any work ----------------------------------------------------------------------------
     def _pickle_task(self, task: GenerationTask) -> bytes:
         try:
-            return cloudpickle.dumps(task)
+            return pickling.dumps(task)
         except Exception as error:
             raise ValueError(
                 "problem_generator and statistics_calculator must be picklable to reach the worker processes "
-                f"({type(error).__name__}: {error}). Objects such as SymPy GF(p) rings do not pickle: build "
-                "them inside the generator or keep a PolynomialSampler, which rebuilds its ring in each worker"
+                f"({type(error).__name__}: {error}); open files, locks and connections cannot be sent: create them "
+                "inside the generator (on first use, in each worker)"
             ) from error
 
     @staticmethod

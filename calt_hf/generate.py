@@ -9,9 +9,15 @@ push to the Hub (after a complete local dataset) with status 3 and the command t
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+if not __package__:  # run as a script (``python calt_hf/generate.py``, as Hydra's tab completion does):
+    # Python put calt_hf/ itself first on the path, where calt_hf/sympy.py would shadow SymPy.
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
 import logging
 import re
-import sys
 import tempfile
 from typing import Any
 
@@ -28,8 +34,29 @@ logger = logging.getLogger("calt_hf.generate")
 register_configs()
 
 
+#: Mappings that a ``key={...}`` word replaces rather than merges into (Hydra's default for dicts, which
+#: would keep ``test: 1000`` under ``dataset_sizes={train: 200}`` and refuse a new split name).
+REPLACED_MAPPINGS = ("dataset_sizes",)
+
+
+def replace_mappings(words: list[str]) -> list[str]:
+    """The command line with each ``key=...`` of ``REPLACED_MAPPINGS`` as ``~key +key=...``: Hydra deletes
+    the default mapping, then adds the one given."""
+    replaced: list[str] = []
+    for word in words:
+        key, equals, _ = word.partition("=")
+        replaced += [f"~{key}", f"+{word}"] if equals and key in REPLACED_MAPPINGS else [word]
+    return replaced
+
+
+def main() -> None:
+    """``python -m calt_hf.generate`` and ``calt-hf-generate``."""
+    sys.argv[1:] = replace_mappings(sys.argv[1:])
+    _generate()
+
+
 @hydra.main(version_base="1.3", config_path="pkg://calt_hf.conf", config_name="config")
-def main(cfg: DictConfig) -> None:
+def _generate(cfg: DictConfig) -> None:
     """Generate the dataset the composed config describes."""
     try:
         job = build_job(cfg, overrides=_command_words(HydraConfig.get()))
@@ -73,7 +100,9 @@ class MaskToken(logging.Filter):
 
 def _command_words(hydra_config: HydraConfig) -> list[str]:
     """The run's key=value words, with the group choices spelled out so the command stays reproducible."""
-    overrides = list(hydra_config.overrides.task)
+    deleted = {f"~{key}" for key in REPLACED_MAPPINGS}
+    overrides = [word.removeprefix("+") if word.lstrip("+").partition("=")[0] in REPLACED_MAPPINGS else word
+                 for word in hydra_config.overrides.task if word not in deleted]
     given = {word.split("=", 1)[0] for word in overrides}
     choices = [f"{group}={hydra_config.runtime.choices[group]}" for group in ("backend", "sampler", "problem")]
     return [word for word in choices if word.split("=", 1)[0] not in given] + overrides

@@ -1,0 +1,85 @@
+"""``DatasetPipeline``: calt-x 1.x's config-driven entry point (``calt.dataset.DatasetPipeline``).
+
+CALT 1.x scripts build it from the ``dataset`` block of their YAML config and an instance generator;
+``from calt_hf import DatasetPipeline`` runs the same script on calt_hf's core, writing a train and a
+test split into ``save_dir``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+#: Backend names of calt-x's registry and the calt_hf modules that implement them.
+BACKEND_MODULES = {"sagemath": "calt_hf.sagemath", "sympy": "calt_hf.sympy"}
+
+
+class DatasetPipeline:
+    """A train and a test split of ``instance_generator`` samples, generated with the named backend.
+
+    The parameters are calt-x 1.x's, with its defaults (``backend="sagemath"``); the run itself is
+    ``DatasetGenerator.run`` with every other option at its default.
+    """
+
+    def __init__(
+        self,
+        instance_generator: Callable[[int], Any],
+        statistics_calculator: Callable[[Any, Any], Any] | None,
+        save_dir: str,
+        save_text: bool,
+        save_json: bool,
+        num_train_samples: int,
+        num_test_samples: int,
+        batch_size: int,
+        n_jobs: int,
+        root_seed: int,
+        verbose: bool,
+        backend: str = "sagemath",
+    ) -> None:
+        if backend not in BACKEND_MODULES:
+            raise ValueError(f"backend={backend!r} is not allowed; use one of {', '.join(map(repr, BACKEND_MODULES))}")
+        self.instance_generator = instance_generator
+        self.statistics_calculator = statistics_calculator
+        self.save_dir = save_dir
+        self.save_text = save_text
+        self.save_json = save_json
+        self.num_train_samples = num_train_samples
+        self.num_test_samples = num_test_samples
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
+        self.root_seed = root_seed
+        self.verbose = verbose
+        self.backend = backend
+
+    @classmethod
+    def from_config(
+        cls,
+        config: Mapping[str, Any] | Any,
+        instance_generator: Callable[[int], Any],
+        statistics_calculator: Callable[[Any, Any], Any] | None = None,
+    ) -> DatasetPipeline:
+        """From a config block (an OmegaConf ``DictConfig`` or a dict) with ``save_dir``,
+        ``num_train_samples``, ``num_test_samples``, ``batch_size``, ``n_jobs``, ``root_seed`` and,
+        optionally, ``save_text``, ``save_json``, ``verbose`` (all true by default) and ``backend``."""
+        required = ("save_dir", "num_train_samples", "num_test_samples", "batch_size", "n_jobs", "root_seed")
+        missing = [key for key in required if key not in config]
+        if missing:
+            raise ValueError(f"the dataset config lacks {', '.join(missing)}; it needs {', '.join(required)}")
+        optional = {"save_text": True, "save_json": True, "verbose": True, "backend": "sagemath"}
+        values = {key: config[key] for key in required} | {key: config.get(key, default) for key, default in optional.items()}
+        return cls(instance_generator=instance_generator, statistics_calculator=statistics_calculator, **values)
+
+    def run(self) -> None:
+        """Generate the train and test splits into ``save_dir``."""
+        api = importlib.import_module(BACKEND_MODULES[self.backend])
+        generator = api.DatasetGenerator(n_jobs=self.n_jobs, verbose=self.verbose, root_seed=self.root_seed)
+        generator.run(
+            dataset_sizes={"train": self.num_train_samples, "test": self.num_test_samples},
+            instance_generator=self.instance_generator,
+            statistics_calculator=self.statistics_calculator,
+            batch_size=self.batch_size,
+            save_dir=self.save_dir,
+            save_text=self.save_text,
+            save_json=self.save_json,
+        )
