@@ -27,6 +27,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, open_dict, read_write
 
 from calt_hf.config import build_job, register_configs
+from calt_hf.engine import SampleGenerationError, WorkerLostError
 from calt_hf.hf.hub import HubPushError
 
 logger = logging.getLogger("calt_hf.generate")
@@ -49,28 +50,49 @@ def replace_mappings(words: list[str]) -> list[str]:
     return replaced
 
 
+#: Exit statuses (the README's table): a sample failed or the run broke, a configuration error (Hydra's own
+#: included: an unknown group option, a malformed override), the local dataset is complete but its push failed.
+EXIT_FAILED, EXIT_CONFIG, EXIT_PUSH = 1, 2, 3
+_job_started = False
+
+
 def main() -> None:
     """``python -m calt_hf.generate`` and ``calt-hf-generate``."""
     sys.argv[1:] = replace_mappings(sys.argv[1:])
-    _generate()
+    try:
+        _generate()
+    except SystemExit as stop:
+        # Hydra reports its own errors (composition, overrides) on stderr and exits 1, as it does for a job
+        # that raised: before the job started, that was the configuration's fault.
+        if stop.code == EXIT_FAILED and not _job_started:
+            sys.exit(EXIT_CONFIG)
+        raise
 
 
 @hydra.main(version_base="1.3", config_path="pkg://calt_hf.conf", config_name="config")
 def _generate(cfg: DictConfig) -> None:
     """Generate the dataset the composed config describes."""
+    global _job_started
+    _job_started = True
     try:
         job = build_job(cfg, overrides=_command_words(HydraConfig.get()))
     except ValueError as error:
         logger.error("configuration error: %s", error)
-        sys.exit(2)
+        sys.exit(EXIT_CONFIG)
     try:
         job.run()
     except ValueError as error:  # raised before any work: e.g. save_dir holds a run (resume / overwrite)
         logger.error("%s", error)
-        sys.exit(2)
+        sys.exit(EXIT_CONFIG)
     except HubPushError as error:
         logger.error("%s", error)
-        sys.exit(3)
+        sys.exit(EXIT_PUSH)
+    except (SampleGenerationError, WorkerLostError) as error:
+        logger.error("error: %s%s", error, _generator_traceback(error))
+        logger.error("the unfinished split is left as .part files in %s; fix the generator or drop or retry failing "
+                     "samples (on_error=skip, on_error=resample), then run again with overwrite=true",
+                     job.run_kwargs["save_dir"])
+        sys.exit(EXIT_FAILED)
 
 
 class PrivateSweepRecord(Callback):
@@ -88,6 +110,13 @@ class PrivateSweepRecord(Callback):
         self.folder.cleanup()
 
 
+class BelowWarning(logging.Filter):
+    """Keeps warnings and errors off stdout: they go to stderr (``conf/hydra/job_logging/console.yaml``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno < logging.WARNING
+
+
 class MaskToken(logging.Filter):
     """Masks ``hub.token=...`` in Hydra's own log lines (a sweep logs every job's overrides)."""
 
@@ -96,6 +125,17 @@ class MaskToken(logging.Filter):
         if "hub.token=" in message:
             record.msg, record.args = re.sub(r"(hub\.token=)\S+", r"\1***", message), ()
         return True
+
+
+def _generator_traceback(error: BaseException) -> str:
+    """The worker's traceback of the generator's exception (the first block joblib sent back), or nothing."""
+    cause = error.__cause__
+    while cause is not None and not hasattr(cause, "tb"):  # joblib's _RemoteTraceback holds the text
+        cause = cause.__cause__
+    if cause is None:
+        return ""
+    first_block = str(cause.tb).strip().strip('"').split("\n\nThe above exception")[0]
+    return "\n" + first_block.strip()
 
 
 def _command_words(hydra_config: HydraConfig) -> list[str]:

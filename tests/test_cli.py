@@ -241,7 +241,10 @@ def test_default_save_dir_names_backend_problem_and_field(tmp_path):
 @pytest.mark.parametrize(
     "override, expected",
     [
-        ("problem=nope", "problem"),
+        ("problem=nope", "Could not find 'problem/nope'"),
+        ("problem=gcdd", "Could not find 'problem/gcdd'"),
+        ("sampler.symbols=x, y", "Ambiguous value for argument 'sampler.symbols=x, y'"),
+        ("parallel.n_jobs=[", "no viable alternative at input"),
         ("backend=maple", "backend"),
         ("batch_size=abc", "batch_size"),
         ("sampler.unknown_key=1", "unknown_key"),
@@ -261,10 +264,12 @@ def test_default_save_dir_names_backend_problem_and_field(tmp_path):
     ],
 )
 def test_configuration_errors_name_the_key_and_write_nothing(tmp_path, override, expected):
-    """Through the real command line: a non-zero status, the key named, no traceback, no file."""
+    """Through the real command line: status 2 (Hydra's own errors too), the key named on stderr (nothing on
+    stdout), no traceback, no file."""
     extra = ["problem.min_count=0"] if override == "problem=sum" else []
     result = run_cli(override, *extra, f"save_dir={tmp_path / 'out'}", cwd=tmp_path)
-    assert result.returncode != 0
-    assert expected in result.stderr + result.stdout
+    assert result.returncode == 2, result.stderr
+    assert expected in result.stderr
+    assert result.stdout == ""
     assert "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == []
