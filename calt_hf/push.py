@@ -1,6 +1,6 @@
 """Push an existing, packaged ``save_dir`` to the Hub: ``python -m calt_hf.push SAVE_DIR USER/NAME``.
 
-The token comes from ``HF_TOKEN`` or ``huggingface-cli login``, never from the command line, so it
+The token comes from ``HF_TOKEN`` or ``hf auth login``, never from the command line, so it
 stays out of shell history and logs.
 """
 
@@ -21,9 +21,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         url = push_to_hub(args.save_dir, args.repo_id, private=args.private, include_raw=args.include_raw)
-    except (HubPushError, ValueError) as error:
+    except ValueError as error:  # not a packaged folder, a malformed repo id: nothing was sent
         print(f"error: {error}", file=sys.stderr)
-        return 1
+        return 2
+    except HubPushError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 3
     print(f"pushed {args.save_dir} to {url}")
     return 0
 
