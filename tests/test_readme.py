@@ -1,0 +1,191 @@
+"""The README and ``--help`` as a user meets them: every shell command runs verbatim through ``bash -c``
+(the dataset sizes scaled down by overrides appended at the end, the split names kept), every Python
+block runs as a script, and the quick start runs in a fresh copy of the project with a fresh venv.
+
+Pushes go to the loopback Hub of ``hub_server.py`` (``HF_ENDPOINT``), with a guard in every Python
+process that refuses any other host.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import datasets
+import pytest
+from hub_server import GUARD_MARKER, HubServer
+
+ROOT = Path(__file__).resolve().parents[1]
+TESTS = ROOT / "tests"
+README = (ROOT / "README.md").read_text()
+TOKEN = "hf_readme"
+SMALL = {"train": 40}  # every other split: 8 samples
+NOT_RUN = ("bash scripts/test.sh",)  # this suite itself
+
+
+def fenced_blocks(language: str) -> list[str]:
+    return re.findall(rf"^```{language}\n(.*?)^```$", README, flags=re.M | re.S)
+
+
+def shell_commands(block: str) -> list[str]:
+    return [line for line in block.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def named_python_files() -> dict[str, str]:
+    """Python blocks whose first line names a file (``# my_module.py``): files the commands use."""
+    files = {}
+    for block in fenced_blocks("python"):
+        first = block.splitlines()[0]
+        if re.fullmatch(r"# [\w/]+\.py", first):
+            files[first[2:]] = block
+    return files
+
+
+def scaled(command: str) -> str:
+    """The command with small sizes for each split it names (train and test by default) appended, when it
+    runs the generator; its trailing comment dropped."""
+    command = re.sub(r"\s+#\s.*$", "", command)
+    if not re.search(r"(calt_hf\.generate|calt-hf-generate)", command.split("&&")[-1]) or re.search(r" (-sc|--cfg|--help)\b", command):
+        return command
+    given = re.search(r"dataset_sizes=['\"]?\{([^}]*)\}", command)
+    splits = re.findall(r"(\w+)\s*:", given.group(1)) if given else ["train", "test"]
+    splits += [s for s in re.findall(r"dataset_sizes\.(\w+)=", command) if s not in splits]
+    return command + "".join(f" dataset_sizes.{split}={SMALL.get(split, 8)}" for split in splits)
+
+
+def expected_splits(command: str) -> set[str]:
+    return {word.split("=")[0].split(".")[1] for word in scaled(command).split() if word.startswith("dataset_sizes.")}
+
+
+@pytest.fixture(scope="module")
+def hub():
+    with HubServer(tokens={TOKEN}) as server:
+        yield server
+
+
+@pytest.fixture
+def user_env(hub, tmp_path) -> dict[str, str]:
+    """A user's shell: this environment's python and calt-hf-generate first on PATH, the loopback Hub."""
+    guard = tmp_path / "guard"
+    guard.mkdir()
+    (guard / "sitecustomize.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(TESTS)!r})\nfrom hub_server import install_loopback_guard\ninstall_loopback_guard()\n"
+    )
+    env = hub.client_env(tmp_path / "hf_home", token=TOKEN)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    env["PYTHONPATH"] = str(guard)
+    return env
+
+
+def run_in_bash(command: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    result = subprocess.run(["bash", "-c", command], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    assert GUARD_MARKER not in result.stderr
+    assert result.returncode == 0, f"{command}\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}"
+    return result
+
+
+def check_new_datasets(cwd: Path, before: set[Path], splits: set[str]) -> None:
+    """Every folder the command made under datasets/ loads with `datasets`, with the command's splits."""
+    for folder in sorted(set((cwd / "datasets").glob("*")) - before):
+        loaded = datasets.load_dataset(str(folder))
+        assert set(loaded) == splits, folder
+        assert all(len(loaded[split]) == SMALL.get(split, 8) for split in splits)
+
+
+def block_id(block: str) -> str:
+    return shell_commands(block)[0][:60] if shell_commands(block) else "empty"
+
+
+SHELL_BLOCKS = [block for block in fenced_blocks("bash")[1:] if shell_commands(block) != list(NOT_RUN)]
+
+
+@pytest.mark.parametrize("block", SHELL_BLOCKS, ids=block_id)
+def test_every_shell_command_of_the_readme_runs_as_typed(block, user_env, tmp_path):
+    """Each block in a folder of its own, its commands in order (a push follows the run it pushes); the
+    README's named Python files (``my_module.py``) lie in that folder."""
+    cwd = tmp_path / "work"
+    cwd.mkdir()
+    for name, text in named_python_files().items():
+        (cwd / name).write_text(text)
+    for command in shell_commands(block):
+        if command.startswith("pip install"):  # the extras this environment was built with
+            continue
+        before = set((cwd / "datasets").glob("*"))
+        run_in_bash(scaled(command), cwd, user_env)
+        check_new_datasets(cwd, before, expected_splits(command))
+
+
+def test_every_example_of_help_runs_as_typed(user_env, tmp_path):
+    help_text = run_in_bash("python -m calt_hf.generate --help", tmp_path, user_env).stdout
+    examples = [line.strip() for line in help_text.split("== Examples ==")[1].split("\n\n")[0].splitlines() if line.strip()]
+    assert len(examples) >= 4
+    for number, command in enumerate(examples):
+        cwd = tmp_path / f"example{number}"
+        cwd.mkdir()
+        for name, text in named_python_files().items():
+            (cwd / name).write_text(text)
+        run_in_bash(scaled(command), cwd, user_env)
+        check_new_datasets(cwd, set(), expected_splits(command))
+
+
+@pytest.mark.parametrize("number", range(len([b for b in fenced_blocks("python") if not b.startswith("# ")])))
+def test_every_python_example_runs_as_a_script(number, user_env, tmp_path):
+    """As ``python example.py``; only the numbers inside ``dataset_sizes={...}`` are scaled down."""
+    block = [b for b in fenced_blocks("python") if not b.startswith("# ")][number]
+    small = re.sub(r"dataset_sizes=\{[^}]*\}",
+                   lambda m: re.sub(r'("(\w+)"\s*:\s*)[\d_]+', lambda s: f"{s.group(1)}{SMALL.get(s.group(2), 8)}", m.group(0)),
+                   block)
+    (tmp_path / "example.py").write_text(small)
+    run_in_bash("python example.py", tmp_path, user_env)
+    for stats in tmp_path.rglob("*_stats.yaml"):
+        assert stats.stat().st_size > 0
+
+
+def test_quick_start_sets_up_and_generates_in_a_fresh_copy(tmp_path):
+    """The README's first command, in a copy of the project's files, with a venv of its own: this is how a
+    new user starts (sizes scaled down)."""
+    quick_start = shell_commands(fenced_blocks("bash")[0])
+    assert len(quick_start) == 1 and "pip install" in quick_start[0]
+    copy = tmp_path / "calt_hf"
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout.split(b"\0")
+    for name in filter(None, (f.decode() for f in files)):
+        if (ROOT / name).is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, copy / name)
+    env = {key: value for key, value in os.environ.items() if key not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if not p.startswith(str(Path(sys.prefix))))
+    run_in_bash(scaled(quick_start[0]), copy, env)
+    loaded = datasets.load_dataset(str(copy / "datasets" / "sympy_gcd_GF7"))
+    assert {split: len(rows) for split, rows in loaded.items()} == {"train": 40, "test": 8}
+    no_sage = subprocess.run([str(copy / ".venv" / "bin" / "python"), "-c", "import sage.all__sagemath_singular"],
+                             capture_output=True, timeout=60)
+    assert no_sage.returncode != 0  # the quick start installs no SageMath
+
+
+def test_the_exit_status_table_is_what_the_command_line_does(user_env, hub, tmp_path):
+    """Each status of the README's table, produced the way a user meets it."""
+    table = dict(re.findall(r"^\| `(\d+)` \| (.*) \|$", README, flags=re.M))
+    (tmp_path / "failing.py").write_text("def gen(seed):\n    raise RuntimeError('bad sample')\n")
+    small = "dataset_sizes.train=20 dataset_sizes.test=5 verbose=false"
+    commands = {
+        "0": f"python -m calt_hf.generate {small} save_dir=ok",
+        "1": f"PYTHONPATH=.:$PYTHONPATH python -m calt_hf.generate problem=custom problem.target=failing.gen {small} save_dir=bad",
+        "2": "python -m calt_hf.generate problem=gcdd",
+        "3": f"HF_TOKEN=hf_wrong python -m calt_hf.generate {small} save_dir=unpushed hub.push=true hub.repo_id=me/x",
+    }
+    assert set(table) == set(commands)
+    for status, command in commands.items():
+        result = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=user_env, capture_output=True, text=True, timeout=300)
+        assert result.returncode == int(status), (command, result.stderr[-3000:])
+        if status != "0":
+            assert result.stderr.strip() and "error" in result.stderr.lower()
+            assert "Traceback (most recent call last)" not in result.stdout
+    push_again = subprocess.run(
+        ["bash", "-c", "HF_TOKEN=hf_wrong python -m calt_hf.push unpushed me/x"],
+        cwd=tmp_path, env=user_env, capture_output=True, text=True, timeout=300,
+    )
+    assert push_again.returncode == 3 and push_again.stderr.startswith("error:")
