@@ -273,3 +273,23 @@ def test_configuration_errors_name_the_key_and_write_nothing(tmp_path, override,
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "command_line, cword, expected",
+    [
+        ("calt-hf-generate problem=g", 1, {"problem=gcd", "problem=groebner"}),
+        ("python calt_hf/generate.py sampler.fi", 2, {"sampler.field_str="}),  # how Hydra completes a script
+    ],
+)
+def test_tab_completion_as_hydra_installs_it(command_line, cword, expected):
+    """``eval "$(calt-hf-generate -sc install=bash)"``, then what bash's completion calls on <Tab>."""
+    script = (
+        'eval "$(calt-hf-generate -sc install=bash)"\n'
+        f'COMP_LINE="{command_line}"; COMP_POINT=${{#COMP_LINE}}; COMP_CWORD={cword}\n'
+        'hydra_bash_completion; printf "%s\\n" "${COMPREPLY[@]}"'
+    )
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(["bash", "-c", script], cwd=CONF.parent, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert set(result.stdout.split()) == expected
