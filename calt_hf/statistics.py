@@ -1,14 +1,16 @@
-"""Streaming statistics: Welford's algorithm per metric, mergeable across workers.
+"""Streaming statistics per metric, mergeable across workers, exactly reproducible.
 
-Workers summarise their chunk of samples; the parent merges the partial summaries (Chan et al.'s
-parallel form of Welford's update), so no per-sample value crosses a process boundary or is kept in
-memory. Standard deviations are population standard deviations, as in CALT.
+Workers summarise their chunk of samples; the parent merges the partial summaries, so no per-sample
+value crosses a process boundary or is kept in memory. The summaries are exact sums (see
+``IncrementalStatistics``), so a split's statistics are the same bits whatever ``n_jobs``, ``batch_size``
+or backend cut it into chunks. Standard deviations are population standard deviations, as in CALT.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+from fractions import Fraction
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -35,73 +37,112 @@ class BaseStatisticsCalculator(ABC):
 
 
 class IncrementalStatistics:
-    """Count, mean, population std, min and max of a stream of numbers, in constant memory (Welford)."""
+    """Count, mean, population std, min and max of a stream of numbers, in constant memory.
 
-    __slots__ = ("count", "mean", "M2", "min_val", "max_val")
+    CALT keeps Welford's running mean and M2, whose last digits depend on how the stream was cut into
+    chunks and merged (so on ``n_jobs`` and ``batch_size``). Here the sums of the values and of their
+    squares are kept exactly (integers; a double is an integer multiple of 2**-1074), so merging in any
+    order gives the same bits, and ``mean`` and ``M2`` are read off them.
+    """
+
+    __slots__ = ("count", "_int_sum", "_int_squares", "_sum", "_squares", "_unusual", "min_val", "max_val")
 
     def __init__(self) -> None:
         self.count = 0
-        self.mean = 0.0
-        self.M2 = 0.0  # sum of squared deviations from the running mean
+        self._int_sum = self._int_squares = 0  # of the integer values (most statistics are counts)
+        self._sum = self._squares = 0  # of the other values, times 2**_SCALE and 2**(2 * _SCALE)
+        self._unusual: set[str] = set()  # "inf", "-inf", "nan" when seen: they make mean and std special
         self.min_val = math.inf
         self.max_val = -math.inf
 
     def update(self, value: float) -> None:
         """Add one value."""
-        self.count += 1
-        delta = value - self.mean
-        self.mean += delta / self.count
-        self.M2 += delta * (value - self.mean)
-        if value < self.min_val:
-            self.min_val = value
-        if value > self.max_val:
-            self.max_val = value
+        self.update_batch((value,))
 
     def update_batch(self, values: Iterable[float]) -> None:
-        """Add several values: summarised in two exact passes, then merged (cheaper than one update each)."""
-        values = [float(v) for v in values]
+        """Add several values."""
+        values = list(values)
         if not values:
             return
-        batch = IncrementalStatistics()
-        batch.count = len(values)
-        batch.mean = math.fsum(values) / batch.count
-        batch.M2 = math.fsum((v - batch.mean) ** 2 for v in values)
-        batch.min_val, batch.max_val = min(values), max(values)
-        self.merge(batch)
+        self.count += len(values)
+        for value in values:
+            if type(value) is int or isinstance(value, numbers.Integral):
+                value = int(value)
+                self._int_sum += value
+                self._int_squares += value * value
+                continue
+            value = float(value)
+            if not math.isfinite(value):
+                self._unusual.add(str(value))
+                continue
+            numerator, denominator = value.as_integer_ratio()  # denominator: a power of two <= 2**1074
+            scaled = numerator << (_SCALE - denominator.bit_length() + 1)
+            self._sum += scaled
+            self._squares += scaled * scaled
+        low, high = min(values), max(values)
+        self.min_val = low if low < self.min_val else self.min_val
+        self.max_val = high if high > self.max_val else self.max_val
 
     def merge(self, other: IncrementalStatistics) -> None:
-        """Fold in another summary, as if its values had been added here (Chan et al. 1979)."""
-        if other.count == 0:
-            return
-        if self.count == 0:
-            self.count, self.mean, self.M2 = other.count, other.mean, other.M2
-            self.min_val, self.max_val = other.min_val, other.max_val
-            return
-        total = self.count + other.count
-        delta = other.mean - self.mean
-        self.mean += delta * other.count / total
-        self.M2 += other.M2 + delta * delta * self.count * other.count / total
-        self.count = total
+        """Fold in another summary, as if its values had been added here."""
+        self.count += other.count
+        self._int_sum += other._int_sum
+        self._int_squares += other._int_squares
+        self._sum += other._sum
+        self._squares += other._squares
+        self._unusual |= other._unusual
         self.min_val = min(self.min_val, other.min_val)
         self.max_val = max(self.max_val, other.max_val)
+
+    @property
+    def mean(self) -> float:
+        return float(self._exact_mean()) if not self._unusual else self._special()
+
+    @property
+    def M2(self) -> float:  # noqa: N802 - Welford's name, as in CALT
+        """Sum of squared deviations from the mean."""
+        if self._unusual:
+            return math.nan
+        if not self.count:
+            return 0.0
+        return float(self._exact_squares() - self._exact_sum() ** 2 / self.count)
 
     def get_statistics(self) -> dict[str, float]:
         """``{"mean", "std", "min", "max"}``; all 0.0 before any value, as in CALT."""
         if self.count == 0:
             return {"mean": 0.0, "std": 0.0, "min": 0.0, "max": 0.0}
-        variance = max(self.M2 / self.count, 0.0)
-        return {
-            "mean": float(self.mean),
-            "std": math.sqrt(variance),
-            "min": float(self.min_val),
-            "max": float(self.max_val),
-        }
+        if self._unusual:
+            std = math.nan
+        else:
+            mean = self._exact_mean()
+            std = math.sqrt(max(self._exact_squares() / self.count - mean * mean, 0))
+        return {"mean": self.mean, "std": std, "min": float(self.min_val), "max": float(self.max_val)}
+
+    def _exact_sum(self) -> Fraction:
+        return self._int_sum + Fraction(self._sum, _ONE)
+
+    def _exact_squares(self) -> Fraction:
+        return self._int_squares + Fraction(self._squares, _ONE * _ONE)
+
+    def _exact_mean(self) -> Fraction:
+        return self._exact_sum() / self.count if self.count else Fraction(0)
+
+    def _special(self) -> float:
+        """The mean when inf, -inf or nan were seen: the infinity if it is the only one, else nan."""
+        return float(next(iter(self._unusual))) if len(self._unusual) == 1 else math.nan
 
     def __getstate__(self) -> tuple:
-        return (self.count, self.mean, self.M2, self.min_val, self.max_val)
+        return (self.count, self._int_sum, self._int_squares, self._sum, self._squares, sorted(self._unusual),
+                self.min_val, self.max_val)
 
     def __setstate__(self, state: tuple) -> None:
-        self.count, self.mean, self.M2, self.min_val, self.max_val = state
+        self.count, self._int_sum, self._int_squares, self._sum, self._squares, unusual, self.min_val, self.max_val = state
+        self._unusual = set(unusual)
+
+
+#: Binary digits after the point in the exact sums: 2**-1074 is the smallest positive double.
+_SCALE = 1074
+_ONE = 1 << _SCALE
 
 
 class MemoryEfficientStatisticsCalculator:

@@ -87,3 +87,61 @@ def test_base_statistics_calculator_is_abstract():
             return {"problem": {"length": len(problem)}}
 
     assert Degree()("abc", "d") == {"problem": {"length": 3}}
+
+
+def float_statistics(problem, solution):
+    """Non-integer statistics whose floating-point sums depend on the order they are added in."""
+    value = sum(problem) / 7.3 + 1e-9 * solution
+    return {"problem": {"scaled": value, "inverse": 1 / (1 + solution)}, "solution": {"third": solution / 3}}
+
+
+def timing_free(text: str) -> list[str]:
+    """The card without its lines of times and rates (they are measured, not derived from the seed)."""
+    return [line for line in text.splitlines() if "generation time" not in line and "Generated in" not in line]
+
+
+def without_timings(stats_file) -> dict:
+    import yaml
+
+    stats = yaml.safe_load(stats_file.read_text())
+    for key in ("total_time", "samples_per_second", "generation_time"):
+        stats.pop(key)
+    return stats
+
+
+def test_statistics_files_and_card_are_identical_whatever_the_schedule(tmp_path):
+    """The same seed gives the same statistics to the last bit, so the card's rounding cannot flip either."""
+    from conftest import integer_sum_generator
+
+    from calt_hf.sympy import DatasetGenerator
+
+    outputs = []
+    for name, backend, n_jobs, batch_size in (("a", "sequential", 1, 10_000), ("b", "loky", 2, 7), ("c", "loky", 2, 311)):
+        DatasetGenerator(backend=backend, n_jobs=n_jobs, verbose=False).run(
+            {"train": 1200, "test": 50}, integer_sum_generator, float_statistics, save_dir=tmp_path / name,
+            batch_size=batch_size, hf_dataset=True,
+        )
+        stats = [without_timings(tmp_path / name / f"{split}_stats.yaml") for split in ("train", "test")]
+        outputs.append((stats, timing_free((tmp_path / name / "README.md").read_text())))
+    assert outputs[0][0][0]["problem_stats"]["scaled"]["mean"] > 0
+    assert outputs[1] == outputs[0] and outputs[2] == outputs[0]
+
+
+def test_exact_sums_give_the_same_bits_for_any_partition_and_merge_order():
+    rng = random.Random(3)
+    values = [rng.gauss(7.2675, 3) for _ in range(4000)] + [rng.randint(-5, 5) for _ in range(1000)]
+    rng.shuffle(values)
+    results = set()
+    for cut in (1, 3, 64, 999, 5000):
+        parts = []
+        for start in range(0, len(values), cut):
+            part = IncrementalStatistics()
+            part.update_batch(values[start:start + cut])
+            parts.append(part)
+        total = IncrementalStatistics()
+        for part in (reversed(parts) if cut % 2 else parts):
+            total.merge(part)
+        results.add(tuple(total.get_statistics().values()) + (total.mean, total.M2))
+    assert len(results) == 1
+    [result] = results
+    assert result[0] == float(sum(map(__import__("fractions").Fraction, values)) / len(values))  # correctly rounded
