@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import math
 import shlex
 import types
 from collections.abc import Callable, Iterator
@@ -208,6 +209,32 @@ class Job:
             )
 
 
+def _check_known_keys(cfg: DictConfig) -> None:
+    """Refuse keys the schemas do not have: Hydra's ``+key=value`` adds them to any group (``+parallel.njobs=2``
+    would otherwise be accepted and ignored). Free-form mappings (``problem.params``, ``statistics.params``,
+    ``dataset_sizes``) take any key."""
+    groups: dict[str, type] = {
+        "": Config, "backend": BackendConfig, "sampler": SamplerConfig, "statistics": StatisticsConfig,
+        "parallel": ParallelConfig, "hf": HfConfig, "hub": HubConfig,
+    }
+    problem = cfg.get("problem")
+    if isinstance(problem, DictConfig) and problem.get("name") in {**PROBLEMS, "custom": None}:
+        name = problem.get("name")
+        groups["problem"] = CustomProblemConfig if name == "custom" else problem_schema(PROBLEMS[name])
+    for group, schema in groups.items():
+        node = cfg if not group else cfg.get(group)
+        if not isinstance(node, DictConfig):
+            continue
+        known = [f.name for f in fields(schema)]
+        for key in node.keys():
+            if key not in known:
+                where = f"{group}." if group else ""
+                raise ConfigError(
+                    f"{where}{key} is not a key of {group or 'the configuration'} (a +{where}{key}=... override adds "
+                    f"nothing that is used); its keys: {', '.join(known)}"
+                )
+
+
 def reproducing_command(overrides: list[str]) -> str:
     """The command line of this run, without secrets (``hub.token``)."""
     kept = [o for o in overrides if not o.lstrip("+~").startswith("hub.token")]
@@ -220,6 +247,7 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
 
     ``overrides`` (the command line's key=value words) go into the dataset card as the reproducing command.
     """
+    _check_known_keys(cfg)
     missing = sorted(OmegaConf.missing_keys(cfg))
     if missing:
         raise ConfigError(f"{missing[0]} is missing (??? in the config): give it, e.g. {missing[0]}=...")
@@ -251,8 +279,8 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
     check_choice("on_error", cfg.on_error, ON_ERROR_CHOICES)
     check_choice("dedup", cfg.dedup, DEDUP_CHOICES)
     check_int("max_retries", cfg.max_retries, 0)
-    if cfg.sample_timeout is not None and cfg.sample_timeout <= 0:
-        raise ValueError(f"sample_timeout={cfg.sample_timeout} is not allowed; use a positive number of seconds or null")
+    if cfg.sample_timeout is not None and not 0 < cfg.sample_timeout < math.inf:
+        raise ConfigError(f"sample_timeout={cfg.sample_timeout} is not allowed; use a positive, finite number of seconds or null")
     hub = None
     if cfg.hub.push:
         check_repo_id(cfg.hub.repo_id)

@@ -61,7 +61,7 @@ from calt_hf.writer import DatasetWriter, validate_tag
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DatasetGenerator", "SampleGenerationError", "WorkerLostError", "RunConflictError", "validate_dataset_sizes"]
+__all__ = ["DatasetGenerator", "SampleGenerationError", "WorkerLostError", "EmptySplitError", "RunConflictError", "validate_dataset_sizes"]
 
 #: Seconds of work a chunk should hold: long enough to make per-task overhead negligible, short enough
 #: for smooth progress and load balance.
@@ -118,6 +118,14 @@ def _no_sync() -> None:
 
 class WorkerLostError(RuntimeError):
     """A worker process died (segfault, OOM kill, ``os._exit``) on the same chunk too many times."""
+
+
+class EmptySplitError(RuntimeError):
+    """Every sample of a split failed or was skipped: there is nothing to write (nor a schema to package)."""
+
+    def __init__(self, split: str, tried: int, first_errors: list[dict[str, Any]]):
+        shown = "; ".join(f"sample {e['index']} (seed {e['seed']}): {e['error']}" for e in first_errors[:3])
+        super().__init__(f"split {split!r} is empty: all {tried} samples tried failed or were skipped ({shown})")
 
 
 def validate_dataset_sizes(dataset_sizes: Any) -> dict[str, int]:
@@ -342,8 +350,8 @@ class DatasetGenerator:
         check_choice("on_error", on_error, ON_ERROR_CHOICES)
         check_int("max_retries", max_retries, 0)
         if sample_timeout is not None:
-            if not isinstance(sample_timeout, (int, float)) or isinstance(sample_timeout, bool) or sample_timeout <= 0:
-                raise ValueError(f"sample_timeout={sample_timeout!r} is not allowed; use a positive number of seconds or None")
+            if not isinstance(sample_timeout, (int, float)) or isinstance(sample_timeout, bool) or not 0 < sample_timeout < math.inf:
+                raise ValueError(f"sample_timeout={sample_timeout!r} is not allowed; use a positive, finite number of seconds or None")
             if self.backend == "threading":
                 raise ValueError("sample_timeout needs samples in processes; backend='threading' runs them in threads")
         if resume and overwrite:
@@ -527,6 +535,8 @@ class DatasetGenerator:
             limit = size * (_DEDUP_INDEX_FACTOR if seen is not None else _INDEX_FACTOR)
             sync = checkpoint.sync if checkpoint is not None else _no_sync
             self._generate_split(pool, ref, accept, sync, progress, split, size, batch_size, limit)
+            if assembler.accepted == 0:
+                raise EmptySplitError(split, progress.next_index, assembler.first_errors)
 
         self._guarded(assembler, work)
         assembler.finish(perf_counter() - began, task.on_error, task.measure_quality)

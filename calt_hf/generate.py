@@ -27,7 +27,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, open_dict, read_write
 
 from calt_hf.config import build_job, register_configs
-from calt_hf.engine import SampleGenerationError, WorkerLostError
+from calt_hf.engine import EmptySplitError, SampleGenerationError, WorkerLostError
 from calt_hf.hf.hub import HubPushError
 
 logger = logging.getLogger("calt_hf.generate")
@@ -87,10 +87,10 @@ def _generate(cfg: DictConfig) -> None:
     except HubPushError as error:
         logger.error("%s", error)
         sys.exit(EXIT_PUSH)
-    except (SampleGenerationError, WorkerLostError) as error:
+    except (SampleGenerationError, WorkerLostError, EmptySplitError) as error:
         logger.error("error: %s%s", error, _generator_traceback(error))
-        logger.error("the unfinished split is left as .part files in %s; fix the generator or drop or retry failing "
-                     "samples (on_error=skip, on_error=resample), then run again with overwrite=true",
+        logger.error("nothing unfinished in %s looks complete; fix the generator or drop or retry failing samples "
+                     "(on_error=skip, on_error=resample), then run again with overwrite=true",
                      job.run_kwargs["save_dir"])
         sys.exit(EXIT_FAILED)
 

@@ -204,27 +204,51 @@ def overlaps(hashes: dict[str, np.ndarray]) -> dict[str, dict[str, int]]:
     return result
 
 
-def draw_histograms(images_dir: Path, split: str, histograms: dict[str, Histogram]) -> dict[str, str]:
-    """One bar chart per histogram (PNG, matplotlib's Agg backend): ``{name: file name}``."""
+#: Splits drawn in one figure, at most: a run of 2,000 tiny splits still draws one figure per statistic.
+MAX_SPLITS_PER_FIGURE = 8
+
+
+def draw_histograms(images_dir: Path, histograms: dict[str, dict[str, Histogram]]) -> dict[str, str]:
+    """One PNG per statistic (matplotlib's Agg backend), its splits side by side as shares of their samples:
+    ``{statistic: file name}``, for ``histograms`` as ``{split: {statistic: histogram}}``.
+
+    The count axis is logarithmic (the tails are what a model-size question needs), integer statistics get
+    integer ticks, and a statistic with one value in every split is not drawn (the card's tables say it).
+    Past ``MAX_SPLITS_PER_FIGURE`` splits, the first ones are drawn and the title says how many."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
-    images_dir.mkdir(parents=True, exist_ok=True)
+    by_statistic: dict[str, dict[str, Histogram]] = {}
+    for split, named in histograms.items():
+        for name, histogram in named.items():
+            if histogram.total:
+                by_statistic.setdefault(name, {})[split] = histogram
     files = {}
-    for name, histogram in sorted(histograms.items()):
-        if not histogram.total:
+    for name, per_split in sorted(by_statistic.items()):
+        if len({value for histogram in per_split.values() for value in histogram.counts}) < 2:
             continue
-        values, counts = zip(*sorted(histogram.counts.items()))
-        figure, axes = plt.subplots(figsize=(5, 2.6), dpi=100)
-        widths = 0.8 if all(float(v).is_integer() for v in values) else None
-        axes.bar(values, counts, width=widths or (max(values) - min(values) or 1) / 50, color="#4c72b0")
-        axes.set_title(f"{split}: {name}", fontsize=10)
+        shown = dict(list(per_split.items())[:MAX_SPLITS_PER_FIGURE])
+        values = sorted({value for histogram in shown.values() for value in histogram.counts})
+        integer = all(float(v).is_integer() for v in values)
+        figure, axes = plt.subplots(figsize=(6, 2.8), dpi=100)
+        for split, histogram in shown.items():
+            points = sorted(histogram.counts.items())
+            axes.plot([v for v, _ in points], [c / histogram.total for _, c in points], drawstyle="steps-mid" if integer else "default",
+                      marker="." if len(points) < 60 else None, linewidth=1.2, label=split)
+        axes.set_yscale("log")
+        if integer:
+            axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        more = f" (first {len(shown)} of {len(per_split)} splits)" if len(per_split) > len(shown) else ""
+        axes.set_title(f"{name}{more}", fontsize=10)
         axes.set_xlabel(name, fontsize=9)
-        axes.set_ylabel("samples")
+        axes.set_ylabel("share of samples")
+        axes.legend(fontsize=8)
         figure.tight_layout()
-        file_name = f"{split}-{name.replace(' ', '-')}.png"
+        file_name = f"{name.replace(' ', '-')}.png"
+        images_dir.mkdir(parents=True, exist_ok=True)
         figure.savefig(images_dir / file_name, metadata={"Software": None})  # no version stamp: stable bytes
         plt.close(figure)
         files[name] = file_name

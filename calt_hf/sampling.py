@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from sympy import isprime
 
 FIELD_CHOICES = "QQ, RR, ZZ, GF(p) or GFp with p prime (e.g. GF(7), GF7)"
 SAMPLING_CHOICES = ("uniform", "fixed")
@@ -28,14 +31,6 @@ class FieldSpec:
     characteristic: int = 0
 
 
-def _is_prime(n: int) -> bool:
-    if n < 2:
-        return False
-    if n % 2 == 0:
-        return n == 2
-    return all(n % k for k in range(3, math.isqrt(n) + 1, 2))
-
-
 def parse_field(field_str: Any) -> FieldSpec:
     """``"QQ"``, ``"RR"``, ``"ZZ"``, ``"GF(p)"`` or ``"GFp"`` (p prime), else a ValueError saying what is allowed."""
     if isinstance(field_str, str):
@@ -46,16 +41,24 @@ def parse_field(field_str: Any) -> FieldSpec:
             digits = text[3:-1] if text.startswith("GF(") and text.endswith(")") else text[2:]
             if digits.isdigit():
                 p = int(digits)
-                if _is_prime(p):
+                if isprime(p):  # Baillie-PSW: instant for GF(2^127-1), where trial division never ends
                     return FieldSpec("GF", p)
                 raise ValueError(f"field_str={field_str!r} is not allowed: GF(n) needs n prime (prime fields only), got n={p}")
     raise ValueError(f"field_str={field_str!r} is not supported; use {FIELD_CHOICES}")
 
 
 def check_symbols(symbols: Any) -> None:
-    """Variable names of a ring: a non-empty string such as ``"x, y"``."""
-    if not isinstance(symbols, str) or not symbols.strip():
-        raise ValueError(f"symbols={symbols!r} is not allowed; use variable names such as 'x, y'")
+    """Variable names of a ring: a string such as ``"x, y"`` of distinct identifiers, separated by commas or
+    spaces (``"x, x"`` or ``"x, 1y"`` would write wrong mathematics)."""
+    names = re.split(r"[,\s]+", symbols.strip(" ,")) if isinstance(symbols, str) else []
+    bad = [name for name in names if not name.isidentifier()]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if not names or not names[0] or bad or repeated:
+        reason = f": {bad[0]!r} is not a name" if bad else f": {repeated[0]!r} appears twice" if repeated else ""
+        raise ValueError(
+            f"symbols={symbols!r} is not allowed{reason}; use distinct variable names (letters, digits, _; not "
+            "starting with a digit) separated by commas, such as 'x, y'"
+        )
 
 
 def check_choice(name: str, value: Any, choices: tuple) -> None:

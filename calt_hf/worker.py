@@ -162,6 +162,12 @@ def _attempt(task: GenerationTask, reseeders: tuple[Reseeder, ...], seed: int) -
         runtime = perf_counter() - began
     if result is None:
         raise ResampleRequested("the generator returned None (a request for another seed)")
+    if not isinstance(result, (tuple, list)) or len(result) != 2:  # "ab" or {"p": 1, "s": 2} would unpack too
+        shown = repr(result)
+        raise ValueError(
+            f"the generator returned {type(result).__name__} {shown[:80]}{'...' if len(shown) > 80 else ''}; "
+            "it must return a (problem, solution) tuple or list of two items (or None for another seed)"
+        )
     problem, solution = result
     statistics = task.statistics_calculator(problem, solution) if task.statistics_calculator is not None else None
     row = (to_strings(problem, task.cas, "the problem"), to_strings(solution, task.cas, "the solution"))

@@ -191,9 +191,13 @@ class TextFormat(OutputFormat):
         return "".join(lines).encode()
 
 
+#: The text format's separators, and every character that ``str.splitlines`` ends a line at (U+2028, NEL, ...).
+_TEXT_FORBIDDEN = re.compile("[|#\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
 def _has_forbidden(obj: StringProblemOrSolution) -> bool:
     if isinstance(obj, str):
-        return "|" in obj or "#" in obj or "\n" in obj or "\r" in obj
+        return _TEXT_FORBIDDEN.search(obj) is not None
     return any(_has_forbidden(item) for item in obj)
 
 

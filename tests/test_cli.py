@@ -244,6 +244,8 @@ def test_default_save_dir_names_backend_problem_and_field(tmp_path):
         ("problem=nope", "Could not find 'problem/nope'"),
         ("problem=gcdd", "Could not find 'problem/gcdd'"),
         ("sampler.symbols=x, y", "Ambiguous value for argument 'sampler.symbols=x, y'"),
+        ("+parallel.njobs=2", "parallel.njobs is not a key of parallel"),
+        ("+hub.tokn=x", "hub.tokn is not a key of hub"),
         ("parallel.n_jobs=[", "no viable alternative at input"),
         ("backend=maple", "backend"),
         ("batch_size=abc", "batch_size"),

@@ -113,8 +113,25 @@ def test_pictures_are_drawn_referenced_and_listed_for_upload(tmp_path, gf7_sampl
     )
     card = (tmp_path / "README.md").read_text()
     referenced = re.findall(r"\]\(images/([^)]+\.png)\)", card)
-    assert {"train-problem_tokens.png", "test-solution_tokens.png", "train-problem-total_degree.png"} <= set(referenced)
+    assert {"problem_tokens.png", "solution_tokens.png", "problem-total_degree.png"} <= set(referenced)
+    assert "problem-num_polynomials.png" not in referenced  # always 2: a constant is not drawn
+    assert sorted(p.name for p in (tmp_path / "images").iterdir()) == sorted(referenced)
     for name in referenced:
         assert (tmp_path / "images" / name).read_bytes().startswith(b"\x89PNG")
     assert "images/**" in HUB_FILES
     assert "| test | 20 |" in card and "also in train" in card
+
+
+def test_pictures_scale_with_the_statistics_not_the_splits(tmp_path):
+    """Many tiny splits: one figure per statistic, the first splits drawn, the title saying how many."""
+    from calt_hf.problems import IntegerStatistics
+    from calt_hf.quality import MAX_SPLITS_PER_FIGURE
+
+    sizes = {f"s{number}": 3 for number in range(MAX_SPLITS_PER_FIGURE + 4)}
+    DatasetGenerator(n_jobs=1, verbose=False).run(
+        sizes, integer_sum_generator, IntegerStatistics(), save_dir=tmp_path, hf_dataset=True
+    )
+    card = (tmp_path / "README.md").read_text()
+    figures = re.findall(r"\]\(images/([^)]+\.png)\)", card)
+    assert len(figures) == len(set(figures)) == len(list((tmp_path / "images").iterdir()))
+    assert 0 < len(figures) <= 10

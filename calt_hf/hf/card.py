@@ -123,9 +123,9 @@ def render_card(
     splits: list[str],
     kinds: dict[str, str],
     description: DatasetDescription,
-    images: dict[str, dict[str, str]] | None = None,
+    images: dict[str, str] | None = None,
 ) -> DatasetCard:
-    """The dataset card of a packaged ``save_dir``; ``images`` maps a split to its histograms' file names."""
+    """The dataset card of a packaged ``save_dir``; ``images`` maps a statistic to its figure's file name."""
     template = resources.files("calt_hf.dataset_cards").joinpath(TEMPLATE).read_text(encoding="utf-8")
     split_rows = []
     for split in splits:
@@ -138,7 +138,6 @@ def render_card(
                 "num_shards": shards,
                 "statistics": _statistics(save_dir, split),
                 "examples": _examples(save_dir, split, kinds),
-                "images": (images or {}).get(split, {}),
             }
         )
     return DatasetCard.from_template(
@@ -154,6 +153,7 @@ def render_card(
         versions=library_versions(),
         splits=split_rows,
         load_path=description.load_path,
+        images=images or {},
     )
 
 
@@ -162,7 +162,7 @@ def write_card(
     splits: list[str],
     kinds: dict[str, str],
     description: DatasetDescription,
-    images: dict[str, dict[str, str]] | None = None,
+    images: dict[str, str] | None = None,
 ) -> Path:
     """Render the card and write it to ``save_dir/README.md`` (through a temporary file)."""
     path = save_dir / "README.md"

@@ -117,7 +117,7 @@ def package_dataset(
             write_shards(save_dir, split, rows_per_shard)
     kinds = unify_features(save_dir, names)
     state_dir = save_dir / STATE_DIR
-    images = {split: draw_histograms(save_dir / IMAGES_DIR, split, load_histograms(state_dir, split)) for split in names}
+    images = draw_histograms(save_dir / IMAGES_DIR, {split: load_histograms(state_dir, split) for split in names})
     return write_card(save_dir, names, kinds, description or DatasetDescription(), images)
 
 
