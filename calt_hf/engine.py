@@ -30,6 +30,7 @@ from calt_hf.checkpoint import STATE_DIR, Progress, RunConflictError, SplitCheck
 from calt_hf.conversion import Backend
 from calt_hf import pickling
 from calt_hf.hf.description import DatasetDescription
+from calt_hf.interrupts import signals_stop_the_run
 from calt_hf.quality import (
     DEDUP_CHOICES,
     HASH_DTYPE,
@@ -400,7 +401,7 @@ class DatasetGenerator:
         plans = self._plan(Path(writer.save_dir), fingerprints, resume, overwrite, use_checkpoint)
         self.logger.info("generating %s into %s with %s (n_jobs=%s)", sizes, writer.save_dir, self.backend, self.n_jobs)
         key = hashlib.sha256(blob).hexdigest()
-        with tempfile.TemporaryDirectory(prefix="calt_hf_task_") as scratch, open_pool(
+        with signals_stop_the_run(), tempfile.TemporaryDirectory(prefix="calt_hf_task_") as scratch, open_pool(
             self.backend, self.n_jobs, self.address
         ) as pool:
             ref = self._task_ref(pool, key, blob, Path(scratch))
@@ -497,8 +498,8 @@ class DatasetGenerator:
         if pool.local_files:
             path = scratch / "task.pkl"
             path.write_bytes(blob)
-            return TaskRef(key, path=str(path))
-        return TaskRef(key, blob=blob, isolated=True)
+            return TaskRef(key, path=str(path), isolated=pool.isolated)
+        return TaskRef(key, blob=blob, isolated=pool.isolated)
 
     # -- generation ---------------------------------------------------------------------------------
     def _run_split(

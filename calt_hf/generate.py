@@ -18,6 +18,7 @@ if not __package__:  # run as a script (``python calt_hf/generate.py``, as Hydra
 
 import logging
 import re
+import signal
 import tempfile
 from typing import Any
 
@@ -29,6 +30,7 @@ from omegaconf import DictConfig, open_dict, read_write
 from calt_hf.config import build_job, register_configs
 from calt_hf.engine import EmptySplitError, SampleGenerationError, WorkerLostError
 from calt_hf.hf.hub import HubPushError
+from calt_hf.interrupts import signals_stop_the_run
 
 logger = logging.getLogger("calt_hf.generate")
 
@@ -80,7 +82,15 @@ def _generate(cfg: DictConfig) -> None:
         logger.error("configuration error: %s", error)
         sys.exit(EXIT_CONFIG)
     try:
-        job.run()
+        with signals_stop_the_run():
+            job.run()
+    except KeyboardInterrupt as stop:  # Ctrl-C or SIGTERM (RunInterrupted): one line, the shell's status
+        signum = getattr(stop, "signum", signal.SIGINT)
+        command = job.run_kwargs["description"].command
+        resume = command if "resume=true" in command.split() else f"{command} resume=true"
+        logger.error("stopped by %s: completed chunks are staged in %s/.calt_hf and nothing unfinished looks "
+                     "complete; continue with: %s", signal.Signals(signum).name, job.run_kwargs["save_dir"], resume)
+        sys.exit(128 + signum)
     except ValueError as error:  # raised before any work: e.g. save_dir holds a run (resume / overwrite)
         logger.error("%s", error)
         sys.exit(EXIT_CONFIG)

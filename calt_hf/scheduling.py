@@ -10,12 +10,15 @@ in this process, a file on this machine, or bytes with each chunk) and which err
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import joblib
+
+from calt_hf.interrupts import die_with_parent
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +40,8 @@ class Pool:
 
     make_parallel: Callable[[], joblib.Parallel]
     n_workers: int
-    in_process: bool
+    in_process: bool  # chunks run in this process (threads, sequential): no worker to lose
+    isolated: bool  # each chunk runs in a child process of the worker (see worker.TaskRef)
     local_files: bool
     streams: bool  # ordered results as they complete (else: a list per window)
     worker_lost: tuple[type[BaseException], ...]
@@ -127,8 +131,11 @@ def open_pool(backend: str, n_jobs: int, address: str | None = None) -> Iterator
             n_workers = _ray_init(address, n_jobs, stack)
         else:
             n_workers = 1 if backend == "sequential" else joblib.effective_n_jobs(n_jobs)
-        in_process = backend in IN_PROCESS or (backend not in CLUSTERS and n_workers == 1)
         streams = backend != "ray"  # Ray's joblib backend is a multiprocessing pool: no ordered streaming
+        # Loky workers ignore the terminal's Ctrl-C and die with this process. joblib runs n_jobs=1 in this
+        # process; the chunks then go to a one-process pool (TaskRef.isolated), so that a segfault or
+        # os._exit in the generator loses a worker, not the run.
+        worker_setup = {"initializer": die_with_parent, "initargs": (os.getpid(),)} if backend == "loky" else {}
         pool = Pool(
             make_parallel=lambda: joblib.Parallel(
                 n_jobs=n_workers if backend in CLUSTERS else n_jobs,
@@ -136,9 +143,11 @@ def open_pool(backend: str, n_jobs: int, address: str | None = None) -> Iterator
                 return_as="generator" if streams else "list",
                 batch_size=1,
                 pre_dispatch="2 * n_jobs",
+                **(worker_setup if n_workers > 1 else {}),
             ),
             n_workers=n_workers,
-            in_process=in_process,
+            in_process=backend in IN_PROCESS,
+            isolated=backend in CLUSTERS or n_workers == 1,
             local_files=backend in LOCAL_PROCESSES,
             streams=streams,
             worker_lost=_lost_worker_errors(),

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import pickle
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 from calt_hf.conversion import Backend, to_strings
 from calt_hf.quality import QualityMeasures, measure
 from calt_hf.seeding import Reseeder, default_reseeders, derive_seed
+from calt_hf.interrupts import die_with_parent
 from calt_hf.statistics import MemoryEfficientStatisticsCalculator
 from calt_hf.writer import OutputFormat, check_formats, encode_batch
 
@@ -175,38 +175,42 @@ def _attempt(task: GenerationTask, reseeders: tuple[Reseeder, ...], seed: int) -
     return row, statistics, runtime
 
 
-def _exit_with_parent(poll_seconds: float = 0.5) -> None:
-    """In an isolation child: exit as soon as the worker that started it is gone (killed by its cluster)."""
+_isolation_executor: Any = None
+
+
+def _run_isolated(ref: TaskRef, split: str, start: int, stop: int) -> ChunkResult:
+    """Run the chunk in this process's one-process loky pool (its own, not the reusable one joblib manages);
+    a pool broken by a dead child is replaced on the next chunk."""
+    global _isolation_executor
+    import multiprocessing
     import os
 
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(poll_seconds)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="calt_hf-parent-watch", daemon=True).start()
-
-
-def _isolation_pool():
-    """A one-process loky pool owned by this worker; its process ends when the worker does."""
-    import multiprocessing
-
-    from joblib.externals.loky import get_reusable_executor
+    from joblib.externals.loky import ProcessPoolExecutor
+    from joblib.externals.loky.process_executor import BrokenProcessPool, ShutdownExecutorError
 
     if multiprocessing.current_process().daemon:
         raise RuntimeError(
             "this cluster worker is a daemon process and cannot start the child process that keeps samples "
             "reproducible; start Dask workers with DASK_DISTRIBUTED__WORKER__DAEMON=False"
         )
-    return get_reusable_executor(max_workers=1, timeout=600, initializer=_exit_with_parent)
+    call = (generate_chunk, replace(ref, isolated=False), split, start, stop)
+    for fresh in (False, True):
+        if fresh or _isolation_executor is None:
+            _isolation_executor = ProcessPoolExecutor(
+                max_workers=1, timeout=600, initializer=die_with_parent, initargs=(os.getpid(),)
+            )
+        try:
+            future = _isolation_executor.submit(*call)
+        except (BrokenProcessPool, ShutdownExecutorError, RuntimeError):
+            continue  # broken by the previous chunk's dead child: make a new one
+        return future.result()
+    raise RuntimeError("could not start the process that runs the samples")
 
 
 def generate_chunk(ref: TaskRef, split: str, start: int, stop: int) -> ChunkResult:
     """Generate, convert, check and encode samples ``start`` .. ``stop - 1`` of ``split``."""
     if ref.isolated:
-        return _isolation_pool().submit(generate_chunk, replace(ref, isolated=False), split, start, stop).result()
+        return _run_isolated(ref, split, start, stop)
     task, reseeders = _installed_task(ref)
     attempts = 1 + (task.max_retries if task.on_error == "resample" else 0)
     rows: list = []
@@ -219,7 +223,7 @@ def generate_chunk(ref: TaskRef, split: str, start: int, stop: int) -> ChunkResu
             attempt_seed = seed if attempt == 0 else retry_seed(seed, attempt)
             try:
                 row, statistics, runtime = _attempt(task, reseeders, attempt_seed)
-            except Exception as error:
+            except (Exception, SystemExit) as error:  # sys.exit() in a generator fails its sample, not the run
                 if task.on_error == "raise":
                     raise _failure(split, index, attempt_seed, error) from error
                 result.failed += 1

@@ -54,12 +54,16 @@ def write_atomically(path: Path, data: bytes | str, sync: bool = False) -> None:
     """Write a whole file under ``{name}.part`` and rename it, so it is never seen half-written;
     with ``sync``, also flushed to disk, rename included."""
     part = path.with_name(path.name + _PART_SUFFIX)
-    with open(part, "wb") as handle:
-        handle.write(data.encode() if isinstance(data, str) else data)
-        if sync:
-            handle.flush()
-            os.fsync(handle.fileno())
-    os.replace(part, path)
+    try:
+        with open(part, "wb") as handle:
+            handle.write(data.encode() if isinstance(data, str) else data)
+            if sync:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(part, path)
+    except BaseException:  # a full disk, a signal: no half-written file stays behind
+        part.unlink(missing_ok=True)
+        raise
     if sync:
         fsync_path(path.parent)
 
