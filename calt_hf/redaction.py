@@ -22,7 +22,7 @@ MASK = "***"
 #: Hugging Face tokens (``hf_...``, OAuth ``hf_oauth_...``, the old ``api_...`` and ``api_org_...``), and the
 #: credential of an echoed ``Authorization: Bearer ...`` header, whatever its shape.
 TOKEN_SHAPES = re.compile(
-    r"\b(?:hf|api)_[A-Za-z0-9_]{20,}"
+    r"\bhf_(?:oauth_)?[A-Za-z0-9]{20,}|\bapi_(?:org_)?[A-Za-z0-9]{20,}"
     r"|(?<=[Bb]earer )[^\s'\",;}\]]+"
     r"|(?<=[Aa]uthorization: )(?![Bb]earer )[^\s'\",;}\]]+"
 )
