@@ -24,7 +24,7 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 
 from calt_hf.engine import validate_dataset_sizes
 from calt_hf.hf.description import DatasetDescription
-from calt_hf.hf.hub import check_repo_id
+from calt_hf.hf.hub import TokenSource, check_repo_id, check_timeout
 from calt_hf.problems import PROBLEMS, Problem
 from calt_hf.quality import DEDUP_CHOICES
 from calt_hf.sampling import check_choice, check_int
@@ -105,13 +105,17 @@ class HfConfig:
 
 @dataclass
 class HubConfig:
-    """Optional upload to the Hub. The token falls back to HF_TOKEN or a stored login; it is never logged."""
+    """Optional upload to the Hub. The token is no config value (a config is printed, saved and quoted in
+    the card): it comes from HF_TOKEN or ``hf auth login``, or from the variable or file named here."""
 
     push: bool = False
     repo_id: Optional[str] = None
     private: bool = False
-    token: Optional[str] = None
+    token_env: Optional[str] = None
+    token_file: Optional[str] = None
     include_raw: bool = False
+    timeout: float = 30.0
+    retries: int = 3
 
 
 @dataclass
@@ -192,6 +196,8 @@ class Job:
     generator: Any
     run_kwargs: dict[str, Any]
     hub: HubConfig | None = None
+    #: Read before any work, so that a missing token fails at once; never part of any config.
+    token_source: TokenSource | None = None
     #: Saved as ``config.yaml`` in ``save_dir`` once the data is complete (a refused or failed run leaves
     #: the previous one's in place).
     config_text: str | None = None
@@ -205,7 +211,8 @@ class Job:
             from calt_hf.hf.hub import push_to_hub
 
             push_to_hub(
-                self.run_kwargs["save_dir"], self.hub.repo_id, self.hub.private, self.hub.token, self.hub.include_raw
+                self.run_kwargs["save_dir"], self.hub.repo_id, self.hub.private, self.token_source,
+                self.hub.include_raw, self.hub.timeout, self.hub.retries,
             )
 
 
@@ -236,9 +243,8 @@ def _check_known_keys(cfg: DictConfig) -> None:
 
 
 def reproducing_command(overrides: list[str]) -> str:
-    """The command line of this run, without secrets (``hub.token``)."""
-    kept = [o for o in overrides if not o.lstrip("+~").startswith("hub.token")]
-    return shlex.join(["python", "-m", "calt_hf.generate", *kept])
+    """The command line of this run (it holds no secret: ``hub.token`` is refused, the others name places)."""
+    return shlex.join(["python", "-m", "calt_hf.generate", *overrides])
 
 
 def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
@@ -281,12 +287,16 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
     check_int("max_retries", cfg.max_retries, 0)
     if cfg.sample_timeout is not None and not 0 < cfg.sample_timeout < math.inf:
         raise ConfigError(f"sample_timeout={cfg.sample_timeout} is not allowed; use a positive, finite number of seconds or null")
-    hub = None
+    hub = token_source = None
     if cfg.hub.push:
         check_repo_id(cfg.hub.repo_id)
         if not cfg.hf.package:
             raise ValueError("hub.push=true needs hf.package=true: only a packaged dataset can be pushed")
         hub = HubConfig(**OmegaConf.to_container(cfg.hub, resolve=True))
+        check_timeout("hub.timeout", hub.timeout)
+        check_int("hub.retries", hub.retries, 0)
+        token_source = TokenSource(hub.token_env, hub.token_file)
+        token_source.read()
     told = problem.describe() if callable(getattr(problem, "describe", None)) else {}
     settings = told.get("settings", {})
     if problem_cfg["name"] == "custom":
@@ -327,7 +337,7 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
             "statistics": statistics_cfg,
         },
     }
-    return Job(generator, run_kwargs, hub, saved_config(cfg, command))
+    return Job(generator, run_kwargs, hub, token_source, saved_config(cfg, command))
 
 
 class _SamplerFactory:
@@ -394,12 +404,10 @@ def load_target(path: str, params: dict[str, Any], sampler: Callable[[], Any]) -
 
 
 def saved_config(cfg: DictConfig, command: str) -> str:
-    """The run's composed config as ``config.yaml`` records it: resolved, ``hub.token`` blanked (it is
-    never saved), the reproducing command on top."""
+    """The run's composed config as ``config.yaml`` records it: resolved, the reproducing command on top."""
     config = OmegaConf.to_container(cfg, resolve=True)
     config.pop("hydra", None)
-    config["hub"]["token"] = None
-    header = f"# The composed configuration of a calt_hf run (hub.token is never saved). Reproduce it with:\n# {command}\n"
+    header = f"# The composed configuration of a calt_hf run. Reproduce it with:\n# {command}\n"
     return header + OmegaConf.to_yaml(config)
 
 

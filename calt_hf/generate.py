@@ -4,7 +4,7 @@ Hydra composes ``conf/config.yaml`` with the ``backend``, ``sampler`` and ``prob
 is built and checked before any file is written; a configuration error exits with status 2, a failed
 push to the Hub (after a complete local dataset) with status 3 and the command that retries it. A sweep
 (``-m``) runs each job in this process, one after the other (Hydra's basic launcher), each to its own
-``save_dir``.
+``save_dir``. Everything printed passes through ``calt_hf.redaction``; ``hub.token=...`` is refused.
 """
 
 from __future__ import annotations
@@ -17,16 +17,17 @@ if not __package__:  # run as a script (``python calt_hf/generate.py``, as Hydra
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import logging
-import re
 import signal
 import tempfile
 from typing import Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, open_dict, read_write
 
+from calt_hf import redaction
 from calt_hf.config import build_job, register_configs
 from calt_hf.engine import EmptySplitError, SampleGenerationError, WorkerLostError
 from calt_hf.hf.hub import HubPushError
@@ -58,8 +59,35 @@ EXIT_FAILED, EXIT_CONFIG, EXIT_PUSH = 1, 2, 3
 _job_started = False
 
 
+#: Why ``hub.token`` is refused, and what to do instead.
+TOKEN_ADVICE = (
+    "hub.token is not a configuration value (a config is printed, saved in config.yaml and quoted in the "
+    "dataset card); give the token through HF_TOKEN or `hf auth login`, or name where it is with "
+    "hub.token_env=VARIABLE or hub.token_file=PATH"
+)
+
+
+def gives_token(word: str) -> bool:
+    """Whether a command line word sets ``hub.token``, as ``hub.token=...`` or inside ``hub={...}``."""
+    key, equals, _ = word.partition("=")
+    key = key.lstrip("+~")
+    if key == "hub.token" or key.startswith("hub.token."):
+        return True
+    if key != "hub" or not equals:
+        return False
+    try:
+        value = OverridesParser.create().parse_override(word).value()
+    except Exception:  # not an override Hydra can parse: Hydra reports it (redacted)
+        return False
+    return isinstance(value, dict) and "token" in value
+
+
 def main() -> None:
     """``python -m calt_hf.generate`` and ``calt-hf-generate``."""
+    redaction.install()  # first: Hydra's messages, tracebacks and every logger print through it
+    if any(gives_token(word) for word in sys.argv[1:]):
+        print(f"configuration error: {TOKEN_ADVICE}", file=sys.stderr)
+        sys.exit(2)
     sys.argv[1:] = replace_mappings(sys.argv[1:])
     try:
         _generate()
@@ -106,10 +134,10 @@ def _generate(cfg: DictConfig) -> None:
 
 
 class PrivateSweepRecord(Callback):
-    """Hydra saves a sweep's composed config, with its command line (``hub.token`` included), as
-    ``multirun.yaml`` in the sweep folder before any job runs. This callback points that folder at a private
-    temporary one (mode 0700), removed when the sweep ends or, if a job stops it, when the process exits:
-    a sweep leaves its datasets behind, and nothing else."""
+    """Hydra saves a sweep's composed config, with its command line, as ``multirun.yaml`` in the sweep
+    folder before any job runs. This callback points that folder at a private temporary one (mode 0700),
+    removed when the sweep ends or, if a job stops it, when the process exits: a sweep leaves its datasets
+    behind, and nothing else."""
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         self.folder = tempfile.TemporaryDirectory(prefix="calt_hf_sweep_")
@@ -125,16 +153,6 @@ class BelowWarning(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return record.levelno < logging.WARNING
-
-
-class MaskToken(logging.Filter):
-    """Masks ``hub.token=...`` in Hydra's own log lines (a sweep logs every job's overrides)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "hub.token=" in message:
-            record.msg, record.args = re.sub(r"(hub\.token=)\S+", r"\1***", message), ()
-        return True
 
 
 def _generator_traceback(error: BaseException) -> str:

@@ -1,7 +1,9 @@
 """Push an existing, packaged ``save_dir`` to the Hub: ``python -m calt_hf.push SAVE_DIR USER/NAME``.
 
-The token comes from ``HF_TOKEN`` or ``hf auth login``, never from the command line, so it
-stays out of shell history and logs.
+The token comes from ``HF_TOKEN`` or ``hf auth login`` (or the variable / file named by ``--token-env`` /
+``--token-file``), never from the command line, so it stays out of shell history and logs; everything
+printed passes through ``calt_hf.redaction``. The card's load instructions are pointed at the repo id, as
+``hub.push=true`` does. Exit status: 0 pushed, 2 bad arguments (nothing sent), 3 the push failed.
 """
 
 from __future__ import annotations
@@ -9,18 +11,28 @@ from __future__ import annotations
 import argparse
 import sys
 
-from calt_hf.hf.hub import HubPushError, push_to_hub
+from calt_hf import redaction
+from calt_hf.hf.hub import HubPushError, TokenSource, check_timeout, push_to_hub
 
 
 def main(argv: list[str] | None = None) -> int:
+    redaction.install()
     parser = argparse.ArgumentParser(prog="python -m calt_hf.push", description=__doc__)
     parser.add_argument("save_dir", help="a folder holding README.md and data/ (a packaged run)")
     parser.add_argument("repo_id", help="the Hub dataset, user/name")
     parser.add_argument("--private", action="store_true", help="create the repository as private")
     parser.add_argument("--include-raw", action="store_true", help="also upload the pickles, text and JSON Lines")
+    parser.add_argument("--token-env", metavar="VARIABLE", help="the environment variable holding the token")
+    parser.add_argument("--token-file", metavar="PATH", help="a file holding the token")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds a request may take to connect and to read")
+    parser.add_argument("--retries", type=int, default=3, help="retries after a 5xx answer, a timeout or a dropped connection")
     args = parser.parse_args(argv)
+    source = TokenSource(args.token_env, args.token_file, keys=("--token-env", "--token-file"))
     try:
-        url = push_to_hub(args.save_dir, args.repo_id, private=args.private, include_raw=args.include_raw)
+        check_timeout("--timeout", args.timeout)
+        if args.retries < 0:
+            raise ValueError(f"--retries={args.retries} is not allowed; use 0 or more")
+        url = push_to_hub(args.save_dir, args.repo_id, args.private, source, args.include_raw, args.timeout, args.retries)
     except ValueError as error:  # not a packaged folder, a malformed repo id: nothing was sent
         print(f"error: {error}", file=sys.stderr)
         return 2

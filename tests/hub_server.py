@@ -36,7 +36,13 @@ Implemented endpoints (``{type}`` is ``models``/``datasets``/``spaces``; ``{pref
   Revisions are ``main`` or a full commit sha.
 
 Anything else gets a JSON 404 and stays visible in ``requests`` (that is how the list above was
-found). Authentication mirrors the Hub: a token the server does not know gets 401 "Invalid
+found).
+
+Failure modes (``fault``, for the next ``fault_count`` requests, or all while it is None, whose path
+matches ``fault_paths``): ``"401"`` (invalid credentials), ``"500"`` (internal error), ``"close"`` (the
+connection is closed without an answer), ``"stall"`` (no answer for ``stall_seconds``, then closed),
+``"echo"`` (400 whose error message quotes every request header, ``Authorization`` included, as a
+careless proxy would). Authentication mirrors the Hub: a token the server does not know gets 401 "Invalid
 credentials in Authorization header" everywhere (huggingface_hub raises ``HfHubHTTPError`` with
 status 401); no token is fine for reads of public repos, private repos then look missing (404
 ``RepoNotFound``), and writes need a token.
@@ -242,12 +248,20 @@ class HubServer:
         tokens: bearer tokens the server accepts.
         reject_yaml: when set, every ``/api/validate-yaml`` call fails with this reason.
         requests: every request received, in order.
+        fault, fault_count, fault_paths, stall_seconds: the failure mode (see the module docstring).
     """
+
+    FAULTS = ("401", "500", "close", "stall", "echo")
 
     def __init__(self, tokens: Iterable[str] = ("hf_test",), *, max_lifetime: float = 300.0) -> None:
         self.tokens = set(tokens)
         self.reject_yaml: str | None = None
         self.requests: list[RecordedRequest] = []
+        self.fault: str | None = None
+        self.fault_count: int | None = None
+        self.fault_paths = ""
+        self.stall_seconds = 60.0
+        self._released = threading.Event()  # ends stalls when the server stops
         self._repos: dict[str, Repo] = {}  # by id alone: ids are unique across repo types
         self._pending_uploads: dict[str, tuple[Repo, str, int]] = {}  # signature -> (repo, oid, size)
         self._lock = threading.Lock()
@@ -275,6 +289,7 @@ class HubServer:
             if self._stopped:
                 return
             self._stopped = True
+        self._released.set()
         self._safety_stop.cancel()
         if self._thread.is_alive():
             self._httpd.shutdown()
@@ -323,6 +338,26 @@ class HubServer:
             return self._repos[repo_id]
 
     # -- request handling; everything below runs under self._lock -------------------------------
+
+    def _take_fault(self, request: _Request) -> str | None:
+        """The failure mode this request meets (recording it), or None to serve it."""
+        if self.fault is None or self.fault_count == 0 or not re.search(self.fault_paths, request.path):
+            return None
+        if self.fault not in self.FAULTS:
+            raise ValueError(f"fault={self.fault!r}; use one of {self.FAULTS}")
+        if self.fault_count is not None:
+            self.fault_count -= 1
+        status = {"401": 401, "500": 500, "echo": 400}.get(self.fault)
+        self.requests.append(RecordedRequest(request.method, unquote(request.path), status, handled=True))
+        return self.fault
+
+    def _fault_response(self, fault: str, request: _Request) -> _Response:
+        if fault == "401":
+            return _HubError(401, INVALID_CREDENTIALS).response
+        if fault == "500":
+            return _HubError(500, "Internal Error - We're working hard to fix this as soon as possible!").response
+        headers = "; ".join(f"{name}: {value}" for name, value in request.headers.items())
+        return _HubError(400, f"Bad request, received headers: {headers}").response
 
     def _handle(self, request: _Request) -> _Response:
         record = RecordedRequest(request.method, unquote(request.path))
@@ -629,7 +664,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
         request = _Request(self.command, url.path, parse_qs(url.query), self.headers, self.rfile.read(length))
         hub = self.server.hub
         with hub._lock:
-            response = hub._handle(request)
+            fault = hub._take_fault(request)
+            response = hub._handle(request) if fault is None else None
+        if fault in ("close", "stall"):
+            if fault == "stall":
+                hub._released.wait(hub.stall_seconds)
+            self.close_connection = True
+            return
+        if response is None:
+            response = hub._fault_response(fault, request)
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)

@@ -5,6 +5,8 @@ interpreter pointed at the server, with a guard that fails on any non-loopback h
 """
 
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +14,9 @@ from pathlib import Path
 import pytest
 from hub_server import GUARD_MARKER, HubServer
 
+from test_cli import compose_config
+
+from calt_hf.config import build_job
 from calt_hf.hf.package import load_dataset_dict
 
 TESTS = Path(__file__).resolve().parent
@@ -94,23 +99,48 @@ def test_a_rejected_card_uploads_nothing_and_keeps_the_local_dataset(hub, tmp_pa
 def test_a_bad_token_fails_clearly_never_shows_the_token_and_the_push_can_be_retried(hub, tmp_path):
     save_dir = tmp_path / "out"
     secret = "hf_wrong_secret_123"
-    args = generate(save_dir, "user/retry", f"hub.token={secret}")
-    result = run_module("calt_hf.generate", args, hub.client_env(tmp_path / "home"), tmp_path)
+    env = {**hub.client_env(tmp_path / "home"), "MY_TOKEN": secret}
+    result = run_module("calt_hf.generate", generate(save_dir, "user/retry", "hub.token_env=MY_TOKEN"), env, tmp_path)
     assert result.returncode == 3
     assert "Invalid credentials" in result.stdout + result.stderr
+    assert f"HF_ENDPOINT={hub.url} python -m calt_hf.push {save_dir} user/retry --token-env MY_TOKEN" in result.stdout
+    assert "the token comes from the environment variable MY_TOKEN" in result.stdout
     assert secret not in result.stderr + result.stdout
     assert secret not in (save_dir / "README.md").read_text()
-    assert "hub.token" not in (save_dir / "README.md").read_text()
     retry = run_module("calt_hf.push", [str(save_dir), "user/retry"], hub.client_env(tmp_path / "home", token=TOKEN), tmp_path)
     assert retry.returncode == 0, retry.stderr
     assert "data/train-00000-of-00001.parquet" in hub.files("user/retry")
 
 
 def test_push_config_errors_come_before_any_work(tmp_path):
-    for extra, message in ((["hub.push=true"], "hub.repo_id=None"), (["hub.push=true", "hub.repo_id=no-slash"], "hub.repo_id='no-slash'")):
+    env = {key: value for key, value in os.environ.items() if key not in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")}
+    env["HF_HOME"] = str(tmp_path / "home")
+    push = ["hub.push=true", "hub.repo_id=me/x"]
+    for extra, message in (
+        (["hub.push=true"], "hub.repo_id=None"),
+        (["hub.push=true", "hub.repo_id=no-slash"], "hub.repo_id='no-slash'"),
+        (push, "pushing to the Hub needs a token and none was found; set HF_TOKEN, run `hf auth login`"),
+    ):
         result = subprocess.run(
             [sys.executable, "-m", "calt_hf.generate", *extra, f"save_dir={tmp_path / 'out'}"],
-            cwd=tmp_path, capture_output=True, text=True, timeout=120,
+            cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env,
         )
         assert result.returncode == 2 and message in result.stdout + result.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["hub.token_env=EMPTY"], "hub.token_env='EMPTY': the environment variable EMPTY is not set or empty"),
+        (["hub.token_file=/nonexistent/token"], "hub.token_file='/nonexistent/token' cannot be read (FileNotFoundError)"),
+        (["hub.token_env=EMPTY", "hub.token_file=x"], "hub.token_env and hub.token_file are both given"),
+        (["hub.token_env=EMPTY", "hub.timeout=0"], "hub.timeout=0.0 is not allowed; use a positive number of seconds"),
+        (["hub.token_env=EMPTY", "hub.retries=-1"], "hub.retries=-1"),
+    ],
+)
+def test_token_source_and_push_settings_are_checked_when_the_job_is_built(monkeypatch, extra, message):
+    monkeypatch.setenv("EMPTY", "")
+    cfg = compose_config("hub.push=true", "hub.repo_id=me/x", *extra)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        build_job(cfg)
