@@ -89,7 +89,7 @@ def test_a_rejected_card_uploads_nothing_and_keeps_the_local_dataset(hub, tmp_pa
     save_dir = tmp_path / "out"
     result = run_module("calt_hf.generate", generate(save_dir, "user/rejected"), hub.client_env(tmp_path / "home", token=TOKEN), tmp_path)
     assert result.returncode == 3
-    assert f"python -m calt_hf.push {save_dir} user/rejected" in result.stdout + result.stderr
+    assert f"python -m calt_hf.push {save_dir} user/rejected" in result.stderr
     paths = [request.path for request in hub.requests]
     first_validation = next(i for i, path in enumerate(paths) if path.endswith("validate-yaml"))
     assert not any(("preupload" in p or "lfs" in p or "commit" in p) for p in paths[first_validation:])
@@ -102,9 +102,9 @@ def test_a_bad_token_fails_clearly_never_shows_the_token_and_the_push_can_be_ret
     env = {**hub.client_env(tmp_path / "home"), "MY_TOKEN": secret}
     result = run_module("calt_hf.generate", generate(save_dir, "user/retry", "hub.token_env=MY_TOKEN"), env, tmp_path)
     assert result.returncode == 3
-    assert "Invalid credentials" in result.stdout + result.stderr
-    assert f"HF_ENDPOINT={hub.url} python -m calt_hf.push {save_dir} user/retry --token-env MY_TOKEN" in result.stdout
-    assert "the token comes from the environment variable MY_TOKEN" in result.stdout
+    assert "Invalid credentials" in result.stderr
+    assert f"HF_ENDPOINT={hub.url} python -m calt_hf.push {save_dir} user/retry --token-env MY_TOKEN" in result.stderr
+    assert "the token comes from the environment variable MY_TOKEN" in result.stderr
     assert secret not in result.stderr + result.stdout
     assert secret not in (save_dir / "README.md").read_text()
     retry = run_module("calt_hf.push", [str(save_dir), "user/retry"], hub.client_env(tmp_path / "home", token=TOKEN), tmp_path)
@@ -125,7 +125,7 @@ def test_push_config_errors_come_before_any_work(tmp_path):
             [sys.executable, "-m", "calt_hf.generate", *extra, f"save_dir={tmp_path / 'out'}"],
             cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env,
         )
-        assert result.returncode == 2 and message in result.stdout + result.stderr
+        assert result.returncode == 2 and message in result.stderr
     assert not (tmp_path / "out").exists()
 
 

@@ -105,6 +105,14 @@ FAILING_MODULE = textwrap.dedent(
 
     def leaky_generator(seed):
         raise RuntimeError(f"cannot go on with token {os.environ['HF_TOKEN']} and {os.environ['OTHER']}")
+
+
+    class LeakyProblem:
+        def describe(self):  # fails while the job is built: no handler of ours, Hydra reports it
+            leaky_generator(0)
+
+        def __call__(self, seed):
+            return "a", "b"
     """
 )
 
@@ -116,15 +124,16 @@ def test_every_message_is_redacted_whoever_prints_it(tmp_path):
     (tmp_path / "mods" / "leaky.py").write_text(FAILING_MODULE)
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "mods"), "HF_TOKEN": PLAIN_TOKEN, "OTHER": SHAPED_TOKEN,
            "HF_HOME": str(tmp_path / "home"), "TMPDIR": str(tmp_path)}
-    args = ["-m", "problem=custom", "problem.target=leaky.leaky_generator", "dataset_sizes={train: 5}",
-            "verbose=false", "parallel.n_jobs=1", f"save_dir={tmp_path / 'out'}"]
-    result = subprocess.run([sys.executable, "-m", "calt_hf.generate", *args], env=env, cwd=tmp_path,
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 1
-    assert "Error executing job with overrides" in result.stderr and "RuntimeError: " in result.stderr
-    assert "cannot go on with token *** and ***" in result.stderr
-    for token in (PLAIN_TOKEN, SHAPED_TOKEN):
-        assert token not in result.stdout + result.stderr
+    for target, reporter in (("leaky.LeakyProblem", "Error executing job with overrides"), ("leaky.leaky_generator", "error: sample 0")):
+        args = ["-m", "problem=custom", f"problem.target={target}", "dataset_sizes={train: 5}",
+                "verbose=false", "parallel.n_jobs=1", f"save_dir={tmp_path / 'out'}"]
+        result = subprocess.run([sys.executable, "-m", "calt_hf.generate", *args], env=env, cwd=tmp_path,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 1
+        assert reporter in result.stderr and "RuntimeError: " in result.stderr
+        assert "cannot go on with token *** and ***" in result.stderr
+        for token in (PLAIN_TOKEN, SHAPED_TOKEN):
+            assert token not in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize(
