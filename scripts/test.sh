@@ -9,4 +9,5 @@ fi
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[dev,sage,dask,ray]"
+.venv/bin/python -m pip install --quiet --no-deps calt-x==1.5.0  # reference for tests/test_calt_parity.py
 .venv/bin/python -m pytest -q "$@"

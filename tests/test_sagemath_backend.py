@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
 sage_all = pytest.importorskip("sage.all__sagemath_singular")
 GF, QQ, RR, ZZ = sage_all.GF, sage_all.QQ, sage_all.RR, sage_all.ZZ
@@ -75,6 +76,12 @@ def test_fixed_and_non_strict_sampling():
         assert all(1 <= abs(c) <= 2 for c in poly.coefficients())
     bounded = PolynomialSampler("x, y", "QQ", "lex", num_bound=3)
     assert all(abs(c.numerator()) <= 3 and c.denominator() <= 3 for p in bounded.sample(100) for c in p.coefficients())
+
+
+def test_order_defaults_to_degrevlex_and_is_kept_under_sages_name():
+    for order, sage_name in ((None, "degrevlex"), ("grevlex", "degrevlex"), ("grlex", "deglex"), ("lex", "lex")):
+        sampler = PolynomialSampler("x, y", "GF7", order) if order else PolynomialSampler("x, y", "GF7")
+        assert sampler.order == sage_name == sampler.settings()["order"] == sampler.get_ring().term_order().name()
 
 
 def test_ring_argument_and_its_value_errors():
@@ -296,9 +303,13 @@ def test_cli(tmp_path):
     assert len((tmp_path / "gcd" / "test_data.jsonl").read_text().splitlines()) == 20
     done = _cli(
         tmp_path, "backend=sagemath", "problem=groebner", "sampler.field_str=QQ", "dataset_sizes.train=40",
-        "dataset_sizes.test=5", "save_dir=gb",
+        "dataset_sizes.test=5", "save_dir=gb", "sampler.order=grevlex",
     )
     assert done.returncode == 0, done.stderr + done.stdout
+    for run in ("gcd", "gb"):  # the default order and SymPy's name alike are recorded as Sage's degrevlex
+        config = yaml.safe_load((tmp_path / run / "config.yaml").read_text())
+        assert config["sampler"]["order"] == "degrevlex"
+        assert "| order | `degrevlex` |" in (tmp_path / run / "README.md").read_text()  # the card's settings
     assert all(" || " not in line and " # " in line for line in (tmp_path / "gb" / "train_raw.txt").read_text().splitlines())
     refused = _cli(tmp_path, "backend=sympy", "problem=factor", "save_dir=never")  # GF(7) in x, y: Sage only
     assert refused.returncode == 2

@@ -115,7 +115,7 @@ class PolynomialSampler(PolynomialSamplerBase):
             self.order = self.canonical_order(order)
             names = symbols.replace(",", " ").split()  # "x, y" or "x y", as SymPy accepts
             try:
-                self._ring = PolynomialRing(_field(self._spec), names, order=_sage_order(order, len(names)))
+                self._ring = PolynomialRing(_field(self._spec), names, order=_sage_order(self.order, len(names)))
             except (ValueError, TypeError) as error:
                 raise ValueError(f"symbols={symbols!r} do not name a polynomial ring: {error}") from error
         self._multivariate = isinstance(self._ring.gen(), MPolynomial)

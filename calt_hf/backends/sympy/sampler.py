@@ -138,7 +138,7 @@ class PolynomialSampler(PolynomialSamplerBase):
         self.symbols = symbols
         self.order = self.canonical_order(order)
         self._spec = parse_field(field_str)
-        self._order_key = _check_order(order)
+        self._order_key = _check_order(self.order)
         self.single_poly_sampler = SinglePolynomialSampler()
 
     @classmethod
