@@ -16,6 +16,7 @@ import importlib.util
 import random
 import sys
 import types
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -202,8 +203,6 @@ PORTED = [("sympy", "GF(7)", "x, y"), ("sympy", "GF(32003)", "x, y, z"), ("sympy
 @pytest.mark.parametrize("backend, field_str, symbols", PORTED)
 def test_a_ported_generator_writes_calts_lines(tmp_path, backend, field_str, symbols):
     """The same generator, on CALT's sampler and generator and on ours, writes the same train_raw.txt."""
-    from functools import partial
-
     options = {"max_num_terms": 3, "max_degree": 2}
     if backend == "sympy":
         calt_generator = load_calt("dataset/sympy/dataset_generator.py")

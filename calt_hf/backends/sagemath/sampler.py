@@ -214,8 +214,8 @@ class PolynomialSampler(PolynomialSamplerBase):
         return QQ(numerator) / QQ(randint(1, bound)) if kind == "QQ" else numerator
 
     def _make_coefficient(self, ring: Any, value: Any) -> Any:
-        # ints (ZZ, GF) and floats (RR) are converted by the ring with the whole dict; QQ arrives as a pair.
-        return QQ(value) if isinstance(value, tuple) else value
+        # Coefficients are converted by the ring with the whole dict.
+        return value
 
     def _from_dict(self, ring: Any, terms: dict[tuple[int, ...], Any]) -> Any:
         if self._multivariate:
