@@ -3,8 +3,9 @@
 The outline is the shared ``PolynomialSamplerBase``; the draws are calt-x 1.5.0's Sage draws, from Sage's
 randstate (``set_random_seed``, which the core reseeds before each sample): a candidate's monomials come
 from Sage's ``random_element`` of the same ring over ZZ (univariate: a ``sample`` of the degrees), then
-one coefficient per monomial in that polynomial's term order. Sage rings pickle cheaply (about 0.9 KB, 0.2 ms, and unpickle to the same cached ring),
-so the ring is built once, in the constructor, and travels with the sampler.
+one coefficient per monomial in that polynomial's term order. Sage rings pickle cheaply (about 0.9 KB,
+0.2 ms, and unpickle to the same cached ring), so the ring is built once, in the constructor, and
+travels with the sampler.
 """
 
 from __future__ import annotations
@@ -181,7 +182,7 @@ class PolynomialSampler(PolynomialSamplerBase):
 
     def _candidate_degree(self, poly: Any) -> int:
         # Sage's own degree, -1 for zero: as in calt-x, a zero candidate never passes the degree test.
-        return poly.total_degree() if self._multivariate and not self._univariate_draw else poly.degree()
+        return poly.degree() if self._univariate_draw else poly.total_degree()
 
     def _candidate(self, ring: Any, degree: int, num_terms: int) -> Any:
         if self._univariate_draw:

@@ -212,10 +212,10 @@ class PolynomialSampler(PolynomialSamplerBase):
         spec, non_zero = self._spec, self.nonzero_coeff
         bound = self.max_coeff if self.max_coeff is not None else 10
         num_bound = self.num_bound if self.num_bound is not None else 10
-        if degree == 0:
-            return self._from_dict(ring, {(0,) * ring.ngens: self._make_coefficient(
-                ring, random_number(spec, non_zero, -bound, bound, num_bound))})
-        monomials = random_monomials(ring.ngens, degree, num_terms, self.degree_sampling == "uniform")
+        if degree == 0:  # a constant: CALT draws no monomial for it, only the coefficient
+            monomials = [(0,) * ring.ngens]
+        else:
+            monomials = random_monomials(ring.ngens, degree, num_terms, self.degree_sampling == "uniform")
         values = [random_number(spec, non_zero, -bound, bound, num_bound) for _ in monomials]
         return self._from_dict(ring, {m: self._make_coefficient(ring, v) for m, v in zip(monomials, values)})
 
