@@ -55,7 +55,7 @@ class SamplerConfig:
 
     symbols: str = "x, y"
     field_str: str = "GF7"
-    order: str = "grevlex"
+    order: Optional[str] = None  # None: the backend's default (SymPy grevlex, Sage degrevlex), as in calt-x 1.x
     max_num_terms: Optional[int] = 10
     max_degree: int = 5
     min_degree: int = 0
@@ -65,7 +65,7 @@ class SamplerConfig:
     num_bound: Optional[int] = None
     strictly_conditioned: bool = True
     nonzero_instance: bool = True
-    nonzero_coeff: bool = False
+    nonzero_coeff: Optional[bool] = None  # None: the backend's calt-x default
     max_attempts: int = 1000
 
 
@@ -262,6 +262,9 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
     if not isinstance(problem_cfg, dict) or "name" not in problem_cfg:
         raise ConfigError("problem: choose a problem, e.g. problem=gcd")
     api = importlib.import_module(cfg.backend.module)
+    # The order under the backend's own name (Sage: degrevlex, never grevlex), so that config.yaml, the
+    # card and the sampler all say what the backend runs.
+    cfg.sampler.order = api.PolynomialSampler.canonical_order(cfg.sampler.order)
     sampler = _SamplerFactory(api, OmegaConf.to_container(cfg.sampler, resolve=True))
     # A problem may refuse a sampler setting (factor: sampler.field_str=GF7 with SymPy and two symbols).
     with _naming("problem", {key.name: "sampler" for key in fields(SamplerConfig)}):

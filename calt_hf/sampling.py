@@ -1,12 +1,12 @@
 """Random polynomials with a prescribed degree and number of terms, shared by the SymPy and Sage samplers.
 
-The samplers draw from Python's ``random`` (which the core reseeds before each sample), so a generator
-that uses them is reproducible. Monomials are drawn by rank (stars and bars), never by listing every
-monomial, and under ``strictly_conditioned`` a polynomial with exactly the drawn degree and number of
-terms is built directly (one monomial of the top degree, non-zero coefficients) instead of by rejection.
-Backends supply only the field, the ring and how a ``{exponents: coefficient}`` dict becomes a polynomial.
+Both samplers draw exactly as calt-x 1.5.0's do, so a generator ported from CALT gives the same
+polynomials for the same seed: SymPy's from Python's ``random``, by the monomial and coefficient rules
+below; Sage's from Sage's randstate (``set_random_seed``), through Sage's own ``random_element``. The core
+reseeds both before each sample. As in CALT, ``strictly_conditioned`` rejects candidates until one has
+exactly the drawn degree and number of terms. Backends supply the random source, the candidate draw,
+the ring and how a ``{exponents: coefficient}`` dict becomes a polynomial.
 """
-
 from __future__ import annotations
 
 import math
@@ -101,39 +101,54 @@ def unrank_monomial(n: int, degree: int, rank: int) -> tuple[int, ...]:
     return tuple(exponents)
 
 
-def unrank_monomial_upto(n: int, degree: int, rank: int) -> tuple[int, ...]:
-    """The ``rank``-th monomial of total degree at most ``degree`` (by degree, then as ``unrank_monomial``)."""
-    for d in range(degree + 1):
-        size = count_monomials(n, d)
-        if rank < size:
-            return unrank_monomial(n, d, rank)
-        rank -= size
-    raise IndexError("monomial rank out of range")
+def monomials_of_degree(n: int, degree: int) -> list[tuple[int, ...]]:
+    """Every monomial of total degree ``degree``, first variable's exponent descending (CALT's listing)."""
+    return [unrank_monomial(n, degree, r) for r in range(count_monomials(n, degree))]
+
+
+def _calt_monomial(n: int, degree: int, index: int) -> tuple[int, ...]:
+    # CALT numbers the monomials of one degree the other way round (last variable's exponent descending).
+    return unrank_monomial(n, degree, count_monomials(n, degree) - 1 - index)
 
 
 def random_monomials(n: int, degree: int, terms: int, choose_degree: bool) -> list[tuple[int, ...]]:
-    """``terms`` distinct monomials of degree at most ``degree``.
+    """``terms`` distinct monomials of degree at most ``degree`` (``terms`` capped at how many there are),
+    drawn from ``random`` exactly as calt-x's SymPy ``SinglePolynomialSampler.random_element`` draws them.
 
-    Uniform over all such monomials, or (``choose_degree``) each one by a uniform degree first, then a
-    uniform monomial of that degree.
+    Uniform over all such monomials, or (``choose_degree``) each one by a uniform degree first. Few terms
+    (under half of all monomials): draw monomials until ``terms`` distinct ones are found, returned in the
+    iteration order of the set they were collected in, as CALT pairs them with coefficients. Many terms:
+    list every monomial (by degree, then as ``monomials_of_degree``) and either strike out random ones
+    until ``terms`` remain, or (``choose_degree``) take random ones out, a non-empty degree class first.
     """
     total = count_monomials_upto(n, degree)
     terms = min(terms, total)
-    if not choose_degree or terms > total // 2:
-        return [unrank_monomial_upto(n, degree, r) for r in random.sample(range(total), terms)]
-    chosen: dict[tuple[int, ...], None] = {}
-    while len(chosen) < terms:
-        d = random.randint(0, degree)
-        chosen[unrank_monomial(n, d, random.randrange(count_monomials(n, d)))] = None
-    return list(chosen)
-
-
-def strict_monomials(n: int, degree: int, terms: int) -> list[tuple[int, ...]]:
-    """``terms`` distinct monomials of degree at most ``degree``, at least one of degree exactly ``degree``."""
-    top = unrank_monomial(n, degree, random.randrange(count_monomials(n, degree)))
-    total = count_monomials_upto(n, degree)
-    others = [m for m in (unrank_monomial_upto(n, degree, r) for r in random.sample(range(total), min(terms, total))) if m != top]
-    return [top] + others[: terms - 1]
+    if 2 * terms < total:
+        chosen: set[tuple[int, ...]] = set()
+        while len(chosen) < terms:
+            if choose_degree:
+                d = random.randint(0, degree)
+                index = random.randint(0, count_monomials(n, d) - 1)
+            else:
+                index, d = random.randint(0, total - 1), 0
+                while index >= count_monomials(n, d):
+                    index -= count_monomials(n, d)
+                    d += 1
+            chosen.add(_calt_monomial(n, d, index))
+        return list(chosen)
+    if not choose_degree:
+        pool = [m for d in range(degree + 1) for m in monomials_of_degree(n, d)]
+        for _ in range(total - terms):
+            pool.pop(random.randint(0, len(pool) - 1))
+        return pool
+    classes = [monomials_of_degree(n, d) for d in range(degree + 1)]
+    picked = []
+    for _ in range(terms):
+        c = random.randint(0, len(classes) - 1)
+        picked.append(classes[c].pop(random.randint(0, len(classes[c]) - 1)))
+        if not classes[c]:
+            classes.pop(c)
+    return picked
 
 
 # --- coefficients -----------------------------------------------------------------------------------
@@ -144,24 +159,29 @@ def _check_range(low: float, high: float, non_zero: bool) -> None:
         raise ValueError("cannot draw a non-zero coefficient with min=0 and max=0")
 
 
-def _until_non_zero(draw: Callable[[], Any], non_zero: bool) -> Any:
+def _until_non_zero(draw: Callable[[], Any], non_zero: bool, is_zero: Callable[[Any], bool] = lambda v: v == 0) -> Any:
     while True:
         value = draw()
-        if value or not non_zero:
+        if not (non_zero and is_zero(value)):
             return value
 
 
 def random_number(spec: FieldSpec, non_zero: bool, low: float, high: float, num_bound: int) -> Any:
-    """A random coefficient as a plain Python value: int (ZZ, GF), (numerator, denominator) (QQ), float (RR)."""
+    """A random coefficient as a plain Python value: int (ZZ, GF), (numerator, denominator) (QQ), float (RR).
+
+    Drawn from ``random`` as calt-x's SymPy ``random_coeff`` draws it: a zero is redrawn whole (for QQ,
+    numerator and denominator both) when ``non_zero``.
+    """
     if spec.kind == "GF":
-        return random.randint(1 if non_zero else 0, spec.characteristic - 1)
+        return _until_non_zero(lambda: random.randint(0, spec.characteristic - 1), non_zero)
     if spec.kind == "QQ":
         if num_bound <= 0:
             raise ValueError(f"num_bound={num_bound} must be > 0")
-        return _until_non_zero(lambda: random.randint(-num_bound, num_bound), non_zero), random.randint(1, num_bound)
+        pair = lambda: (random.randint(-num_bound, num_bound), random.randint(1, num_bound))  # noqa: E731
+        return _until_non_zero(pair, non_zero, lambda v: v[0] == 0)
     _check_range(low, high, non_zero)
     if spec.kind == "ZZ":
-        return _until_non_zero(lambda: random.randint(int(low), int(high)), non_zero)
+        return _until_non_zero(lambda: random.randint(low, high), non_zero)
     return _until_non_zero(lambda: random.uniform(low, high), non_zero)
 
 
@@ -247,6 +267,8 @@ class PolynomialSamplerBase:
         return {name: getattr(self, name, None) for name in names}
 
     # -- shared sampling ---------------------------------------------------------------------------
+    # calt-x's two backends share the outline below and differ in the random source (Python's ``random``
+    # for SymPy, Sage's randstate for Sage), in how a candidate is drawn and in the zero polynomial's degree.
     def total_degree(self, poly: Any) -> int:
         """Total degree of a polynomial (0 for the zero polynomial)."""
         raise NotImplementedError
@@ -255,46 +277,46 @@ class PolynomialSamplerBase:
         """Number of terms of a polynomial."""
         raise NotImplementedError
 
-    def _coefficient_range(self) -> tuple[float, float, int]:
-        bound = self.max_coeff if self.max_coeff is not None else 10
-        return -bound, bound, self.num_bound if self.num_bound is not None else 10
+    def reseed_sources(self, seed: int) -> None:
+        """Seed the random sources the sampler draws from besides Python's ``random`` (none for SymPy)."""
 
-    def _draw(self, ring: Any, monomials: list[tuple[int, ...]], non_zero: bool) -> Any:
-        spec = self.field_spec
-        low, high, num_bound = self._coefficient_range()
-        return self._from_dict(
-            ring,
-            {m: self._make_coefficient(ring, random_number(spec, non_zero, low, high, num_bound)) for m in monomials},
-        )
+    def _randint(self, low: int, high: int) -> int:
+        """A uniform integer in [low, high] from the backend's random source."""
+        raise NotImplementedError
+
+    def _random_unit(self) -> float:
+        """A uniform number in [0, 1) from the backend's random source (matrix density)."""
+        raise NotImplementedError
+
+    def _candidate(self, ring: Any, degree: int, num_terms: int) -> Any:
+        """One random polynomial of degree at most ``degree`` with at most ``num_terms`` terms."""
+        raise NotImplementedError
+
+    def _candidate_degree(self, poly: Any) -> int:
+        """The degree that the acceptance test compares (the backends disagree on the zero polynomial)."""
+        return self.total_degree(poly)
 
     def _sample_polynomial(self) -> Any:
+        """Draw a target degree and number of terms, then candidates until one meets the conditions."""
         ring = self.get_ring()
-        n = self._ring_ngens(ring)
-        degree = random.randint(self.min_degree, self.max_degree) if self.degree_sampling == "uniform" else self.max_degree
-        possible = count_monomials_upto(n, degree)
+        degree = self._randint(self.min_degree, self.max_degree) if self.degree_sampling == "uniform" else self.max_degree
+        possible = count_monomials_upto(self._ring_ngens(ring), degree)
         max_terms = possible if self.max_num_terms is None else min(self.max_num_terms, possible)
-        num_terms = random.randint(1, max_terms) if self.term_sampling == "uniform" else max_terms
-        choose_degree = self.degree_sampling == "uniform"
+        num_terms = self._randint(1, max_terms) if self.term_sampling == "uniform" else max_terms
         for _ in range(self.max_attempts):
-            if self.strictly_conditioned:
-                # Exact degree and term count by construction: a top-degree monomial, non-zero coefficients.
-                poly = self._draw(ring, strict_monomials(n, degree, num_terms), non_zero=True)
-                if self.field_spec.kind != "RR":  # exact arithmetic: nothing left to check
-                    return poly
-            else:
-                monomials = random_monomials(n, degree, num_terms, choose_degree)
-                poly = self._draw(ring, monomials, non_zero=self.nonzero_coeff)
+            poly = self._candidate(ring, degree, num_terms)
             if self.nonzero_instance and poly == 0:
                 continue
-            if self.total_degree(poly) < self.min_degree:
+            poly_degree = self._candidate_degree(poly)
+            if poly_degree < self.min_degree:
                 continue
-            if self.strictly_conditioned and (self.total_degree(poly) != degree or self.num_terms(poly) != num_terms):
-                continue  # only RR rounding can get here
-            return poly
+            if not self.strictly_conditioned or (poly_degree == degree and self.num_terms(poly) == num_terms):
+                return poly
         raise RuntimeError(
             f"no polynomial of degree {degree} with {num_terms} terms over {self.field_str} met the sampler's "
             f"conditions in max_attempts={self.max_attempts} attempts (nonzero_instance={self.nonzero_instance}, "
-            f"min_degree={self.min_degree}); loosen them or raise max_attempts"
+            f"min_degree={self.min_degree}, strictly_conditioned={self.strictly_conditioned}); loosen them or "
+            f"raise max_attempts"
         )
 
     def _sample_matrix(self, size: tuple[int, int], density: float, matrix_type: str | None) -> list[list[Any]]:
@@ -302,7 +324,7 @@ class PolynomialSamplerBase:
         entries = []
         for _ in range(rows * cols):
             poly = self._sample_polynomial()
-            entries.append(poly if random.random() < density else self._zero_like(poly))
+            entries.append(poly if self._random_unit() < density else self._zero_like(poly))
         matrix = [entries[r * cols : (r + 1) * cols] for r in range(rows)]
         if matrix_type == "unimodular_upper_triangular":
             ring = self.get_ring()

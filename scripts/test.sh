@@ -9,6 +9,7 @@ fi
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[dev,sage,dask,ray]"
+.venv/bin/python -m pip install --quiet --no-deps calt-x==1.5.0  # reference for tests/test_calt_parity.py
 .venv/bin/python -m pytest -q "$@"
 # The declared floors (scripts/floor-constraints.txt: the oldest datasets and huggingface-hub that
 # pyproject.toml admits) against the tests of the Hugging Face side, in an environment of their own.

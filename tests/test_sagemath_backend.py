@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
 sage_all = pytest.importorskip("sage.all__sagemath_singular")
 GF, QQ, RR, ZZ = sage_all.GF, sage_all.QQ, sage_all.RR, sage_all.ZZ
@@ -77,16 +78,25 @@ def test_fixed_and_non_strict_sampling():
     assert all(abs(c.numerator()) <= 3 and c.denominator() <= 3 for p in bounded.sample(100) for c in p.coefficients())
 
 
+def test_order_defaults_to_degrevlex_and_is_kept_under_sages_name():
+    for order, sage_name in ((None, "degrevlex"), ("grevlex", "degrevlex"), ("grlex", "deglex"), ("lex", "lex")):
+        sampler = PolynomialSampler("x, y", "GF7", order) if order else PolynomialSampler("x, y", "GF7")
+        assert sampler.order == sage_name == sampler.settings()["order"] == sampler.get_ring().term_order().name()
+
+
 def test_ring_argument_and_its_value_errors():
     R = PolynomialRing(GF(5), "a, b, c", order="lex")
     sampler = PolynomialSampler(ring=R, max_degree=2)
     assert sampler.get_ring() is R and sampler.get_field() is GF(5) and sampler.field_spec.characteristic == 5
     assert all(p.parent() is R for p in sampler.sample(10))
-    for kwargs in ({"ring": R, "symbols": "x"}, {"ring": R, "order": "lex"}, {"ring": R, "field_str": "QQ"}):
-        with pytest.raises(ValueError, match="Cannot specify both ring and symbols/field_str/order"):
+    assert sampler.order == "lex" and PolynomialSampler(ring=R, order="lex").order == "lex"
+    for kwargs in ({"ring": R, "symbols": "x"}, {"ring": R, "field_str": "QQ"}):
+        with pytest.raises(ValueError, match="Cannot specify both ring and symbols/field_str"):
             PolynomialSampler(**kwargs)
-    for kwargs in ({}, {"symbols": "x, y"}, {"symbols": "x, y", "field_str": "QQ"}):
-        with pytest.raises(ValueError, match="Must specify either ring or all of symbols/field_str/order"):
+    with pytest.raises(ValueError, match="order='deglex' contradicts ring=.*whose order is 'lex'"):
+        PolynomialSampler(ring=R, order="deglex")
+    for kwargs in ({}, {"symbols": "x, y"}, {"field_str": "QQ"}):
+        with pytest.raises(ValueError, match="Must specify either ring or both symbols and field_str"):
             PolynomialSampler(**kwargs)
     with pytest.raises(ValueError, match="not supported"):
         PolynomialSampler(ring=PolynomialRing(GF(4), "x, y"))
@@ -117,9 +127,10 @@ def test_univariate_and_pickling():
     sampler = PolynomialSampler("x, y", "GF7", "grevlex")
     clone = pickle.loads(pickle.dumps(sampler))  # Sage rings pickle to the same (cached) ring
     assert clone.get_ring() is sampler.get_ring()
-    random.seed(3)
+    sampler.reseed_sources(3)  # the draws come from Sage's randstate
     first = sampler.sample(5)
     random.seed(3)
+    clone.reseed_sources(3)
     assert clone.sample(5) == first
 
 
@@ -179,14 +190,16 @@ def test_text_of_sage_objects():
     assert to_strings(([x, y], (6 * x,)), backend.SAGEMATH, "p") == [["x", "y"], ["6*x"]]
 
 
-def test_gcd_and_sum_datasets_equal_the_sympy_backends(tmp_path):
-    for api, name in ((sympy_api, "sympy"), (sage_api, "sage")):
-        sampler = api.PolynomialSampler("x, y", "GF7", "grevlex", max_degree=3, max_num_terms=4)
-        api.DatasetGenerator(n_jobs=1, verbose=False).run(
-            {"train": 150, "test": 10}, GCDProblem(sampler), PolynomialStatistics(sampler), save_dir=tmp_path / name
+def test_gcd_datasets_depend_on_the_seeds_alone(tmp_path):
+    """The problem seeds Sage's randstate itself (the core skips reseeding for it): any schedule, same bytes."""
+    sampler = sage_api.PolynomialSampler("x, y", "GF7", max_degree=3, max_num_terms=4)
+    for name, n_jobs, batch_size in (("one", 1, 1000), ("two", 2, 7)):
+        sage_api.DatasetGenerator(n_jobs=n_jobs, verbose=False).run(
+            {"train": 150, "test": 10}, GCDProblem(sampler), PolynomialStatistics(sampler),
+            save_dir=tmp_path / name, batch_size=batch_size,
         )
     for file in ("train_raw.txt", "train_data.jsonl", "test_data.jsonl"):
-        assert (tmp_path / "sympy" / file).read_bytes() == (tmp_path / "sage" / file).read_bytes()
+        assert (tmp_path / "one" / file).read_bytes() == (tmp_path / "two" / file).read_bytes()
 
 
 # --- reseeding ----------------------------------------------------------------------------------------
@@ -290,9 +303,13 @@ def test_cli(tmp_path):
     assert len((tmp_path / "gcd" / "test_data.jsonl").read_text().splitlines()) == 20
     done = _cli(
         tmp_path, "backend=sagemath", "problem=groebner", "sampler.field_str=QQ", "dataset_sizes.train=40",
-        "dataset_sizes.test=5", "save_dir=gb",
+        "dataset_sizes.test=5", "save_dir=gb", "sampler.order=grevlex",
     )
     assert done.returncode == 0, done.stderr + done.stdout
+    for run in ("gcd", "gb"):  # the default order and SymPy's name alike are recorded as Sage's degrevlex
+        config = yaml.safe_load((tmp_path / run / "config.yaml").read_text())
+        assert config["sampler"]["order"] == "degrevlex"
+        assert "| order | `degrevlex` |" in (tmp_path / run / "README.md").read_text()  # the card's settings
     assert all(" || " not in line and " # " in line for line in (tmp_path / "gb" / "train_raw.txt").read_text().splitlines())
     refused = _cli(tmp_path, "backend=sympy", "problem=factor", "save_dir=never")  # GF(7) in x, y: Sage only
     assert refused.returncode == 2

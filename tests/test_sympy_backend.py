@@ -27,6 +27,13 @@ def test_strict_sampling_meets_every_constraint(field_str, order):
             assert poly.ring.domain.characteristic() == int(field_str.strip("GF()"))
 
 
+def test_order_defaults_to_grevlex_and_is_kept_under_sympys_name():
+    assert PolynomialSampler("x, y", "GF7").order == "grevlex"
+    assert PolynomialSampler("x, y", "GF7", "degrevlex").order == "grevlex"
+    assert PolynomialSampler("x, y", "GF7", "deglex").order == "grlex"
+    assert PolynomialSampler("x, y", "GF7").get_ring().order.alias == "grevlex"
+
+
 def test_fixed_degree_and_terms_are_exact():
     sampler = PolynomialSampler(
         "x, y", "GF7", "grevlex", max_num_terms=6, max_degree=3, degree_sampling="fixed", term_sampling="fixed"

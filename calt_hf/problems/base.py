@@ -13,15 +13,16 @@ class Problem:
 
     ``name`` is the config option, ``backends`` the backends it runs on, ``nesting`` the shape of the
     problem and of the solution (``"string"``, ``"list"`` or ``"list of lists"``). The call seeds
-    Python's ``random`` itself, so a problem is reproducible outside the core too. A problem with
+    Python's ``random`` and the sampler's own source (Sage's randstate) itself, so a problem is
+    reproducible outside the core too. A problem with
     ``uses_sampler`` is built as ``Problem(sampler, **parameters)``; one without (the integer tasks) as
     ``Problem(**parameters)``, and the command line then ignores the ``sampler`` group.
     """
 
     name: ClassVar[str]
     backends: ClassVar[tuple[str, ...]] = ("sympy", "sagemath")
-    #: The call seeds Python's ``random``, the only generator a library problem draws from (the algebra
-    #: it then does is deterministic), so the core need not reseed anything before it. A problem whose
+    #: The call seeds Python's ``random`` and the sampler's sources, the only generators a library problem
+    #: draws from (the algebra it then does is deterministic), so the core need not reseed anything before it. A problem whose
     #: algebra draws from other generators (SymPy's factorization does) sets it to False.
     seeds_itself: ClassVar[bool] = True
     uses_sampler: ClassVar[bool] = True
@@ -53,10 +54,12 @@ class Problem:
 
     def __call__(self, seed: int) -> tuple[Any, Any]:
         random.seed(seed)
+        if self.sampler is not None:
+            self.sampler.reseed_sources(seed)
         return self.generate()
 
     def generate(self) -> tuple[Any, Any]:
-        """Draw one (problem, solution) pair from the already seeded ``random``."""
+        """Draw one (problem, solution) pair from the already seeded generators."""
         raise NotImplementedError
 
 

@@ -1,9 +1,11 @@
 """``PolynomialSampler`` over Sage polynomial rings (Singular's ``MPolynomial_libsingular`` for QQ, ZZ, GF(p)).
 
-The sampling itself is the shared ``PolynomialSamplerBase`` (drawing from Python's ``random``); this
-module only says how a Sage ring is built and how a ``{exponents: coefficient}`` dict becomes one of
-its elements. Sage rings pickle cheaply (about 0.9 KB, 0.2 ms, and unpickle to the same cached ring),
-so the ring is built once, in the constructor, and travels with the sampler.
+The outline is the shared ``PolynomialSamplerBase``; the draws are calt-x 1.5.0's Sage draws, from Sage's
+randstate (``set_random_seed``, which the core reseeds before each sample): a candidate's monomials come
+from Sage's ``random_element`` of the same ring over ZZ (univariate: a ``sample`` of the degrees), then
+one coefficient per monomial in that polynomial's term order. Sage rings pickle cheaply (about 0.9 KB,
+0.2 ms, and unpickle to the same cached ring), so the ring is built once, in the constructor, and
+travels with the sampler.
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from sage.all__sagemath_singular import GF, QQ, RR, ZZ, PolynomialRing, matrix
+from sage.misc.prandom import randint, sample
 from sage.rings.polynomial.multi_polynomial import MPolynomial
 from sage.rings.polynomial.polynomial_element import Polynomial
 from sage.rings.polynomial.term_order import TermOrder
 
+from calt_hf.backends.sagemath import reseed_sage
 from calt_hf.sampling import FieldSpec, PolynomialSamplerBase, check_symbols, parse_field
 
 #: SymPy's names for the usual orders; Sage's own names (and TermOrder objects) are passed through.
@@ -54,19 +58,23 @@ def _is_polynomial_ring(ring: Any) -> bool:
 class PolynomialSampler(PolynomialSamplerBase):
     """Random polynomials (or Sage matrices of them) with degree and term constraints, CALT's Sage API.
 
-    Give either ``ring`` (a Sage polynomial ring over QQ, RR, ZZ or GF(p)) or all of ``symbols``
-    (``"x, y"``), ``field_str`` (QQ, RR, ZZ, GF(p) or GFp) and ``order`` (Sage's lex, deglex, degrevlex,
-    ... or SymPy's grlex, grevlex, so one config serves both backends). One symbol gives Sage's
-    univariate ring, as ``PolynomialRing`` does. Every value is checked here, before any sampling.
+    Give either ``ring`` (a Sage polynomial ring over QQ, RR, ZZ or GF(p)) or ``symbols`` (``"x, y"``)
+    and ``field_str`` (QQ, RR, ZZ, GF(p) or GFp), with ``order`` (Sage's lex, deglex, degrevlex, ... or
+    SymPy's grlex, grevlex, so one config serves both backends; default degrevlex, as in calt-x 1.x).
+    The order is kept under Sage's name (``self.order == "degrevlex"`` for grevlex); with ``ring`` it is
+    the ring's, and ``order`` may only repeat it (the default is ignored). One symbol gives Sage's
+    univariate ring, as ``PolynomialRing`` does. ``nonzero_coeff`` defaults to True, as in calt-x 1.x.
+    Every value is checked here, before any sampling.
     """
 
     _process_local = ()  # the ring pickles (see the module docstring)
+    default_order = "degrevlex"
 
     def __init__(
         self,
         symbols: str | None = None,
         field_str: str | None = None,
-        order: str | TermOrder | None = None,
+        order: str | TermOrder | None = "degrevlex",
         ring: Any = None,
         max_num_terms: int | None = 10,
         max_degree: int = 5,
@@ -77,33 +85,51 @@ class PolynomialSampler(PolynomialSamplerBase):
         num_bound: int | None = None,
         strictly_conditioned: bool = True,
         nonzero_instance: bool = True,
-        nonzero_coeff: bool = False,
+        nonzero_coeff: bool | None = True,
         max_attempts: int = 1000,
     ) -> None:
         if ring is not None:
-            if symbols is not None or field_str is not None or order is not None:
-                raise ValueError("Cannot specify both ring and symbols/field_str/order")
-        elif symbols is None or field_str is None or order is None:
-            raise ValueError("Must specify either ring or all of symbols/field_str/order")
+            if symbols is not None or field_str is not None:
+                raise ValueError("Cannot specify both ring and symbols/field_str")
+        elif symbols is None or field_str is None:
+            raise ValueError("Must specify either ring or both symbols and field_str")
+        if nonzero_coeff is None:
+            nonzero_coeff = True
         self._init_common(
             field_str, max_num_terms, max_degree, min_degree, degree_sampling, term_sampling,
             max_coeff, num_bound, strictly_conditioned, nonzero_instance, nonzero_coeff, max_attempts,
         )
-        self.ring, self.symbols, self.order = ring, symbols, order
+        self.ring, self.symbols = ring, symbols
         if ring is not None:
             if not _is_polynomial_ring(ring):
                 raise ValueError(f"ring={ring!r} is not a Sage polynomial ring")
             self._spec = _spec_of(ring.base_ring())
             self._ring = ring
+            own = ring.term_order().name() if isinstance(ring.gen(), MPolynomial) else None
+            given = self.canonical_order(order)
+            if order is not None and own is not None and given not in (own, self.default_order):
+                raise ValueError(f"order={order!r} contradicts ring={ring!r}, whose order is {own!r}; omit order")
+            self.order = own
         else:
             check_symbols(symbols)
             self._spec = parse_field(field_str)
+            self.order = self.canonical_order(order)
             names = symbols.replace(",", " ").split()  # "x, y" or "x y", as SymPy accepts
             try:
-                self._ring = PolynomialRing(_field(self._spec), names, order=_sage_order(order, len(names)))
+                self._ring = PolynomialRing(_field(self._spec), names, order=_sage_order(self.order, len(names)))
             except (ValueError, TypeError) as error:
                 raise ValueError(f"symbols={symbols!r} do not name a polynomial ring: {error}") from error
         self._multivariate = isinstance(self._ring.gen(), MPolynomial)
+        self._univariate_draw = self._ring.ngens() == 1  # calt-x draws one variable's degrees directly
+        if not self._univariate_draw:  # the ring whose random_element chooses a candidate's monomials
+            self._shapes = PolynomialRing(ZZ, self._ring.variable_names(), order=self._ring.term_order())
+
+    @classmethod
+    def canonical_order(cls, order: Any) -> Any:
+        """The order under Sage's name (degrevlex for grevlex); None is the default, degrevlex."""
+        if order is None:
+            return cls.default_order
+        return SYMPY_ORDERS.get(order, order) if isinstance(order, str) else order
 
     @property
     def field_spec(self) -> FieldSpec:
@@ -144,9 +170,53 @@ class PolynomialSampler(PolynomialSamplerBase):
     def _ring_ngens(self, ring: Any) -> int:
         return ring.ngens()
 
+    def reseed_sources(self, seed: int) -> None:
+        """Seed Sage's randstate, which the draws come from (the core's fast scheme, not ``set_random_seed``)."""
+        reseed_sage(seed)
+
+    def _randint(self, low: int, high: int) -> int:
+        return randint(low, high)
+
+    def _random_unit(self) -> float:
+        return RR.random_element(0, 1)
+
+    def _candidate_degree(self, poly: Any) -> int:
+        # Sage's own degree, -1 for zero: as in calt-x, a zero candidate never passes the degree test.
+        return poly.degree() if self._univariate_draw else poly.total_degree()
+
+    def _candidate(self, ring: Any, degree: int, num_terms: int) -> Any:
+        if self._univariate_draw:
+            exponents = [(d,) for d in sorted(sample(range(degree + 1), num_terms))]
+        else:
+            # Coefficients 1 to 1 (x=1, y=2): only the monomials of Sage's draw are kept, in its term order.
+            shape = self._shapes.random_element(
+                degree=degree, terms=num_terms, choose_degree=self.degree_sampling == "uniform", x=1, y=2
+            )
+            exponents = list(shape.dict())
+        return self._from_dict(ring, {e: self._coefficient() for e in exponents})
+
+    def _coefficient(self) -> Any:
+        """One coefficient, drawn as calt-x's Sage sampler does (a coin from RR for the sign of a non-zero one)."""
+        kind, non_zero = self._spec.kind, self.nonzero_coeff
+        bound = self.max_coeff if self.max_coeff is not None else 10
+        if kind == "GF":
+            return randint(1 if non_zero else 0, self._spec.characteristic - 1)
+        if kind == "RR":
+            value = RR.random_element(min=-bound, max=bound)
+            while non_zero and value == 0:
+                value = RR.random_element(min=-bound, max=bound)
+            return value
+        if kind == "QQ":
+            bound = self.num_bound if self.num_bound is not None else 10
+        if non_zero:
+            numerator = randint(1, bound) if RR.random_element(0, 1) < 0.5 else randint(-bound, -1)
+        else:
+            numerator = randint(-bound, bound)
+        return QQ(numerator) / QQ(randint(1, bound)) if kind == "QQ" else numerator
+
     def _make_coefficient(self, ring: Any, value: Any) -> Any:
-        # ints (ZZ, GF) and floats (RR) are converted by the ring with the whole dict; QQ arrives as a pair.
-        return QQ(value) if isinstance(value, tuple) else value
+        # Coefficients are converted by the ring with the whole dict.
+        return value
 
     def _from_dict(self, ring: Any, terms: dict[tuple[int, ...], Any]) -> Any:
         if self._multivariate:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import numpy as np
@@ -90,10 +91,11 @@ class SinglePolynomialSampler:
             return R.zero
         if degree == 0:
             return R(self.random_coeff(R.domain, non_zero=non_zero_coeff, **kwargs))
-        total = count_monomials_upto(R.ngens, degree)
-        count = min(5, total) if terms is None else min(terms, total)
+        count = min(5, count_monomials_upto(R.ngens, degree)) if terms is None else terms
         monomials = random_monomials(R.ngens, degree, count, choose_degree)
-        return R.from_dict({m: self.random_coeff(R.domain, non_zero=non_zero_coeff, **kwargs) for m in monomials})
+        # All monomials first, then one coefficient each in the same order: CALT's order of draws.
+        coefficients = [self.random_coeff(R.domain, non_zero=non_zero_coeff, **kwargs) for _ in monomials]
+        return R.from_dict(dict(zip(monomials, coefficients)))
 
 
 class PolynomialSampler(PolynomialSamplerBase):
@@ -101,15 +103,19 @@ class PolynomialSampler(PolynomialSamplerBase):
 
     ``field_str``: QQ, RR, ZZ, GF(p) or GFp; ``order``: lex, grlex, grevlex (or Sage's deglex,
     degrevlex). Every value is checked here, so a bad configuration fails before any work. The ring is
-    built once per process and reused. ``nonzero_coeff`` (an addition to CALT's SymPy signature, as in
-    its Sage one) excludes zero coefficients when ``strictly_conditioned`` is off.
+    built once per process and reused. ``order`` defaults to grevlex, as in calt-x 1.x. ``nonzero_coeff``
+    (an addition to CALT's SymPy signature, as in its Sage one) excludes zero coefficients; None (the
+    default) follows ``nonzero_instance``, which is what calt-x's SymPy sampler does.
+    Draws come from Python's ``random``, exactly as calt-x's, so ``random.seed(s)`` gives CALT's polynomials.
     """
+
+    default_order = "grevlex"
 
     def __init__(
         self,
         symbols: str,
         field_str: str,
-        order: str | MonomialOrder,
+        order: str | MonomialOrder = "grevlex",
         max_num_terms: int | None = 10,
         max_degree: int = 5,
         min_degree: int = 0,
@@ -120,18 +126,27 @@ class PolynomialSampler(PolynomialSamplerBase):
         strictly_conditioned: bool = True,
         nonzero_instance: bool = True,
         max_attempts: int = 1000,
-        nonzero_coeff: bool = False,
+        nonzero_coeff: bool | None = None,
     ) -> None:
+        if nonzero_coeff is None:
+            nonzero_coeff = nonzero_instance
         self._init_common(
             field_str, max_num_terms, max_degree, min_degree, degree_sampling, term_sampling,
             max_coeff, num_bound, strictly_conditioned, nonzero_instance, nonzero_coeff, max_attempts,
         )
         check_symbols(symbols)
         self.symbols = symbols
-        self.order = order
+        self.order = self.canonical_order(order)
         self._spec = parse_field(field_str)
-        self._order_key = _check_order(order)
+        self._order_key = _check_order(self.order)
         self.single_poly_sampler = SinglePolynomialSampler()
+
+    @classmethod
+    def canonical_order(cls, order: Any) -> Any:
+        """The order under SymPy's name (grevlex for degrevlex); None is the default, grevlex."""
+        if order is None:
+            return cls.default_order
+        return ORDERS.get(order, order) if isinstance(order, str) else order
 
     @property
     def field_spec(self) -> FieldSpec:
@@ -185,6 +200,24 @@ class PolynomialSampler(PolynomialSamplerBase):
 
     def _ring_ngens(self, ring: PolyRing) -> int:
         return ring.ngens
+
+    def _randint(self, low: int, high: int) -> int:
+        return random.randint(low, high)
+
+    def _random_unit(self) -> float:
+        return random.random()
+
+    def _candidate(self, ring: PolyRing, degree: int, num_terms: int) -> PolyElement:
+        # calt-x's SinglePolynomialSampler.random_element, with the coefficients made without conversions.
+        spec, non_zero = self._spec, self.nonzero_coeff
+        bound = self.max_coeff if self.max_coeff is not None else 10
+        num_bound = self.num_bound if self.num_bound is not None else 10
+        if degree == 0:  # a constant: CALT draws no monomial for it, only the coefficient
+            monomials = [(0,) * ring.ngens]
+        else:
+            monomials = random_monomials(ring.ngens, degree, num_terms, self.degree_sampling == "uniform")
+        values = [random_number(spec, non_zero, -bound, bound, num_bound) for _ in monomials]
+        return self._from_dict(ring, {m: self._make_coefficient(ring, v) for m, v in zip(monomials, values)})
 
     def _make_coefficient(self, ring: PolyRing, value: Any) -> Any:
         if self._gf_elements is not None:
