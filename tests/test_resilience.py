@@ -231,9 +231,10 @@ def test_without_checkpoints_the_output_is_the_same_and_nothing_is_staged(tmp_pa
         p.name: p.read_bytes() for p in (tmp_path / "off").glob("train_*") if not p.name.endswith("stats.yaml")
     }
     state = tmp_path / "off" / ".calt_hf"
-    assert not (state / "train.json").exists() and not (state / "train").exists()  # no run state, no chunks
+    assert json.loads((state / "train.json").read_text())["complete"] and not (state / "train").exists()  # a record, no chunks
     with pytest.raises(ValueError, match="resume=True needs checkpoint=True"):
         DatasetGenerator(n_jobs=1, verbose=False).run({"train": 3}, integer_sum_generator, save_dir=tmp_path / "x", resume=True, checkpoint=False)
     with pytest.raises(SampleGenerationError):
         DatasetGenerator(n_jobs=2, verbose=False).run({"train": 50}, failing_generator, save_dir=tmp_path / "fail", checkpoint=False)
-    assert sorted(p.name for p in (tmp_path / "fail").iterdir()) == []
+    assert sorted(p.name for p in (tmp_path / "fail").iterdir()) == [".calt_hf"]  # the run's record, no data
+    assert not list((tmp_path / "fail" / ".calt_hf" / "train").iterdir())  # and nothing staged
