@@ -217,6 +217,7 @@ def test_a_worker_that_always_dies_fails_the_run_naming_the_seeds(tmp_path):
         DatasetGenerator(n_jobs=2, verbose=False).run({"train": 300}, dying_generator, save_dir=tmp_path, batch_size=100)
     culprit = next(i for i in range(300) if derive_seed(42, "train", i) % 50 == 11)
     assert str(derive_seed(42, "train", culprit)) in str(caught.value)
+    assert "once the generator is fixed, run again with overwrite=True" in str(caught.value)  # a resume would be refused
     assert not (tmp_path / "train_raw.txt").exists()
     assert sum(c.accepted for c in __import__("calt_hf.checkpoint").checkpoint.SplitCheckpoint(tmp_path, "train").chunks()) >= culprit - 10
 
