@@ -30,7 +30,10 @@ def data_files(directory: Path, splits=("train", "test")) -> dict[str, bytes]:
 
 
 def cli_env(extra: dict | None = None) -> dict:
-    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]), **(extra or {})}
+    """The environment with ``extra``, tests/ and ``extra``'s PYTHONPATH (if any) on the path."""
+    extra = dict(extra or {})
+    path = [extra.pop("PYTHONPATH", ""), str(TESTS), os.environ.get("PYTHONPATH", "")]
+    return {**os.environ, **extra, "PYTHONPATH": os.pathsep.join(p for p in path if p)}
 
 
 def start_cli(save_dir: Path, *words: str, seed: int = 42, hold: Path | None = None) -> subprocess.Popen:
