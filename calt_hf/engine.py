@@ -173,17 +173,22 @@ def _source_hash(obj: Any) -> str:
     try:
         text = inspect.getsource(obj)
     except (OSError, TypeError):
-        functions = [obj] if hasattr(obj, "__code__") else [
-            value for value in vars(obj).values() if hasattr(value, "__code__") and getattr(value, "__module__", None) in (obj.__name__, obj.__module__)
-        ]
-        text = "".join(_bytecode(function.__code__) for function in functions)
+        if hasattr(obj, "__code__"):
+            codes = [obj.__code__]
+        else:  # a class or a module: the functions defined in it
+            home = obj.__name__ if inspect.ismodule(obj) else obj.__module__
+            codes = [value.__code__ for value in vars(obj).values() if hasattr(value, "__code__") and getattr(value, "__module__", None) == home]
+        text = "".join(map(_bytecode, codes))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _bytecode(code: Any) -> str:
     """A code object's instructions, names and constants, nested functions included (``marshal`` output
     depends on reference counts, so it is not stable)."""
-    consts = [_bytecode(const) if inspect.iscode(const) else repr(const) for const in code.co_consts]
+    consts = [
+        _bytecode(const) if inspect.iscode(const) else repr(sorted(map(repr, const)) if isinstance(const, frozenset) else const)
+        for const in code.co_consts
+    ]  # a frozenset's order follows string hashing, which changes from process to process
     return f"{code.co_code.hex()}{code.co_names}{consts}"
 
 

@@ -209,6 +209,26 @@ def test_a_resume_after_editing_the_generator_is_refused_naming_what_changed(tmp
     assert (tmp_path / "out" / "train_raw.txt").read_bytes() == before
 
 
+SCRIPT_WITHOUT_SOURCE = """
+import sys
+from calt_hf.sympy import DatasetGenerator
+
+def generator(seed):
+    return [str(seed % 10)], "even" if seed % 10 in {0, 2, 4, 6, 8} or str(seed)[-1] in {"a", "b"} else "odd"
+
+DatasetGenerator(n_jobs=2, verbose=False).run({"train": 30}, generator, save_dir="out", resume=sys.argv[1] == "resume")
+"""
+
+
+def test_a_generator_without_source_file_resumes_in_a_new_process(tmp_path):
+    for word, hash_seed in (("start", "1"), ("resume", "2"), ("resume", "3")):  # string hashing differs each time
+        result = subprocess.run(
+            [sys.executable, "-", word], input=SCRIPT_WITHOUT_SOURCE, cwd=tmp_path, capture_output=True, text=True,
+            timeout=300, env={**os.environ, "PYTHONHASHSEED": hash_seed},
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+
+
 def test_a_resume_with_another_data_quality_setting_is_refused(tmp_path):
     generator = DatasetGenerator(n_jobs=1, verbose=False)
     generator.run({"train": 20}, integer_sum_generator, save_dir=tmp_path)
