@@ -155,11 +155,6 @@ class SplitCheckpoint:
             found.append(f"{self.split}{STATS_SUFFIX} is missing")
         return found
 
-    def forget(self) -> None:
-        """Remove every trace of this split's run (for ``overwrite``)."""
-        shutil.rmtree(self.chunk_dir, ignore_errors=True)
-        self.state_path.unlink(missing_ok=True)
-
     # -- chunks ------------------------------------------------------------------------------------
     def _chunk_path(self, start: int) -> Path:
         return self.chunk_dir / f"{start:012d}{_CHUNK_SUFFIX}"

@@ -39,7 +39,7 @@ from calt_hf.checkpoint import (
     final_files,
     recorded_splits,
 )
-from calt_hf.folder import adopt, claim, clear, foreign_entries, refuse_foreign, task_differences
+from calt_hf.folder import FolderInUseError, adopt, claim, clear, foreign_entries, refuse_foreign, task_differences
 from calt_hf.conversion import Backend
 from calt_hf import pickling
 from calt_hf.hf.description import DatasetDescription
@@ -74,7 +74,14 @@ from calt_hf.writer import DatasetWriter, validate_tag
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DatasetGenerator", "SampleGenerationError", "WorkerLostError", "RunConflictError", "validate_dataset_sizes"]
+__all__ = [
+    "DatasetGenerator",
+    "SampleGenerationError",
+    "WorkerLostError",
+    "RunConflictError",
+    "FolderInUseError",
+    "validate_dataset_sizes",
+]
 
 #: Seconds of work a chunk should hold: long enough to make per-task overhead negligible, short enough
 #: for smooth progress and load balance.
@@ -185,10 +192,11 @@ def _source_hash(obj: Any) -> str:
 def _bytecode(code: Any) -> str:
     """A code object's instructions, names and constants, nested functions included (``marshal`` output
     depends on reference counts, so it is not stable)."""
+    # A frozenset's order follows string hashing, which changes from process to process.
     consts = [
         _bytecode(const) if inspect.iscode(const) else repr(sorted(map(repr, const)) if isinstance(const, frozenset) else const)
         for const in code.co_consts
-    ]  # a frozenset's order follows string hashing, which changes from process to process
+    ]
     return f"{code.co_code.hex()}{code.co_names}{consts}"
 
 
@@ -360,9 +368,10 @@ class DatasetGenerator:
 
         Progress is checkpointed: ``resume=True`` continues an interrupted run of the same configuration
         (``fingerprint`` adds what the caller knows of it, e.g. the command line's config);
-        ``overwrite=True`` replaces an earlier run; without either, a ``save_dir`` that already holds a
-        split of this run is refused. ``on_error``: ``"raise"`` stops at a failing sample (naming split,
-        index and seed), ``"skip"`` drops it, ``"resample"`` retries it with derived seeds up to
+        ``overwrite=True`` replaces the whole earlier run; without either, a ``save_dir`` that already
+        holds a split of this run, files no calt_hf run made, or a split of another task is refused, and so
+        is a second run while one holds the folder (``FolderInUseError``). ``on_error``: ``"raise"`` stops
+        at a failing sample (naming split, index and seed), ``"skip"`` drops it, ``"resample"`` retries it with derived seeds up to
         ``max_retries`` times (a generator returning None asks for that too); dropped samples are replaced
         from past the end of the split. ``sample_timeout`` (seconds) makes a slow sample a failure.
         ``checkpoint=False`` writes chunks straight into the final files (a little faster, nothing to
