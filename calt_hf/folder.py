@@ -53,10 +53,10 @@ def claim(save_dir: Path) -> Iterator[None]:
     """Hold ``save_dir``'s lock (re-entrant within a thread); FolderInUseError at once if another run holds it.
 
     If the claim made ``.calt_hf/`` and nothing but the lock is in it when the claim ends (a refused
-    run), it is removed again: a refused run leaves the folder as it was.
+    run), it is removed again, with the folders the claim created: a refused run leaves no trace.
     """
     state_dir = save_dir / STATE_DIR
-    made = not state_dir.exists()
+    made = [folder for folder in (state_dir, save_dir, *save_dir.parents) if not folder.exists()]
     state_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(state_dir / LOCK_NAME, is_singleton=True)
     try:
@@ -73,6 +73,10 @@ def claim(save_dir: Path) -> Iterator[None]:
     finally:
         if made and lock.lock_counter == 1 and {p.name for p in state_dir.iterdir()} <= {LOCK_NAME, PID_NAME}:
             shutil.rmtree(state_dir)
+            for folder in made[1:]:
+                if any(folder.iterdir()):
+                    break
+                folder.rmdir()
         lock.release()
 
 

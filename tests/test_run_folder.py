@@ -257,6 +257,12 @@ def test_a_folder_with_the_users_own_files_is_refused_unless_overwrite(tmp_path)
     assert later.returncode == 0, later.stdout + later.stderr
 
 
+def test_a_refused_run_leaves_no_folder_behind(tmp_path):
+    result = run_cli("problem=integer_sum", "resume=true", "overwrite=true", "save_dir=new/deeper", cwd=tmp_path)
+    assert result.returncode == 2 and "exclude each other" in result.stdout + result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_packaged_dataset_without_its_record_is_foreign(tmp_path):
     DatasetGenerator(n_jobs=1, verbose=False).run({"train": 20}, integer_sum_generator, save_dir=tmp_path / "a", hf_dataset=True)
     shutil.copytree(tmp_path / "a", tmp_path / "b", ignore=shutil.ignore_patterns(".calt_hf"))
