@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,6 +36,7 @@ DATASET_ENTRIES = ("data", "images", "README.md", "config.yaml")
 RUN_KEYS = ("split", "size", "root_seed", "on_error", "max_retries", "sample_timeout", "formats", "dedup", "data_quality", "statistics", "statistics_code")
 _PART = ".part"
 _SHOWN = 5
+_HOLDER_WAIT = 2.0
 
 
 class FolderInUseError(RunConflictError):
@@ -42,10 +44,28 @@ class FolderInUseError(RunConflictError):
 
 
 def _holder(state_dir: Path) -> str:
+    """The PID of the process holding the lock. It writes it just after taking the lock, and the file may
+    still name a killed holder: wait a moment for a live one."""
+    deadline = time.monotonic() + _HOLDER_WAIT
+    while time.monotonic() < deadline:
+        try:
+            pid = int((state_dir / PID_NAME).read_text())
+        except (OSError, ValueError):  # not written yet
+            pid = None
+        if pid is not None and _alive(pid):
+            return str(pid)
+        time.sleep(0.02)
+    return "unknown"
+
+
+def _alive(pid: int) -> bool:
     try:
-        return (state_dir / PID_NAME).read_text().strip() or "unknown"
+        os.kill(pid, 0)
+    except PermissionError:  # another user's process
+        return True
     except OSError:
-        return "unknown"
+        return False
+    return True
 
 
 @contextmanager
@@ -71,6 +91,8 @@ def claim(save_dir: Path) -> Iterator[None]:
             write_atomically(state_dir / PID_NAME, f"{os.getpid()}\n")
         yield
     finally:
+        if lock.lock_counter == 1:
+            (state_dir / PID_NAME).unlink(missing_ok=True)
         if made and lock.lock_counter == 1 and {p.name for p in state_dir.iterdir()} <= {LOCK_NAME, PID_NAME}:
             shutil.rmtree(state_dir)
             for folder in made[1:]:
