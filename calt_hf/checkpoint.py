@@ -75,9 +75,11 @@ def recorded_splits(save_dir: Path) -> dict[str, dict[str, Any]]:
 def final_files(save_dir: Path, split: str) -> list[Path]:
     """The final data files of a split that exist: pickle, text, JSON Lines, Parquet shards."""
     files = [save_dir / f"{split}{suffix}" for suffix in DATA_SUFFIXES if (save_dir / f"{split}{suffix}").exists()]
-    from calt_hf.hf.parquet import DATA_DIR, split_shards  # only when there are shards: pyarrow is slow to import
+    if (save_dir / "data").is_dir():
+        from calt_hf.hf.parquet import DATA_DIR, split_shards  # only when there are shards: pyarrow is slow to import
 
-    return files + (split_shards(save_dir / DATA_DIR, split) if (save_dir / DATA_DIR).is_dir() else [])
+        files += split_shards(save_dir / DATA_DIR, split)
+    return files
 
 
 def _digest(path: Path) -> list[Any]:

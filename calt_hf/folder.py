@@ -141,8 +141,12 @@ def clear(save_dir: Path) -> None:
     for path in list(save_dir.iterdir()) + list(state_dir.iterdir()):
         if path.name in (STATE_DIR, LOCK_NAME, PID_NAME):
             continue
-        if path.parent == state_dir or path.name.removesuffix(_PART) in DATASET_ENTRIES or _is_split_file(path.name):
-            shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+        if path.parent != state_dir and path.name.removesuffix(_PART) not in DATASET_ENTRIES and not _is_split_file(path.name):
+            continue  # not a dataset file: kept
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
     adopt(save_dir)
 
 
