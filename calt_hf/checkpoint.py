@@ -1,32 +1,44 @@
 """Durable progress of a run, so a killed run resumes without losing or repeating work.
 
-Each split has a state file ``.calt_hf/{split}.json`` (the fingerprint of what it generates, and whether
-it is complete) and, while it is generated, a folder of chunk files ``.calt_hf/{split}/`` holding every
-completed chunk's encoded rows, statistics and failure counts. A chunk file is written under a
-temporary name and renamed, so it is either whole or absent; chunk files are flushed to disk at least
-every ``SYNC_SECONDS`` (a crash of the machine loses at most that much work, a killed process nothing).
-Progress is read back from the files themselves: the longest run of contiguous, readable chunks from
-index 0. When a split is complete its final files are assembled from the chunks, in order, and the
-chunks are deleted.
+Each split has a state file ``.calt_hf/{split}.json`` (the fingerprint of what it generates, the id of
+the run that generates it, whether it is complete and then the size and SHA-256 of each final file)
+and, while it is generated, a folder of chunk files ``.calt_hf/{split}/`` holding every completed
+chunk's encoded rows, statistics and failure counts. A chunk file starts with a line naming its run and
+the SHA-256 of the rest, so a damaged chunk or one copied from another run is detected and generated
+again. A chunk file is written under a temporary name and renamed, so it is either whole or absent;
+chunk files are flushed to disk at least every ``SYNC_SECONDS`` (a crash of the machine loses at most
+that much work, a killed process nothing). Progress is read back from the files themselves: the longest
+run of contiguous, sound chunks from index 0. When a split is complete its final files are assembled
+from the chunks, in order, and the chunks are deleted.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import pickle
 import shutil
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from calt_hf.worker import ChunkResult
-from calt_hf.writer import fsync_path, write_atomically
+from calt_hf.writer import fsync_path, validate_tag, write_atomically
+
+logger = logging.getLogger(__name__)
 
 STATE_DIR = ".calt_hf"
 SYNC_SECONDS = 1.0
 _CHUNK_SUFFIX = ".chunk"
+#: A split's final files besides its Parquet shards; the statistics file is rewritten by later steps
+#: (overlap counts), so only its presence is checked.
+DATA_SUFFIXES = ("_data.pkl", "_raw.txt", "_data.jsonl")
+STATS_SUFFIX = "_stats.yaml"
+SPLIT_SUFFIXES = (*DATA_SUFFIXES, STATS_SUFFIX)
 
 
 class RunConflictError(ValueError):
@@ -34,10 +46,45 @@ class RunConflictError(ValueError):
     or the run to resume was made with another configuration."""
 
 
-def describe_differences(recorded: dict[str, Any], current: dict[str, Any]) -> list[str]:
-    """``key: recorded -> current`` for every key whose value differs."""
-    keys = sorted(set(recorded) | set(current))
-    return [f"{key}: {recorded.get(key)!r} -> {current.get(key)!r}" for key in keys if recorded.get(key) != current.get(key)]
+def describe_differences(recorded: dict[str, Any], current: dict[str, Any], prefix: str = "") -> list[str]:
+    """``key: recorded -> current`` for every key whose value differs (``key.inner`` inside mappings)."""
+    differences = []
+    for key in sorted(set(recorded) | set(current)):
+        old, new = recorded.get(key), current.get(key)
+        if old == new:
+            continue
+        if isinstance(old, dict) and isinstance(new, dict):
+            differences += describe_differences(old, new, f"{prefix}{key}.")
+        else:
+            differences.append(f"{prefix}{key}: {old!r} -> {new!r}")
+    return differences
+
+
+def recorded_splits(save_dir: Path) -> dict[str, dict[str, Any]]:
+    """Every split with a state file in ``save_dir``: its recorded state."""
+    found = {}
+    for path in sorted((save_dir / STATE_DIR).glob("*.json")):
+        try:
+            split = validate_tag(path.stem)
+        except ValueError:  # the folder's own record, or histograms (``{split}.histograms.json``)
+            continue
+        found[split] = json.loads(path.read_text())
+    return found
+
+
+def final_files(save_dir: Path, split: str) -> list[Path]:
+    """The final data files of a split that exist: pickle, text, JSON Lines, Parquet shards."""
+    files = [save_dir / f"{split}{suffix}" for suffix in DATA_SUFFIXES if (save_dir / f"{split}{suffix}").exists()]
+    if (save_dir / "data").is_dir():
+        from calt_hf.hf.parquet import DATA_DIR, split_shards  # only when there are shards: pyarrow is slow to import
+
+        files += split_shards(save_dir / DATA_DIR, split)
+    return files
+
+
+def _digest(path: Path) -> list[Any]:
+    with open(path, "rb") as handle:
+        return [path.stat().st_size, hashlib.file_digest(handle, "sha256").hexdigest()]
 
 
 @dataclass
@@ -56,41 +103,71 @@ class SplitCheckpoint:
         self.split = split
         self.state_path = self.root / f"{split}.json"
         self.chunk_dir = self.root / split
+        self.run_id: str | None = None
         self._unsynced: list[Path] = []
         self._last_sync = time.monotonic()
 
     # -- state -------------------------------------------------------------------------------------
     def recorded(self) -> dict[str, Any] | None:
-        """The state file's content (``fingerprint``, ``complete``), or None if this split never started."""
+        """The state file's content (``fingerprint``, ``run``, ``complete``, ``files``), or None if this
+        split never started."""
         if not self.state_path.exists():
             return None
         return json.loads(self.state_path.read_text())
 
+    def _write(self, state: dict[str, Any]) -> None:
+        write_atomically(self.state_path, json.dumps(state).encode(), True)
+
     def start(self, fingerprint: dict[str, Any]) -> None:
-        """Begin (or begin again) this split: record its fingerprint, drop any old chunks."""
+        """Begin (or begin again) this split as a new run: record its fingerprint and id, drop any old chunks."""
         self.root.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(self.chunk_dir, ignore_errors=True)
         self.chunk_dir.mkdir()
-        write_atomically(self.state_path, json.dumps({"fingerprint": fingerprint, "complete": False}).encode(), True)
+        self.run_id = uuid.uuid4().hex
+        self._write({"fingerprint": fingerprint, "run": self.run_id, "complete": False})
 
     def mark_complete(self, fingerprint: dict[str, Any]) -> None:
-        """Record that the split's final files are all written; its chunks are no longer needed."""
-        write_atomically(self.state_path, json.dumps({"fingerprint": fingerprint, "complete": True}).encode(), True)
+        """Record that the split's final files are all written, with their sizes and hashes; its chunks
+        are no longer needed."""
+        self._write({"fingerprint": fingerprint, "run": self.run_id, "complete": True, "files": self._files()})
         shutil.rmtree(self.chunk_dir, ignore_errors=True)
 
-    def forget(self) -> None:
-        """Remove every trace of this split's run (for ``overwrite``)."""
-        shutil.rmtree(self.chunk_dir, ignore_errors=True)
-        self.state_path.unlink(missing_ok=True)
+    def _files(self) -> dict[str, list[Any]]:
+        save_dir = self.root.parent
+        return {path.relative_to(save_dir).as_posix(): _digest(path) for path in final_files(save_dir, self.split)}
+
+    def record_files(self) -> None:
+        """Record the final files again, after a later step rewrote them (packaging widens shards)."""
+        state = self.recorded()
+        if state is not None and state["complete"]:
+            self._write({**state, "files": self._files()})
+
+    def damage(self) -> list[str]:
+        """What became of a complete split's final files since it was recorded: missing or changed ones."""
+        save_dir = self.root.parent
+        state = self.recorded() or {}
+        found = []
+        for name, (size, digest) in state.get("files", {}).items():
+            path = save_dir / name
+            if not path.exists():
+                found.append(f"{name} is missing")
+            elif path.stat().st_size != size or _digest(path)[1] != digest:
+                found.append(f"{name} changed")
+        if not (save_dir / f"{self.split}{STATS_SUFFIX}").exists():
+            found.append(f"{self.split}{STATS_SUFFIX} is missing")
+        return found
 
     # -- chunks ------------------------------------------------------------------------------------
     def _chunk_path(self, start: int) -> Path:
         return self.chunk_dir / f"{start:012d}{_CHUNK_SUFFIX}"
 
     def stage(self, result: ChunkResult) -> None:
-        """Make a completed chunk durable (flushed to disk in groups, every ``SYNC_SECONDS``)."""
+        """Make a completed chunk durable (flushed to disk in groups, every ``SYNC_SECONDS``), under a
+        line naming this run and the checksum of the chunk."""
         path = self._chunk_path(result.start)
-        write_atomically(path, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), sync=False)
+        payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        header = json.dumps({"run": self.run_id, "sha256": hashlib.sha256(payload).hexdigest()}).encode()
+        write_atomically(path, header + b"\n" + payload, sync=False)
         self._unsynced.append(path)
         if time.monotonic() - self._last_sync >= SYNC_SECONDS:
             self.sync()
@@ -104,23 +181,40 @@ class SplitCheckpoint:
         self._unsynced.clear()
         self._last_sync = time.monotonic()
 
+    def _read(self, path: Path) -> ChunkResult:
+        """A staged chunk of this run; ValueError if it belongs to another run or its bytes changed."""
+        header, _, payload = path.read_bytes().partition(b"\n")
+        try:
+            seal = json.loads(header)
+        except ValueError:
+            raise ValueError("it has no readable header") from None
+        if not isinstance(seal, dict) or seal.get("run") != self.run_id:
+            raise ValueError(f"it belongs to another run ({seal.get('run') if isinstance(seal, dict) else seal!r})")
+        if hashlib.sha256(payload).hexdigest() != seal.get("sha256"):
+            raise ValueError("its checksum does not match its content")
+        return pickle.loads(payload)
+
     def chunks(self) -> Iterator[ChunkResult]:
-        """The staged chunks, in index order."""
+        """The staged chunks, in index order (each checked against its checksum and run)."""
+        if self.run_id is None:
+            self.run_id = (self.recorded() or {}).get("run")
         for path in sorted(self.chunk_dir.glob(f"*{_CHUNK_SUFFIX}")):
-            with open(path, "rb") as handle:
-                yield pickle.load(handle)
+            yield self._read(path)
 
     def recover(self) -> Progress:
-        """Progress from the staged chunks: the contiguous readable ones from index 0; the rest is deleted."""
+        """Continue the recorded run: progress from the contiguous sound chunks from index 0 (checksums and
+        run ids checked); the rest is deleted, to be generated again."""
+        self.run_id = (self.recorded() or {}).get("run")
+        self.chunk_dir.mkdir(parents=True, exist_ok=True)
         progress = Progress()
         keep = True
         for path in sorted(self.chunk_dir.glob(f"*{_CHUNK_SUFFIX}")):
             if keep:
                 try:
-                    with open(path, "rb") as handle:
-                        result: ChunkResult = pickle.load(handle)
+                    result = self._read(path)
                     keep = result.start == progress.next_index
-                except Exception:  # a chunk cut short by a machine crash
+                except Exception as error:  # cut short by a machine crash, damaged, or another run's
+                    logger.warning("split %r: staged chunk %s is generated again: %s", self.split, path.name, error)
                     keep = False
                 if keep:
                     progress.next_index, progress.accepted = result.stop, progress.accepted + result.accepted

@@ -23,6 +23,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
 from calt_hf.engine import validate_dataset_sizes
+from calt_hf.folder import claim
 from calt_hf.hf.description import DatasetDescription
 from calt_hf.hf.hub import TokenSource, check_repo_id, check_timeout
 from calt_hf.problems import PROBLEMS, Problem
@@ -203,17 +204,20 @@ class Job:
     config_text: str | None = None
 
     def run(self) -> None:
-        """Generate (and package), save the config, then push if asked; a failed push raises ``HubPushError``."""
-        self.generator.run(**self.run_kwargs)
-        if self.config_text is not None:
-            write_atomically(Path(self.run_kwargs["save_dir"]) / "config.yaml", self.config_text)
-        if self.hub is not None:
-            from calt_hf.hf.hub import push_to_hub
+        """Generate (and package), save the config, then push if asked; a failed push raises ``HubPushError``.
+        The folder stays locked to this run until the push is done."""
+        save_dir = Path(self.run_kwargs["save_dir"])
+        with claim(save_dir):
+            self.generator.run(**self.run_kwargs)
+            if self.config_text is not None:
+                write_atomically(save_dir / "config.yaml", self.config_text)
+            if self.hub is not None:
+                from calt_hf.hf.hub import push_to_hub
 
-            push_to_hub(
-                self.run_kwargs["save_dir"], self.hub.repo_id, self.hub.private, self.token_source,
-                self.hub.include_raw, self.hub.timeout, self.hub.retries,
-            )
+                push_to_hub(
+                    save_dir, self.hub.repo_id, self.hub.private, self.token_source,
+                    self.hub.include_raw, self.hub.timeout, self.hub.retries,
+                )
 
 
 def _check_known_keys(cfg: DictConfig) -> None:

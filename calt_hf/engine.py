@@ -12,10 +12,13 @@ replaced by the next indices past the end of the split, in order.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import inspect
 import json
 import logging
 import math
+import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -26,7 +29,17 @@ import numpy as np
 import yaml
 from tqdm.auto import tqdm
 
-from calt_hf.checkpoint import STATE_DIR, Progress, RunConflictError, SplitCheckpoint, describe_differences
+from calt_hf.checkpoint import (
+    SPLIT_SUFFIXES,
+    STATE_DIR,
+    Progress,
+    RunConflictError,
+    SplitCheckpoint,
+    describe_differences,
+    final_files,
+    recorded_splits,
+)
+from calt_hf.folder import FolderInUseError, adopt, claim, clear, foreign_entries, refuse_foreign, task_differences
 from calt_hf.conversion import Backend
 from calt_hf import pickling
 from calt_hf.hf.description import DatasetDescription
@@ -62,7 +75,15 @@ from calt_hf.writer import DatasetWriter, validate_tag
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DatasetGenerator", "SampleGenerationError", "WorkerLostError", "EmptySplitError", "RunConflictError", "validate_dataset_sizes"]
+__all__ = [
+    "DatasetGenerator",
+    "SampleGenerationError",
+    "WorkerLostError",
+    "EmptySplitError",
+    "RunConflictError",
+    "FolderInUseError",
+    "validate_dataset_sizes",
+]
 
 #: Seconds of work a chunk should hold: long enough to make per-task overhead negligible, short enough
 #: for smooth progress and load balance.
@@ -74,7 +95,6 @@ MAX_WORKER_LOSSES = 3
 #: How many indices a split may try, per requested sample, before it stops short (failures, duplicates).
 _INDEX_FACTOR = 2
 _DEDUP_INDEX_FACTOR = 10
-_DOCUMENTED_SUFFIXES = ("_data.pkl", "_raw.txt", "_data.jsonl", "_stats.yaml")
 
 
 def _seen_problems(save_dir: Path, split: str, splits: list[str], dedup: str) -> HashSet | None:
@@ -152,6 +172,42 @@ def _identify(obj: Any) -> Any:
     if callable(getattr(obj, "describe", None)):
         return {"name": name, "settings": obj.describe().get("settings", {})}
     return name
+
+
+def _code(obj: Any) -> dict[str, str] | None:
+    """What identifies a generator's (or statistics function's) code in a run's fingerprint: hashes of its
+    source (its class's, for an instance) and of its module's, so an edit between a run and its resume is
+    seen; bytecode where Python has no source (a function typed into ``python -c``)."""
+    if obj is None:
+        return None
+    obj = obj.func if isinstance(obj, functools.partial) else obj
+    target = obj if inspect.isfunction(obj) or inspect.ismethod(obj) or inspect.isclass(obj) else type(obj)
+    module = sys.modules.get(target.__module__)
+    return {"source": _source_hash(target), "module": _source_hash(module) if module is not None else None}
+
+
+def _source_hash(obj: Any) -> str:
+    try:
+        text = inspect.getsource(obj)
+    except (OSError, TypeError):
+        if hasattr(obj, "__code__"):
+            codes = [obj.__code__]
+        else:  # a class or a module: the functions defined in it
+            home = obj.__name__ if inspect.ismodule(obj) else obj.__module__
+            codes = [value.__code__ for value in vars(obj).values() if hasattr(value, "__code__") and getattr(value, "__module__", None) == home]
+        text = "".join(map(_bytecode, codes))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _bytecode(code: Any) -> str:
+    """A code object's instructions, names and constants, nested functions included (``marshal`` output
+    depends on reference counts, so it is not stable)."""
+    # A frozenset's order follows string hashing, which changes from process to process.
+    consts = [
+        _bytecode(const) if inspect.iscode(const) else repr(sorted(map(repr, const)) if isinstance(const, frozenset) else const)
+        for const in code.co_consts
+    ]
+    return f"{code.co_code.hex()}{code.co_names}{consts}"
 
 
 class _SplitAssembler:
@@ -322,9 +378,10 @@ class DatasetGenerator:
 
         Progress is checkpointed: ``resume=True`` continues an interrupted run of the same configuration
         (``fingerprint`` adds what the caller knows of it, e.g. the command line's config);
-        ``overwrite=True`` replaces an earlier run; without either, a ``save_dir`` that already holds a
-        split of this run is refused. ``on_error``: ``"raise"`` stops at a failing sample (naming split,
-        index and seed), ``"skip"`` drops it, ``"resample"`` retries it with derived seeds up to
+        ``overwrite=True`` replaces the whole earlier run; without either, a ``save_dir`` that already
+        holds a split of this run, files no calt_hf run made, or a split of another task is refused, and so
+        is a second run while one holds the folder (``FolderInUseError``). ``on_error``: ``"raise"`` stops
+        at a failing sample (naming split, index and seed), ``"skip"`` drops it, ``"resample"`` retries it with derived seeds up to
         ``max_retries`` times (a generator returning None asks for that too); dropped samples are replaced
         from past the end of the split. ``sample_timeout`` (seconds) makes a slow sample a failure.
         ``checkpoint=False`` writes chunks straight into the final files (a little faster, nothing to
@@ -386,44 +443,58 @@ class DatasetGenerator:
             "root_seed": self.root_seed,
             "backend": self.cas.name,
             "generator": _identify(problem_generator),
+            "generator_code": _code(problem_generator),
             "statistics": _identify(statistics_calculator),
+            "statistics_code": _code(statistics_calculator),
             "formats": sorted(fmt.suffix for fmt in formats),
             "on_error": on_error,
             "max_retries": max_retries if on_error == "resample" else None,
             "sample_timeout": sample_timeout,
             "dedup": dedup,
+            "data_quality": data_quality,
             **dict(fingerprint or {}),
         }
         # Through JSON and back, so it compares equal to what the state file recorded.
         fingerprints = {
             split: json.loads(json.dumps({"split": split, "size": size, **common}, default=str)) for split, size in sizes.items()
         }
-        plans = self._plan(Path(writer.save_dir), fingerprints, resume, overwrite, use_checkpoint)
-        self.logger.info("generating %s into %s with %s (n_jobs=%s)", sizes, writer.save_dir, self.backend, self.n_jobs)
-        key = hashlib.sha256(blob).hexdigest()
-        with signals_stop_the_run(), tempfile.TemporaryDirectory(prefix="calt_hf_task_") as scratch, open_pool(
-            self.backend, self.n_jobs, self.address
-        ) as pool:
-            ref = self._task_ref(pool, key, blob, Path(scratch))
-            for split, size in sizes.items():
-                checkpoint, progress = plans[split]
-                if progress is None:
-                    self.logger.info("split %r is complete already: skipped", split)
-                    continue
-                seen = _seen_problems(Path(writer.save_dir), split, list(sizes), dedup)
-                self._run_split(
-                    pool, ref, task, checkpoint if use_checkpoint else None, progress, split, size, writer, fast_writer, batch_size, seen
-                )
-                if use_checkpoint:
+        save_path = Path(writer.save_dir)
+        # From planning to the last file: one run at a time in a folder, and a signal unwinds it cleanly.
+        with claim(save_path), signals_stop_the_run():
+            plans = self._plan(save_path, fingerprints, resume, overwrite)
+            self.logger.info("generating %s into %s with %s (n_jobs=%s)", sizes, writer.save_dir, self.backend, self.n_jobs)
+            key = hashlib.sha256(blob).hexdigest()
+            with tempfile.TemporaryDirectory(prefix="calt_hf_task_") as scratch, open_pool(
+                self.backend, self.n_jobs, self.address
+            ) as pool:
+                ref = self._task_ref(pool, key, blob, Path(scratch))
+                for split, size in sizes.items():
+                    checkpoint, progress = plans[split]
+                    if progress is None:
+                        self.logger.info("split %r is complete already, its files as recorded: skipped", split)
+                        continue
+                    seen = _seen_problems(save_path, split, list(sizes), dedup)
+                    self._run_split(
+                        pool, ref, task, checkpoint if use_checkpoint else None, progress, split, size, writer, fast_writer, batch_size, seen
+                    )
                     checkpoint.mark_complete(fingerprints[split])
-        self.logger.info("all splits generated")
-        if data_quality:
-            _report_overlaps(writer)
-        if hf_dataset:
-            from calt_hf.hf.package import package_dataset
+            self.logger.info("all splits generated")
+            if data_quality:
+                _report_overlaps(writer)
+            if hf_dataset:
+                self._package(save_path, description or self.describe(problem_generator))
 
-            card = package_dataset(writer.save_dir, description or self.describe(problem_generator))
-            self.logger.info("dataset card written to %s", card)
+    def _package(self, save_dir: Path, description: DatasetDescription) -> None:
+        """Package every complete split of the folder (all of the same task: planning refused others),
+        then record their files again, as packaging may widen shards."""
+        from calt_hf.hf.package import find_splits, package_dataset
+
+        complete = {split for split, state in recorded_splits(save_dir).items() if state["complete"]}
+        splits = [split for split in find_splits(save_dir) if split in complete]
+        card = package_dataset(save_dir, description, splits=splits)
+        for split in splits:
+            SplitCheckpoint(save_dir, split).record_files()
+        self.logger.info("dataset card written to %s", card)
 
     def describe(self, problem_generator: ProblemGenerator) -> DatasetDescription:
         """The card's description of a run: the backend and root seed, plus what the generator says of itself."""
@@ -442,52 +513,65 @@ class DatasetGenerator:
                 "inside the generator (on first use, in each worker)"
             ) from error
 
-    @staticmethod
     def _plan(
-        save_dir: Path, fingerprints: dict[str, dict[str, Any]], resume: bool, overwrite: bool, record: bool
+        self, save_dir: Path, fingerprints: dict[str, dict[str, Any]], resume: bool, overwrite: bool
     ) -> dict[str, tuple[SplitCheckpoint, Progress | None]]:
-        """Decide, split by split, to start, continue or skip; refuse conflicts before touching anything."""
-        decisions: dict[str, tuple[SplitCheckpoint, str]] = {}
-        for split, current in fingerprints.items():
-            checkpoint = SplitCheckpoint(save_dir, split)
-            recorded = checkpoint.recorded()
-            leftovers = [save_dir / f"{split}{suffix}" for suffix in _DOCUMENTED_SUFFIXES if (save_dir / f"{split}{suffix}").exists()]
-            if recorded is None and not leftovers:
-                decisions[split] = (checkpoint, "start")
-            elif overwrite:
-                decisions[split] = (checkpoint, "replace")
-            elif resume and recorded is not None:
-                differences = describe_differences(recorded["fingerprint"], current)
-                if differences:
-                    raise RunConflictError(
-                        f"cannot resume split {split!r} in {save_dir}: its configuration differs from the recorded "
-                        f"run ({'; '.join(differences)}); use overwrite=True to replace it"
-                    )
-                decisions[split] = (checkpoint, "skip" if recorded["complete"] else "continue")
-            elif resume:
+        """Decide, split by split, to start, continue or skip; refuse conflicts before touching anything.
+
+        Refused: a folder holding files no calt_hf run made (unless ``overwrite``, which clears the whole
+        previous run), a split of another task, a split of this run made before (unless ``resume`` with
+        the same fingerprint). A complete split whose files are missing or changed is generated again.
+        """
+        recorded = recorded_splits(save_dir)
+        if overwrite:
+            clear(save_dir)
+            recorded = {}
+        foreign = foreign_entries(save_dir, recorded)
+        if foreign:
+            raise refuse_foreign(save_dir, foreign)
+        current = next(iter(fingerprints.values()))
+        for split, state in recorded.items():
+            differences = task_differences(state["fingerprint"], current)
+            if split not in fingerprints and differences:
                 raise RunConflictError(
-                    f"{save_dir} holds files of split {split!r} but no record of a calt_hf run to resume; "
-                    "use overwrite=True (overwrite=true) to replace them"
+                    f"save_dir={str(save_dir)!r} holds split {split!r} of another task ({'; '.join(differences)}); "
+                    "the splits of one folder may come from separate runs, but of one task: choose another save_dir, "
+                    "or pass overwrite=True (overwrite=true) to replace the previous run"
                 )
+        decisions: dict[str, str] = {}
+        for split, fingerprint in fingerprints.items():
+            state = recorded.get(split)
+            if state is None:
+                decisions[split] = "start"
+            elif not resume:
+                raise RunConflictError(
+                    f"{save_dir} already holds a {'complete' if state['complete'] else 'partial'} run of split "
+                    f"{split!r}; pass resume=True (resume=true) to continue it or overwrite=True (overwrite=true) to replace it"
+                )
+            elif differences := describe_differences(state["fingerprint"], fingerprint):
+                raise RunConflictError(
+                    f"cannot resume split {split!r} in {save_dir}: its configuration differs from the recorded "
+                    f"run ({'; '.join(differences)}); use overwrite=True to replace it"
+                )
+            elif not state["complete"]:
+                decisions[split] = "continue"
+            elif damage := SplitCheckpoint(save_dir, split).damage():
+                self.logger.warning("split %r was complete, but %s since: generated again", split, ", ".join(damage))
+                decisions[split] = "start"
             else:
-                state = "complete" if recorded is None or recorded["complete"] else "partial"
-                raise RunConflictError(
-                    f"{save_dir} already holds a {state} run of split {split!r}; pass resume=True (resume=true) "
-                    "to continue it or overwrite=True (overwrite=true) to replace it"
-                )
+                decisions[split] = "skip"
+        adopt(save_dir)
         plans: dict[str, tuple[SplitCheckpoint, Progress | None]] = {}
-        for split, (checkpoint, decision) in decisions.items():
-            if decision == "replace":
-                checkpoint.forget()
-                for suffix in _DOCUMENTED_SUFFIXES:
-                    (save_dir / f"{split}{suffix}").unlink(missing_ok=True)
+        for split, decision in decisions.items():
+            checkpoint = SplitCheckpoint(save_dir, split)
             if decision == "skip":
                 plans[split] = (checkpoint, None)
             elif decision == "continue":
                 plans[split] = (checkpoint, checkpoint.recover())
             else:
-                if record:
-                    checkpoint.start(fingerprints[split])
+                for path in final_files(save_dir, split) + [save_dir / f"{split}{suffix}" for suffix in SPLIT_SUFFIXES]:
+                    path.unlink(missing_ok=True)
+                checkpoint.start(fingerprints[split])
                 plans[split] = (checkpoint, Progress())
         return plans
 
@@ -609,5 +693,7 @@ class DatasetGenerator:
         return WorkerLostError(
             f"worker processes died {MAX_WORKER_LOSSES} times while generating samples {start}..{stop - 1} of split "
             f"{split!r} (seeds {', '.join(map(str, seeds))}{more}): {type(error).__name__}: {error}. What is complete "
-            "is kept: fix the generator, then run again with resume=True"
+            "is kept: if the crash was a passing accident (memory), run again with resume=True; once the generator "
+            "is fixed, run again with overwrite=True (its code is part of the run's fingerprint, so a resume "
+            "would be refused rather than mix the old code's samples with the new one's)"
         )

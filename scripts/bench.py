@@ -8,6 +8,7 @@
     python scripts/bench.py --checkpoint --dask      # + the cost of checkpoints, Dask LocalCluster vs loky (GCD)
     python scripts/bench.py --packaging             # + time and peak RSS of packaging 100k and 1M samples
     python scripts/bench.py --quality               # + what the data quality report costs (gcd)
+    python scripts/bench.py --folder                # + recording and verifying a complete split's files
 
 "Ideal" is n_jobs times the bare generator's single-core rate: the generator looped over the same
 per-sample seeds in one process, seeded the same way as in a run: the problem library's generators seed
@@ -107,6 +108,24 @@ def packaging_cost(n: int) -> dict[str, float]:
         return {"seconds": float(seconds), "peak_rss_mib": int(rss_kib) / 1024}
 
 
+def folder_cost(n: int) -> dict[str, float]:
+    """Seconds to record (sizes and SHA-256) and to verify the final files of a complete split of ``n`` sum
+    samples with Parquet shards: what each split's completion, and each resume that skips it, pays."""
+    from calt_hf.checkpoint import SplitCheckpoint
+
+    with tempfile.TemporaryDirectory() as save_dir:
+        api, generator, statistics = build("sympy", "sum")
+        api.DatasetGenerator(n_jobs=2, verbose=False).run({"train": n}, generator, statistics, save_dir=save_dir, hf_dataset=True)
+        checkpoint = SplitCheckpoint(Path(save_dir), "train")
+        began = time.perf_counter()
+        checkpoint.record_files()
+        recorded = time.perf_counter()
+        assert not checkpoint.damage()
+        verified = time.perf_counter()
+        megabytes = sum(size for size, _ in checkpoint.recorded()["files"].values()) / 1e6
+    return {"megabytes": megabytes, "record_seconds": recorded - began, "verify_seconds": verified - recorded}
+
+
 def tree_rss_kib(pid: int) -> int:
     """Resident memory of a process and all its descendants, from /proc."""
     total, stack = 0, [pid]
@@ -183,6 +202,7 @@ def main() -> None:
     parser.add_argument("--dask", action="store_true", help="also measure a Dask LocalCluster against loky (gcd)")
     parser.add_argument("--packaging", action="store_true", help="also measure packaging 100k and 1M samples")
     parser.add_argument("--quality", action="store_true", help="also measure what the data quality report costs (gcd)")
+    parser.add_argument("--folder", action="store_true", help="also measure recording and verifying a split's files")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args()
 
@@ -229,6 +249,13 @@ def main() -> None:
             cost = packaging_cost(n)
             results[f"packaging_{n}"] = cost
             print(f"packaging {n:,} samples: {cost['seconds']:.1f} s, peak RSS {cost['peak_rss_mib']:.0f} MiB", flush=True)
+    if args.folder:
+        cost = results["folder_100000"] = folder_cost(100_000)
+        print(
+            f"final files of 100,000 sum samples ({cost['megabytes']:.0f} MB): recorded in {cost['record_seconds']:.2f} s, "
+            f"verified in {cost['verify_seconds']:.2f} s",
+            flush=True,
+        )
     if args.rss:
         task = "sum"
         for n in (100_000, 1_000_000):

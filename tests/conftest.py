@@ -104,3 +104,31 @@ def small_space_generator(seed: int) -> tuple[str, str]:
     """Problems drawn from 40 possibilities (so they repeat, and splits share some): 'p7' -> '14'."""
     value = seed % 40
     return f"p{value}", str(2 * value)
+
+
+def gated_generator(seed: int) -> tuple[list[int], int]:
+    """integer_sum_generator, waiting on the seed $CALT_HF_TEST_HOLD_SEED for as long as the file
+    $CALT_HF_TEST_HOLD exists (so a test keeps a run busy, holding its folder, as long as it needs)."""
+    import os
+    import time
+    from pathlib import Path
+
+    if str(seed) == os.environ.get("CALT_HF_TEST_HOLD_SEED"):
+        while Path(os.environ["CALT_HF_TEST_HOLD"]).exists():
+            time.sleep(0.01)
+    return integer_sum_generator(seed)
+
+
+class FailWhileMarked:
+    """integer_sum_generator, failing on seed ``seed`` for as long as the file ``marker`` exists: a run
+    stopped part-way (its chunks staged) that the same generator then resumes."""
+
+    def __init__(self, marker: str, seed: int) -> None:
+        self.marker, self.seed = marker, seed
+
+    def __call__(self, seed: int) -> tuple[list[int], int]:
+        from pathlib import Path
+
+        if seed == self.seed and Path(self.marker).exists():
+            raise RuntimeError(f"marked seed {seed}")
+        return integer_sum_generator(seed)

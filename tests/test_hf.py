@@ -13,6 +13,7 @@ from datasets import Json, List, Value
 from calt_hf.hf.package import load_dataset_dict, package_dataset
 from calt_hf.hf.parquet import ParquetFormat, split_shards
 from calt_hf.problems import GCDProblem, PolynomialStatistics
+from calt_hf.seeding import derive_seed
 from calt_hf.sympy import DatasetGenerator, DatasetWriter
 
 
@@ -74,16 +75,23 @@ def test_features_follow_the_nesting(tmp_path, generator, problem_feature, solut
         assert [(r["problem"], r["solution"]) for r in dataset[split]] == writer.load_dataset_jsonl(split)
 
 
-def test_empty_lists_keep_their_type_across_splits(tmp_path):
-    def only_empty(seed):
-        return [], []
+EMPTY_SEEDS = {derive_seed(42, "test", index) for index in range(5)}
 
+
+def empty_in_test(seed):
+    """Empty lists for the test split (written first, its kind unknown), lists of lists for train."""
+    return ([], []) if seed in EMPTY_SEEDS else nested_generator(seed)
+
+
+def test_empty_lists_keep_their_type_across_splits(tmp_path, caplog):
     generator = DatasetGenerator(n_jobs=1, verbose=False)
-    generator.run({"test": 5}, only_empty, save_dir=tmp_path, hf_dataset=True)
-    generator.run({"train": 30}, nested_generator, save_dir=tmp_path, hf_dataset=True)
+    generator.run({"test": 5, "train": 30}, empty_in_test, save_dir=tmp_path, hf_dataset=True)
     dataset = load_dataset_dict(tmp_path)
     assert dataset["test"].features["problem"] == List(List(Value("string")))
     assert dataset["test"][0] == {"problem": [], "solution": []}
+    caplog.set_level("INFO", logger="calt_hf")
+    generator.run({"test": 5, "train": 30}, empty_in_test, save_dir=tmp_path, hf_dataset=True, resume=True)
+    assert "split 'test' is complete already" in caplog.text  # its widened shard was recorded again
 
 
 def test_shards_are_byte_identical_whatever_the_schedule_and_equal_to_packaging_later(tmp_path):

@@ -217,6 +217,7 @@ def test_a_worker_that_always_dies_fails_the_run_naming_the_seeds(tmp_path):
         DatasetGenerator(n_jobs=2, verbose=False).run({"train": 300}, dying_generator, save_dir=tmp_path, batch_size=100)
     culprit = next(i for i in range(300) if derive_seed(42, "train", i) % 50 == 11)
     assert str(derive_seed(42, "train", culprit)) in str(caught.value)
+    assert "once the generator is fixed, run again with overwrite=True" in str(caught.value)  # a resume would be refused
     assert not (tmp_path / "train_raw.txt").exists()
     assert sum(c.accepted for c in __import__("calt_hf.checkpoint").checkpoint.SplitCheckpoint(tmp_path, "train").chunks()) >= culprit - 10
 
@@ -231,9 +232,10 @@ def test_without_checkpoints_the_output_is_the_same_and_nothing_is_staged(tmp_pa
         p.name: p.read_bytes() for p in (tmp_path / "off").glob("train_*") if not p.name.endswith("stats.yaml")
     }
     state = tmp_path / "off" / ".calt_hf"
-    assert not (state / "train.json").exists() and not (state / "train").exists()  # no run state, no chunks
+    assert json.loads((state / "train.json").read_text())["complete"] and not (state / "train").exists()  # a record, no chunks
     with pytest.raises(ValueError, match="resume=True needs checkpoint=True"):
         DatasetGenerator(n_jobs=1, verbose=False).run({"train": 3}, integer_sum_generator, save_dir=tmp_path / "x", resume=True, checkpoint=False)
     with pytest.raises(SampleGenerationError):
         DatasetGenerator(n_jobs=2, verbose=False).run({"train": 50}, failing_generator, save_dir=tmp_path / "fail", checkpoint=False)
-    assert sorted(p.name for p in (tmp_path / "fail").iterdir()) == []
+    assert sorted(p.name for p in (tmp_path / "fail").iterdir()) == [".calt_hf"]  # the run's record, no data
+    assert not list((tmp_path / "fail" / ".calt_hf" / "train").iterdir())  # and nothing staged
