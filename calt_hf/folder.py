@@ -111,7 +111,9 @@ def _kept(save_dir: Path) -> list[str]:
 
 
 def foreign_entries(save_dir: Path, splits: Iterable[str]) -> list[str]:
-    """Entries of ``save_dir`` that no calt_hf run made there (``splits``: the recorded ones)."""
+    """Entries of ``save_dir`` that no calt_hf run made there and that a run could mistake for its own
+    (``splits``: the recorded ones). In a folder calt_hf made, only split files of unrecorded splits count
+    (packaging would take them in); a user's notes or ``.gitattributes`` added later are left alone."""
     if not save_dir.is_dir():
         return []
     splits = list(splits)
@@ -121,7 +123,10 @@ def foreign_entries(save_dir: Path, splits: Iterable[str]) -> list[str]:
         own |= set(DATASET_ENTRIES) | {f"{split}{suffix}" for split in splits for suffix in SPLIT_SUFFIXES}
         if (save_dir / STATE_DIR / FOLDER_NAME).exists():
             own |= set(_kept(save_dir))
-    return sorted(p.name for p in save_dir.iterdir() if p.name.removesuffix(_PART) not in own)
+    return sorted(
+        p.name for p in save_dir.iterdir()
+        if p.name.removesuffix(_PART) not in own and (not made or _is_split_file(p.name))
+    )
 
 
 def refuse_foreign(save_dir: Path, foreign: list[str]) -> RunConflictError:

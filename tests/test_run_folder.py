@@ -274,12 +274,14 @@ def test_overwrite_clears_the_whole_run_and_only_splits_of_one_task_share_a_fold
     out = tmp_path / "out"
     gcd = ["problem=gcd", "sampler.field_str=GF31", "save_dir=out"]
     assert run_cli(*gcd, "dataset_sizes={train: 40, valid: 10}", cwd=tmp_path).returncode == 0
-    assert (out / "valid_data.pkl").exists() and list((out / "images").glob("valid-*"))
+    assert (out / "valid_data.pkl").exists() and list((out / "images").glob("*.png"))
+    (out / "images" / "from-the-old-run.png").write_bytes(b"\x89PNG")
     result = run_cli(*gcd, "dataset_sizes={train: 30}", "overwrite=true", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     left = [p.relative_to(out).as_posix() for p in out.rglob("*") if "valid" in p.name]
-    assert left == []  # its files, shards, pictures and state are all gone
+    assert left == []  # its files, shards and state are all gone
     assert "valid" not in (out / "README.md").read_text()
+    assert not (out / "images" / "from-the-old-run.png").exists()  # and the old pictures
 
     result = run_cli(*gcd, "dataset_sizes={test: 10}", cwd=tmp_path)  # CALT's method 3: test in a second run
     assert result.returncode == 0, result.stdout + result.stderr
@@ -291,3 +293,18 @@ def test_overwrite_clears_the_whole_run_and_only_splits_of_one_task_share_a_fold
     output = result.stdout + result.stderr
     assert result.returncode == 2 and "holds split 'test' of another task" in output and "problem.name: 'gcd' -> 'sum'" in output
     assert not list(out.glob("valid*")) and (out / "README.md").read_text() == card
+
+
+def test_in_its_own_folder_a_run_ignores_the_users_notes_but_not_foreign_split_files(tmp_path):
+    """A folder calt_hf made: a README-like note or .gitattributes added later does not block the next
+    split; a split file no run recorded (it would be packaged with the rest) does."""
+    generator = DatasetGenerator(n_jobs=1, verbose=False)
+    generator.run({"train": 20}, integer_sum_generator, save_dir=tmp_path, hf_dataset=True)
+    (tmp_path / "NOTES.md").write_text("how I made this\n")
+    (tmp_path / ".gitattributes").write_text("*.parquet filter=lfs\n")
+    generator.run({"test": 5}, integer_sum_generator, save_dir=tmp_path, hf_dataset=True)
+    assert (tmp_path / "test_raw.txt").exists() and (tmp_path / "NOTES.md").read_text() == "how I made this\n"
+    (tmp_path / "valid_data.jsonl").write_text('{"problem": "1", "solution": "1"}\n')
+    with pytest.raises(RunConflictError, match=r"valid_data\.jsonl"):
+        generator.run({"extra": 5}, integer_sum_generator, save_dir=tmp_path, hf_dataset=True)
+    assert not (tmp_path / "extra_raw.txt").exists()
