@@ -16,7 +16,9 @@ if not __package__:  # run as a script (``python calt_hf/generate.py``, as Hydra
     # Python put calt_hf/ itself first on the path, where calt_hf/sympy.py would shadow SymPy.
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
+import errno
 import logging
+import shutil
 import signal
 import tempfile
 from typing import Any
@@ -114,10 +116,9 @@ def _generate(cfg: DictConfig) -> None:
             job.run()
     except KeyboardInterrupt as stop:  # Ctrl-C or SIGTERM (RunInterrupted): one line, the shell's status
         signum = getattr(stop, "signum", signal.SIGINT)
-        command = job.run_kwargs["description"].command
-        resume = command if "resume=true" in command.split() else f"{command} resume=true"
         logger.error("stopped by %s: completed chunks are staged in %s/.calt_hf and nothing unfinished looks "
-                     "complete; continue with: %s", signal.Signals(signum).name, job.run_kwargs["save_dir"], resume)
+                     "complete; continue with: %s", signal.Signals(signum).name, job.run_kwargs["save_dir"],
+                     _resume_command(job))
         sys.exit(128 + signum)
     except ValueError as error:  # raised before any work: e.g. save_dir holds a run (resume / overwrite)
         logger.error("%s", error)
@@ -125,6 +126,15 @@ def _generate(cfg: DictConfig) -> None:
     except HubPushError as error:
         logger.error("%s", error)
         sys.exit(EXIT_PUSH)
+    except OSError as error:
+        if error.errno != errno.ENOSPC:
+            raise
+        save_dir = job.run_kwargs["save_dir"]
+        free = shutil.disk_usage(save_dir).free if Path(save_dir).exists() else 0
+        logger.error("error: no space left on the device writing %s (%.1f MB free there); nothing unfinished looks "
+                     "complete and completed chunks stay staged: free some space, then continue with: %s",
+                     error.filename or save_dir, free / 1e6, _resume_command(job))
+        sys.exit(EXIT_FAILED)
     except (SampleGenerationError, WorkerLostError, EmptySplitError) as error:
         logger.error("error: %s%s", error, _generator_traceback(error))
         logger.error("nothing unfinished in %s looks complete; fix the generator or drop or retry failing samples "
@@ -153,6 +163,12 @@ class BelowWarning(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return record.levelno < logging.WARNING
+
+
+def _resume_command(job: Any) -> str:
+    """The run's reproducing command with ``resume=true``."""
+    command = job.run_kwargs["description"].command
+    return command if "resume=true" in command.split() else f"{command} resume=true"
 
 
 def _generator_traceback(error: BaseException) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -21,6 +22,9 @@ import joblib
 from calt_hf.interrupts import die_with_parent
 
 logger = logging.getLogger(__name__)
+# A run that stops early (a failing sample, a full disk, a signal) drops its queued chunks on purpose; joblib
+# would advise about it on stderr, after the run's own one-line message.
+warnings.filterwarnings("ignore", message=r".*tasks (which were still being processed by the workers have been cancelled|have been successfully executed +but not used)")
 
 IN_PROCESS = frozenset({"threading", "sequential"})
 LOCAL_PROCESSES = frozenset({"loky", "multiprocessing"})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -133,3 +134,45 @@ def test_sys_exit_in_a_generator_fails_its_sample_not_the_run(tmp_path, backend,
         {"train": 50}, calls_sys_exit, save_dir=tmp_path / "b", on_error="skip"
     )
     assert len((tmp_path / "b" / "train_raw.txt").read_text().splitlines()) == 50
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"), reason="mounts a small tmpfs: needs root (CI runs as root)")
+def test_a_full_disk_says_where_and_how_much_is_free_and_resume_works_once_there_is_space(tmp_path):
+    """The run writes into a 1 MB tmpfs (in a mount namespace of its own), fills it, stops; the tmpfs grows, the
+    printed command resumes, and the files match a run that had room."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    words = ["problem=gcd", "dataset_sizes={train: 8000, test: 100}", "parallel.n_jobs=2", "verbose=false"]
+    script = f"""
+set -u
+mount -t tmpfs -o size=1m tmpfs {disk}
+cd {disk}
+python -m calt_hf.generate {' '.join(map(repr, words))} save_dir=out 2>err.log
+echo "status=$?"
+python - <<'PY'
+from pathlib import Path
+names = sorted(str(p.relative_to("out")) for p in Path("out").rglob("*") if p.is_file() and ".calt_hf" not in p.parts)
+print("left:", names)
+PY
+mount -o remount,size=200m {disk}
+resume=$(sed -n 's/.*continue with: //p' err.log)
+bash -c "$resume" 2>resume.log; echo "resumed=$?"
+cp -r out {tmp_path}/after
+cat err.log >&2
+"""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(["unshare", "--mount", "--propagation", "private", "bash", "-c", script], cwd=tmp_path,
+                            env=env, capture_output=True, text=True, timeout=600)
+    assert "status=1" in result.stdout, result.stdout + result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    [message] = lines
+    assert re.match(r"error: no space left on the device writing \S+ \([\d.]+ MB free there\); nothing unfinished", message)
+    left = re.search(r"left: (.*)", result.stdout).group(1)
+    assert "train_raw.txt'" not in left and "README.md" not in left and ".part" not in left
+    assert "resumed=0" in result.stdout
+    reference = tmp_path / "reference"
+    subprocess.run([sys.executable, "-m", "calt_hf.generate", *words, f"save_dir={reference}"], env=env, check=True,
+                   capture_output=True, timeout=600)
+    for name in ("train_raw.txt", "train_data.pkl", "test_data.jsonl"):
+        assert (tmp_path / "after" / name).read_bytes() == (reference / name).read_bytes()
