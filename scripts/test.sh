@@ -10,11 +10,11 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[dev,sage,dask,ray]"
 .venv/bin/python -m pip install --quiet --no-deps calt-x==1.5.0  # reference for tests/test_calt_parity.py
-.venv/bin/python -m pytest -q "$@"
+.venv/bin/python -m pytest -q -n 2 --dist loadfile "$@"  # two processes; one file each (module fixtures, one cluster at a time)
 # The declared floors (scripts/floor-constraints.txt: the oldest datasets and huggingface-hub that
 # pyproject.toml admits) against the tests of the Hugging Face side, in an environment of their own.
 if [ "$#" = 0 ]; then
   python3 -m venv .venv-floor
   .venv-floor/bin/python -m pip install --quiet -e ".[dev]" -c scripts/floor-constraints.txt
-  .venv-floor/bin/python -m pytest -q tests/test_hf.py tests/test_hub_push.py tests/test_writer.py
+  .venv-floor/bin/python -m pytest -q -n 2 tests/test_hf.py tests/test_hub_push.py tests/test_writer.py
 fi
