@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import datasets
@@ -171,8 +173,12 @@ def test_quick_start_sets_up_and_generates_in_a_fresh_copy(tmp_path):
 
 def test_the_exit_status_table_is_what_the_command_line_does(user_env, hub, tmp_path):
     """Each status of the README's table, produced the way a user meets it."""
-    table = dict(re.findall(r"^\| `(\d+)` \| (.*) \|$", README, flags=re.M))
+    rows = re.findall(r"^\| (`\d+`(?:, `\d+`)*) \| .* \|$", README, flags=re.M)
+    table = {code for row in rows for code in re.findall(r"`(\d+)`", row)}
     (tmp_path / "failing.py").write_text("def gen(seed):\n    raise RuntimeError('bad sample')\n")
+    (tmp_path / "slow.py").write_text(
+        "import pathlib, time\n\ndef gen(seed):\n    pathlib.Path('started').touch()\n    time.sleep(0.01)\n    return 'a', 'b'\n"
+    )
     small = "dataset_sizes.train=20 dataset_sizes.test=5 verbose=false"
     commands = {
         "0": f"python -m calt_hf.generate {small} save_dir=ok",
@@ -180,13 +186,26 @@ def test_the_exit_status_table_is_what_the_command_line_does(user_env, hub, tmp_
         "2": "python -m calt_hf.generate problem=gcdd",
         "3": f"HF_TOKEN=hf_wrong python -m calt_hf.generate {small} save_dir=unpushed hub.push=true hub.repo_id=me/x",
     }
-    assert set(table) == set(commands)
+    stopped_by = {"130": (signal.SIGINT, os.killpg), "143": (signal.SIGTERM, os.kill)}  # Ctrl-C reaches the group
+    assert table == set(commands) | set(stopped_by)
     for status, command in commands.items():
         result = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=user_env, capture_output=True, text=True, timeout=300)
         assert result.returncode == int(status), (command, result.stderr[-3000:])
         if status != "0":
             assert result.stderr.strip() and "error" in result.stderr.lower()
             assert "Traceback (most recent call last)" not in result.stdout
+    for status, (signum, send) in stopped_by.items():
+        (tmp_path / "started").unlink(missing_ok=True)
+        command = f"PYTHONPATH=.:$PYTHONPATH python -m calt_hf.generate problem=custom problem.target=slow.gen " \
+                  f"dataset_sizes.train=5000 verbose=false save_dir=stopped{status}"
+        process = subprocess.Popen(["bash", "-c", f"exec env {command}"], cwd=tmp_path, env=user_env, text=True,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        while not (tmp_path / "started").exists():
+            assert process.poll() is None, process.stderr.read()
+            time.sleep(0.02)
+        send(process.pid, signum)
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == int(status) and "continue with: " in stderr, stderr
     push_again = subprocess.run(
         ["bash", "-c", "HF_TOKEN=hf_wrong python -m calt_hf.push unpushed me/x"],
         cwd=tmp_path, env=user_env, capture_output=True, text=True, timeout=300,
