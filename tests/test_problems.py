@@ -298,3 +298,30 @@ def test_integer_problems_ignore_the_sampler_group():
     settings = job.run_kwargs["description"].settings
     assert "field_str" not in settings and settings["max_digits"] == 8
     assert job.run_kwargs["description"].pretty_name == "digit_product (sympy)"
+
+
+@pytest.mark.parametrize("backend", ["sympy", "sagemath"])
+def test_gcd_reports_its_degenerate_shares_and_can_exclude_them(tmp_path, backend):
+    """The card and stats say how many pairs have gcd 1, a constant input or f = g; the option redraws them."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    shares = {}
+    for exclude in ("false", "true"):
+        out = tmp_path / exclude
+        result = subprocess.run(
+            [sys.executable, "-m", "calt_hf.generate", f"backend={backend}", "problem=gcd", "sampler.max_degree=2",
+             "sampler.max_num_terms=3", f"problem.exclude_degenerate={exclude}", "dataset_sizes={train: 400}",
+             "verbose=false", f"save_dir={out}"],
+            capture_output=True, text=True, timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+        stats = yaml.safe_load((out / "train_stats.yaml").read_text())["degenerate_stats"]
+        shares[exclude] = {kind: stats[kind]["mean"] for kind in ("gcd_is_one", "constant_input", "equal_inputs")}
+        assert "degenerate gcd_is_one" in (out / "README.md").read_text()
+    assert shares["false"]["gcd_is_one"] > 0.05 and shares["false"]["constant_input"] > 0
+    assert shares["true"] == {"gcd_is_one": 0.0, "constant_input": 0.0, "equal_inputs": 0.0}
+    rows = DatasetWriter(tmp_path / "true").load_dataset("train")
+    assert all(f != g and solution != "1" for (f, g), solution in rows)

@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from calt_hf.problems.algebra import leading_coefficient, monic
-from calt_hf.problems.base import Problem
+from calt_hf.problems.base import PolynomialStatistics, Problem
+
+#: Draws per sample with ``exclude_degenerate`` before the sample fails (only a tiny ring runs out).
+MAX_DRAWS = 100
 
 
 def normalized_gcd(f: Any, g: Any, field_kind: str) -> Any:
@@ -23,21 +26,53 @@ class GCDProblem(Problem):
     """Problem ``[f, g]`` with ``f = h*a``, ``g = h*b`` for random ``h``, ``a``, ``b``; solution ``gcd(f, g)``.
 
     ``h`` is a non-constant factor in most samples (the sampler may draw a constant), so most pairs
-    share a non-trivial factor. The solution is monic (over ZZ: with a positive leading coefficient, its
-    content included). RR is refused: a gcd of floating-point polynomials is not well defined.
+    share a non-trivial factor. The solution is monic in the ring's term order (over ZZ: with a positive
+    leading coefficient, its content included). RR is refused: a gcd of floating-point polynomials is not
+    well defined. Degenerate pairs (gcd 1, a constant input, f = g) are what a small model gets right
+    first; their shares are in the statistics (``degenerate``), and ``exclude_degenerate`` redraws them.
     """
 
     name = "gcd"
     nesting = ("list", "string")
     problem_text = "two polynomials f = h*a and g = h*b, with h, a and b random (a common factor h in most samples)"
-    solution_text = "gcd(f, g), monic (over ZZ: with a positive leading coefficient, content included)"
+    solution_text = "gcd(f, g), monic in the ring's term order (over ZZ: with a positive leading coefficient, content included)"
 
-    def __init__(self, sampler: Any) -> None:
+    def __init__(self, sampler: Any, exclude_degenerate: bool = False) -> None:
         if sampler.field_spec.kind == "RR":
             raise ValueError("field_str=RR is not allowed for problem=gcd: a gcd needs an exact field; use QQ, ZZ or GF(p)")
-        super().__init__(sampler)
+        if not isinstance(exclude_degenerate, bool):
+            raise ValueError(f"exclude_degenerate={exclude_degenerate!r} is not allowed; use true or false")
+        super().__init__(sampler, exclude_degenerate=exclude_degenerate)
+        self.exclude_degenerate = exclude_degenerate
 
     def generate(self) -> tuple[list, Any]:
-        h, a, b = self.sampler.sample(3)
-        f, g = h * a, h * b
-        return [f, g], normalized_gcd(f, g, self.sampler.field_spec.kind)
+        for _ in range(MAX_DRAWS):
+            h, a, b = self.sampler.sample(3)
+            f, g = h * a, h * b
+            solution = normalized_gcd(f, g, self.sampler.field_spec.kind)
+            if not (self.exclude_degenerate and any(degeneracies(self.sampler, f, g, solution).values())):
+                return [f, g], solution
+        raise ValueError(
+            f"problem.exclude_degenerate=true: {MAX_DRAWS} draws in a row gave a degenerate pair (gcd 1, a constant "
+            "input or f = g); the sampler's ring or degrees are too small for it"
+        )
+
+    def default_statistics(self) -> GCDStatistics:
+        return GCDStatistics(self.sampler)
+
+
+def degeneracies(sampler: Any, f: Any, g: Any, solution: Any) -> dict[str, int]:
+    """Which degenerate kinds a pair is (1 or 0 each, so that their means are shares)."""
+    return {
+        "gcd_is_one": int(solution != 0 and sampler.total_degree(solution) == 0),
+        "constant_input": int(sampler.total_degree(f) == 0 or sampler.total_degree(g) == 0),
+        "equal_inputs": int(f == g),
+    }
+
+
+class GCDStatistics(PolynomialStatistics):
+    """The default statistics, plus the ``degenerate`` shares of GCD pairs."""
+
+    def __call__(self, problem: Any, solution: Any) -> dict[str, dict[str, int]]:
+        f, g = problem
+        return {**super().__call__(problem, solution), "degenerate": degeneracies(self.sampler, f, g, solution)}
