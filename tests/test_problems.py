@@ -320,7 +320,9 @@ def test_gcd_reports_its_degenerate_shares_and_can_exclude_them(tmp_path, backen
         assert result.returncode == 0, result.stderr
         stats = yaml.safe_load((out / "train_stats.yaml").read_text())["degenerate_stats"]
         shares[exclude] = {kind: stats[kind]["mean"] for kind in ("gcd_is_one", "constant_input", "equal_inputs")}
-        assert "degenerate gcd_is_one" in (out / "README.md").read_text()
+        card = (out / "README.md").read_text()
+        assert "degenerate gcd_is_one" in card and "`degenerate` rows are shares of the split" in card
+        assert "`num_terms` adds up their terms and\n`total_degree` is the largest" in card
     assert shares["false"]["gcd_is_one"] > 0.05 and shares["false"]["constant_input"] > 0
     assert shares["true"] == {"gcd_is_one": 0.0, "constant_input": 0.0, "equal_inputs": 0.0}
     rows = DatasetWriter(tmp_path / "true").load_dataset("train")
