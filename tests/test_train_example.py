@@ -1,0 +1,32 @@
+"""scripts/train_example.py as the README gives it: a tiny dataset, its shipped tokenizer, a few steps."""
+
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+pytest.importorskip("torch", reason="the training extra: pip install -e '.[train]'")
+
+
+def test_a_few_training_steps_on_a_generated_dataset(tmp_path):
+    save_dir = tmp_path / "gcd"
+    generated = subprocess.run(
+        [sys.executable, "-m", "calt_hf.generate", "problem=gcd", "sampler.max_degree=2", "sampler.max_num_terms=3",
+         "dataset_sizes={train: 200, test: 16}", "verbose=false", f"save_dir={save_dir}"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert generated.returncode == 0, generated.stderr
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "train_example.py"), str(save_dir), "--steps", "6", "--batch-size", "8",
+         "--eval-samples", "16", "--log-every", "1", "--max-length", "64"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    losses = [float(value) for value in re.findall(r"^step \d+: loss ([\d.]+)", result.stdout, flags=re.M)]
+    assert len(losses) == 6 and all(math.isfinite(loss) and loss > 0 for loss in losses)
+    matched, total = map(int, re.search(r"exact match on test: (\d+)/(\d+)", result.stdout).groups())
+    assert total == 16 and 0 <= matched <= total
