@@ -51,6 +51,8 @@ def scaled(command: str) -> str:
     """The command with small sizes for each split it names (train and test by default) appended, when it
     runs the generator; its trailing comment dropped."""
     command = re.sub(r"\s+#\s.*$", "", command)
+    if "train_example.py" in command:  # a few steps of training (argparse keeps the last value given)
+        return command + " --steps 3 --batch-size 8 --eval-samples 8 --max-length 64"
     if not re.search(r"(calt_hf\.generate|calt-hf-generate)", command.split("&&")[-1]) or re.search(r" (-sc|--cfg|--help)\b", command):
         return command
     given = re.search(r"dataset_sizes=['\"]?\{([^}]*)\}", command)
@@ -118,6 +120,8 @@ def test_every_shell_command_of_the_readme_runs_as_typed(block, user_env, tmp_pa
     cwd.mkdir()
     for name, text in named_python_files().items():
         (cwd / name).write_text(text)
+    (cwd / "scripts").mkdir()
+    shutil.copy2(ROOT / "scripts" / "train_example.py", cwd / "scripts")  # run from the project's root
     for command in filter(is_run_here, shell_commands(block)):
         before = set((cwd / "datasets").glob("*"))
         run_in_bash(scaled(command), cwd, user_env)
