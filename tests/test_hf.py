@@ -145,7 +145,7 @@ def test_the_card(tmp_path, gf7_sampler):
     assert splits["train"]["num_examples"] == 120 and splits["test"]["num_examples"] == 10
     assert all(s["num_bytes"] > 0 for s in splits.values())
     assert meta["dataset_info"]["features"] == [{"name": "problem", "list": "string"}, {"name": "solution", "dtype": "string"}]
-    assert meta["size_categories"] == ["n<1K"] and meta["license"] == "mit"
+    assert meta["size_categories"] == ["n<1K"] and "license" not in meta  # the user's choice: hf.license
     assert meta["task_categories"] and "computer-algebra" in meta["tags"] and meta["pretty_name"] == "gcd over GF7"
     body = readme.read_text()
     stats = yaml.safe_load((tmp_path / "train_stats.yaml").read_text())
