@@ -26,8 +26,8 @@ from calt_hf.engine import validate_dataset_sizes
 from calt_hf.folder import claim
 from calt_hf.hf.description import DatasetDescription
 from calt_hf.hf.hub import TokenSource, check_repo_id, check_timeout
-from calt_hf.problems import PROBLEMS, Problem
 from calt_hf.hf.tokenizer import NUMBER_TOKENS
+from calt_hf.problems import PROBLEMS, Problem
 from calt_hf.quality import DEDUP_CHOICES
 from calt_hf.sampling import check_choice, check_int
 from calt_hf.worker import ON_ERROR_CHOICES

@@ -136,3 +136,12 @@ def test_number_mode(choice, field, mode):
     from calt_hf.hf.tokenizer import number_mode
 
     assert number_mode(choice, {"field_str": field}) == mode
+
+
+def test_a_bad_number_tokens_description_is_refused_before_any_work(tmp_path):
+    with pytest.raises(ValueError, match="description.number_tokens='bytes' is not allowed"):
+        DatasetGenerator(n_jobs=1, verbose=False).run(
+            {"train": 5}, GCDProblem(PolynomialSampler("x", "GF7", "grevlex")), save_dir=tmp_path / "out", hf_dataset=True,
+            description=DatasetDescription(number_tokens="bytes"),
+        )
+    assert not (tmp_path / "out").exists()

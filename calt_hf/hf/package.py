@@ -114,12 +114,12 @@ def package_dataset(
     names = list(splits) if splits is not None else find_splits(save_dir)
     if not names:
         raise ValueError(f"save_dir={str(save_dir)!r} holds no split (no *_data.jsonl or *_data.pkl file)")
+    description = description or DatasetDescription()
+    mode = number_mode(description.number_tokens, description.settings)
     for split in names:
         validate_tag(split)
         if not split_shards(save_dir / DATA_DIR, split):
             write_shards(save_dir, split, rows_per_shard)
-    description = description or DatasetDescription()
-    mode = number_mode(description.number_tokens, description.settings)
     kinds = unify_features(save_dir, names)
     tokenizer, token_lengths = fit_tokenizer({split: text_batches(save_dir, split, kinds) for split in names}, mode)
     write_tokenizer(save_dir, tokenizer)

@@ -35,7 +35,7 @@ _NUMBERS = {"whole": r"\d+", "digits": rf"\d{{1,{DIGIT_GROUP}}}(?=(?:\d{{{DIGIT_
 def number_mode(choice: str, settings: Mapping[str, Any]) -> str:
     """``whole`` or ``digits``: ``auto`` is one token per coefficient over GF(p) (a small field), digit
     groups otherwise (QQ, ZZ, RR, integer problems), from the run's ``field_str`` setting."""
-    check_choice("hf.number_tokens", choice, NUMBER_TOKENS)
+    check_choice("description.number_tokens", choice, NUMBER_TOKENS)
     if choice != "auto":
         return choice
     return "whole" if str(settings.get("field_str") or "").upper().startswith("GF") else "digits"
