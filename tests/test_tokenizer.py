@@ -1,6 +1,7 @@
 """The shipped tokenizer: written by every packaged run, loaded by tokenizers and transformers, lossless,
 and the card's lengths are its token counts."""
 
+import os
 import re
 import subprocess
 import sys
@@ -145,3 +146,13 @@ def test_a_bad_number_tokens_description_is_refused_before_any_work(tmp_path):
             description=DatasetDescription(number_tokens="bytes"),
         )
     assert not (tmp_path / "out").exists()
+
+
+def test_the_tokenizer_files_are_byte_identical_whatever_the_hash_seed(tmp_path, gf7_sampler):
+    DatasetGenerator(n_jobs=1, verbose=False).run({"train": 40}, GCDProblem(gf7_sampler), save_dir=tmp_path, hf_dataset=True)
+    written = [(tmp_path / name).read_bytes() for name in ("tokenizer.json", "tokenizer_config.json")]
+    script = ("from calt_hf.hf.package import package_dataset; from calt_hf.hf.description import DatasetDescription; "
+              f"package_dataset({str(tmp_path)!r}, DatasetDescription(settings={{'field_str': 'GF7'}}))")
+    result = subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONHASHSEED": "7"}, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert [(tmp_path / name).read_bytes() for name in ("tokenizer.json", "tokenizer_config.json")] == written
