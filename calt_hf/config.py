@@ -26,6 +26,7 @@ from calt_hf.engine import validate_dataset_sizes
 from calt_hf.folder import claim
 from calt_hf.hf.description import DatasetDescription
 from calt_hf.hf.hub import TokenSource, check_repo_id, check_timeout
+from calt_hf.hf.tokenizer import NUMBER_TOKENS
 from calt_hf.problems import PROBLEMS, Problem
 from calt_hf.quality import DEDUP_CHOICES
 from calt_hf.sampling import check_choice, check_int
@@ -100,8 +101,9 @@ class HfConfig:
     """Hugging Face packaging: Parquet shards under data/ and a dataset card README.md."""
 
     package: bool = True
-    license: str = "mit"
+    license: Optional[str] = None
     pretty_name: Optional[str] = None
+    number_tokens: str = "auto"
 
 
 @dataclass
@@ -291,6 +293,7 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
     check_int("batch_size", cfg.batch_size, 1)
     check_choice("on_error", cfg.on_error, ON_ERROR_CHOICES)
     check_choice("dedup", cfg.dedup, DEDUP_CHOICES)
+    check_choice("hf.number_tokens", cfg.hf.number_tokens, NUMBER_TOKENS)
     check_int("max_retries", cfg.max_retries, 0)
     if cfg.sample_timeout is not None and not 0 < cfg.sample_timeout < math.inf:
         raise ConfigError(f"sample_timeout={cfg.sample_timeout} is not allowed; use a positive, finite number of seconds or null")
@@ -316,6 +319,7 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
         settings={"backend": backend_name, "root_seed": cfg.root_seed, **settings},
         command=command,
         license=cfg.hf.license,
+        number_tokens=cfg.hf.number_tokens,
         load_path=cfg.hub.repo_id if hub else cfg.save_dir,
         **{key: told[key] for key in ("problem", "solution") if key in told},
     )

@@ -43,6 +43,7 @@ from calt_hf.folder import FolderInUseError, adopt, claim, clear, foreign_entrie
 from calt_hf.conversion import Backend
 from calt_hf import pickling
 from calt_hf.hf.description import DatasetDescription
+from calt_hf.hf.tokenizer import NUMBER_TOKENS
 from calt_hf.interrupts import signals_stop_the_run
 from calt_hf.quality import (
     DEDUP_CHOICES,
@@ -421,6 +422,8 @@ class DatasetGenerator:
         writer = dataset_writer if dataset_writer is not None else DatasetWriter(save_dir, save_text, save_json)
         if hf_dataset:
             writer.save_parquet = True
+            if description is not None:
+                check_choice("description.number_tokens", description.number_tokens, NUMBER_TOKENS)
         fast_writer = type(writer).save_batch is DatasetWriter.save_batch
         formats = writer.output_formats()
         task = GenerationTask(

@@ -1,9 +1,10 @@
 """Data quality in every run: repeated problems, problems shared between splits, length distributions.
 
 Problems are compared by an 8-byte BLAKE2b hash of their whitespace-normalised text, so a split of 10M
-samples costs 80 MB, never a Python set of strings. Lengths (characters and whitespace-separated tokens
-of the text form) and the values of the statistics function are integers or few-digit numbers, so exact
-histograms (value -> count) give exact quantiles in bounded memory. ``dedup`` drops repeated problems
+samples costs 80 MB, never a Python set of strings. Lengths (characters of the text form; packaging
+measures them in tokens of the dataset's tokenizer, calt_hf/hf/tokenizer.py) and the values of the
+statistics function are integers or few-digit numbers, so exact histograms (value -> count) give exact
+quantiles in bounded memory. ``dedup`` drops repeated problems
 through ``HashSet``, a sorted array of hashes with a small sorted buffer.
 """
 
@@ -24,7 +25,7 @@ from calt_hf.statistics import is_number
 from calt_hf.writer import TextFormat
 
 HASH_DTYPE = np.dtype("<u8")
-LENGTHS = ("problem_chars", "problem_tokens", "solution_chars", "solution_tokens")
+LENGTHS = ("problem_chars", "solution_chars")
 QUANTILES = (0.5, 0.9, 0.99)
 DEDUP_CHOICES = ("none", "within", "across")
 _TEXT = TextFormat(" | ", " || ")
@@ -107,7 +108,6 @@ def measure(rows: Sequence[tuple], sample_statistics: Sequence[Any]) -> QualityM
     texts = {"problem": [_TEXT.join(row[0]) for row in rows], "solution": [_TEXT.join(row[1]) for row in rows]}
     for part, values in texts.items():
         measures.histograms[f"{part}_chars"] = Histogram(Counter(map(len, values)))
-        measures.histograms[f"{part}_tokens"] = Histogram(Counter(len(text.split()) for text in values))
     values: dict[str, list] = {}  # gathered per statistic first: one histogram each, not one per value
     for sample in sample_statistics:
         for category, entry in (sample or {}).items():

@@ -9,6 +9,7 @@
     python scripts/bench.py --packaging             # + time and peak RSS of packaging 100k and 1M samples
     python scripts/bench.py --quality               # + what the data quality report costs (gcd)
     python scripts/bench.py --folder                # + recording and verifying a complete split's files
+    python scripts/bench.py --tokenizer             # + fitting tokenizer.json and the token lengths (100k gcd, sum)
 
 "Ideal" is n_jobs times the bare generator's single-core rate: the generator looped over the same
 per-sample seeds in one process, seeded the same way as in a run: the problem library's generators seed
@@ -108,6 +109,22 @@ def packaging_cost(n: int) -> dict[str, float]:
         return {"seconds": float(seconds), "peak_rss_mib": int(rss_kib) / 1024}
 
 
+def tokenizer_cost(task: str, n: int) -> dict[str, float]:
+    """Seconds packaging spends on the tokenizer of ``n`` samples (one pass over the shards: vocabulary and
+    token lengths), and its size; the shards were streamed while generating."""
+    from calt_hf.hf.parquet import kinds_of_file, split_shards, text_batches
+    from calt_hf.hf.tokenizer import fit_tokenizer
+
+    with tempfile.TemporaryDirectory() as save_dir:
+        api, generator, statistics = build("sympy", task)
+        api.DatasetGenerator(n_jobs=2, verbose=False).run({"train": n}, generator, statistics, save_dir=save_dir, hf_dataset=True)
+        kinds = kinds_of_file(split_shards(Path(save_dir) / "data", "train")[0])
+        began = time.perf_counter()
+        tokenizer, lengths = fit_tokenizer({"train": text_batches(Path(save_dir), "train", kinds)}, "whole")
+        seconds = time.perf_counter() - began
+    return {"seconds": seconds, "vocabulary": tokenizer.get_vocab_size(), "problem_p99": lengths["train"]["problem_tokens"].quantile(0.99)}
+
+
 def folder_cost(n: int) -> dict[str, float]:
     """Seconds to record (sizes and SHA-256) and to verify the final files of a complete split of ``n`` sum
     samples with Parquet shards: what each split's completion, and each resume that skips it, pays."""
@@ -203,6 +220,7 @@ def main() -> None:
     parser.add_argument("--packaging", action="store_true", help="also measure packaging 100k and 1M samples")
     parser.add_argument("--quality", action="store_true", help="also measure what the data quality report costs (gcd)")
     parser.add_argument("--folder", action="store_true", help="also measure recording and verifying a split's files")
+    parser.add_argument("--tokenizer", action="store_true", help="also measure fitting the tokenizer to 100k samples")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args()
 
@@ -256,6 +274,11 @@ def main() -> None:
             f"verified in {cost['verify_seconds']:.2f} s",
             flush=True,
         )
+    if args.tokenizer:
+        for task in ("gcd", "sum"):
+            cost = results[f"tokenizer_{task}_100000"] = tokenizer_cost(task, 100_000)
+            print(f"tokenizer of 100,000 {task} samples: {cost['seconds']:.1f} s, {cost['vocabulary']} tokens, "
+                  f"problem p99 {cost['problem_p99']:.0f} tokens", flush=True)
     if args.rss:
         task = "sum"
         for n in (100_000, 1_000_000):

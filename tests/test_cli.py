@@ -210,6 +210,7 @@ def test_defaults_are_the_documented_contract():
     assert (cfg.parallel.backend, cfg.parallel.n_jobs) == ("multiprocessing", -1)
     assert cfg.save_dir == "datasets/sympy_gcd_GF7"
     assert cfg.sampler.field_str == "GF7"
+    assert cfg.hf.license is None and cfg.hf.number_tokens == "auto"  # no license line unless chosen
 
 
 def test_a_run_from_the_command_line(tmp_path):

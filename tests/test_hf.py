@@ -147,7 +147,7 @@ def test_the_card(tmp_path, gf7_sampler):
     for name, split in loaded.items():  # the sizes `datasets` itself records when it loads the split
         assert splits[name]["num_bytes"] == split.info.splits[name].num_bytes == split.data.nbytes
     assert meta["dataset_info"]["features"] == [{"name": "problem", "list": "string"}, {"name": "solution", "dtype": "string"}]
-    assert meta["size_categories"] == ["n<1K"] and meta["license"] == "mit"
+    assert meta["size_categories"] == ["n<1K"] and "license" not in meta  # the user's choice: hf.license
     assert meta["task_categories"] and "computer-algebra" in meta["tags"] and meta["pretty_name"] == "gcd over GF7"
     body = readme.read_text()
     stats = yaml.safe_load((tmp_path / "train_stats.yaml").read_text())

@@ -94,6 +94,7 @@ def test_calt_hf_push_retries_a_5xx_and_points_the_card_at_the_repo(hub, tmp_pat
     assert "retrying in 1 s (1 of 2)" in result.stderr
     card = (save_dir / "README.md").read_text()
     assert 'dataset = load_dataset("user/cards")' in card and str(save_dir) not in card.split("## Loading")[1]
+    assert 'tokenizer = AutoTokenizer.from_pretrained("user/cards")' in card
     assert hub.files("user/cards")["README.md"] == card.encode()
     (tmp_path / "token").unlink()  # the user's own token file: the one place the token is meant to be
     assert_nowhere(PLAIN_TOKEN, tmp_path, result.stdout, result.stderr)

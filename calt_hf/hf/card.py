@@ -13,13 +13,13 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
 import yaml
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from calt_hf.hf.description import DatasetDescription
-from calt_hf.hf.parquet import DATA_DIR, JSON, features_of, split_shards, split_sizes
-from calt_hf.writer import TextFormat, write_atomically
+from calt_hf.hf.parquet import DATA_DIR, features_of, split_sizes, text_batches
+from calt_hf.quality import Histogram
+from calt_hf.writer import write_atomically
 
 TEMPLATE = "calt_hf_dataset.md"
 _SIZE_CATEGORIES = [
@@ -31,7 +31,12 @@ _SIZE_CATEGORIES = [
     (100_000_000, "10M<n<100M"),
     (1_000_000_000, "100M<n<1B"),
 ]
-_VERSIONED = ("calt_hf", "sympy", "passagemath-singular", "joblib", "datasets", "pyarrow", "huggingface-hub")
+#: Papers the card cites (arXiv id, citation); their ``arxiv:`` tags make the Hub link them.
+REFERENCES = [
+    ("2506.08600", "CALT: A Library for Computer Algebra with Transformer"),
+    ("2311.12904", "Kera et al., Learning to compute Gröbner bases"),
+]
+_VERSIONED = ("calt_hf", "sympy", "passagemath-singular", "joblib", "datasets", "pyarrow", "huggingface-hub", "tokenizers")
 
 
 def size_category(examples: int) -> str:
@@ -75,18 +80,8 @@ def _statistics(save_dir: Path, split: str) -> dict[str, Any] | None:
 
 def _examples(save_dir: Path, split: str, kinds: dict[str, str], count: int = 2) -> list[tuple[str, str]]:
     """The first rows of a split in the text form, escaped for a Markdown table."""
-    shards = split_shards(save_dir / DATA_DIR, split)
-    rows = pq.ParquetFile(shards[0]).read_row_group(0).slice(0, count).to_pylist() if shards else []
-    text = TextFormat(" | ", " || ")
-
-    def show(value: Any, kind: str) -> str:
-        if kind == JSON:
-            import json
-
-            value = json.loads(value)
-        return text.join(value).replace("|", "\\|")
-
-    return [(show(row["problem"], kinds["problem"]), show(row["solution"], kinds["solution"])) for row in rows]
+    rows = [row for batch in text_batches(save_dir, split, kinds, rows=count) for row in batch]
+    return [(problem.replace("|", "\\|"), solution.replace("|", "\\|")) for problem, solution in rows]
 
 
 def card_data(save_dir: Path, splits: list[str], kinds: dict[str, str], description: DatasetDescription) -> DatasetCardData:
@@ -100,7 +95,7 @@ def card_data(save_dir: Path, splits: list[str], kinds: dict[str, str], descript
         pretty_name=description.pretty_name,
         size_categories=[size_category(sum(size[0] for size in sizes.values()))],
         task_categories=description.task_categories,
-        tags=description.tags,
+        tags=description.tags + [f"arxiv:{arxiv}" for arxiv, _ in REFERENCES],
         configs=[
             {
                 "config_name": "default",
@@ -124,19 +119,26 @@ def render_card(
     kinds: dict[str, str],
     description: DatasetDescription,
     images: dict[str, str] | None = None,
+    token_lengths: dict[str, dict[str, Histogram]] | None = None,
 ) -> DatasetCard:
-    """The dataset card of a packaged ``save_dir``; ``images`` maps a statistic to its figure's file name."""
+    """The dataset card of a packaged ``save_dir``; ``images`` maps a statistic to its figure's file name,
+    ``token_lengths`` a split to its ``problem_tokens`` and ``solution_tokens`` histograms (shipped tokenizer)."""
     template = resources.files("calt_hf.dataset_cards").joinpath(TEMPLATE).read_text(encoding="utf-8")
     split_rows = []
     for split in splits:
         examples, arrow_bytes, _, shards = split_sizes(save_dir, split)
+        statistics = _statistics(save_dir, split)
+        quality = (statistics or {}).get("quality") or {}
+        lengths = {name: histogram.summary() for name, histogram in (token_lengths or {}).get(split, {}).items()}
+        lengths.update(quality.get("lengths") or {})
         split_rows.append(
             {
                 "name": split,
                 "num_examples": examples,
                 "num_bytes": arrow_bytes,
                 "num_shards": shards,
-                "statistics": _statistics(save_dir, split),
+                "statistics": statistics,
+                "lengths": lengths,
                 "examples": _examples(save_dir, split, kinds),
             }
         )
@@ -154,6 +156,7 @@ def render_card(
         splits=split_rows,
         load_path=description.load_path,
         images=images or {},
+        references=REFERENCES,
     )
 
 
@@ -163,8 +166,9 @@ def write_card(
     kinds: dict[str, str],
     description: DatasetDescription,
     images: dict[str, str] | None = None,
+    token_lengths: dict[str, dict[str, Histogram]] | None = None,
 ) -> Path:
     """Render the card and write it to ``save_dir/README.md`` (through a temporary file)."""
     path = save_dir / "README.md"
-    write_atomically(path, str(render_card(save_dir, splits, kinds, description, images)))
+    write_atomically(path, str(render_card(save_dir, splits, kinds, description, images, token_lengths)))
     return path

@@ -16,7 +16,8 @@ class DatasetDescription:
     solution: str = "see the examples below"
     settings: dict[str, Any] = field(default_factory=dict)
     command: str = "(generated through the Python API; no command recorded)"
-    license: str = "mit"
+    license: str | None = None  # None: the card has no license line (the user's choice, not ours)
+    number_tokens: str = "auto"  # the shipped tokenizer's numbers: auto | whole | digits (calt_hf/hf/tokenizer.py)
     tags: list[str] = field(default_factory=lambda: ["mathematics", "computer-algebra", "symbolic", "calt"])
     task_categories: list[str] = field(default_factory=lambda: ["text-generation"])
     load_path: str = "path/to/this/folder"

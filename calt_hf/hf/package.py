@@ -25,7 +25,9 @@ from calt_hf.hf.parquet import (
     kinds_of_file,
     rewrite,
     split_shards,
+    text_batches,
 )
+from calt_hf.hf.tokenizer import fit_tokenizer, number_mode, write_tokenizer
 from calt_hf.checkpoint import STATE_DIR
 from calt_hf.quality import draw_histograms, load_histograms
 from calt_hf.writer import validate_tag
@@ -103,7 +105,8 @@ def package_dataset(
     splits: Sequence[str] | None = None,
     rows_per_shard: int = ROWS_PER_SHARD,
 ) -> Path:
-    """Make ``save_dir`` a Hugging Face dataset: shards for splits that lack them, one feature set, ``README.md``.
+    """Make ``save_dir`` a Hugging Face dataset: shards for splits that lack them, one feature set, the
+    tokenizer fitted to every split (``tokenizer.json``, ``tokenizer_config.json``), ``README.md``.
 
     ``splits`` (default: every split found, train first) fixes their order in the card. Returns the card's path.
     """
@@ -111,14 +114,19 @@ def package_dataset(
     names = list(splits) if splits is not None else find_splits(save_dir)
     if not names:
         raise ValueError(f"save_dir={str(save_dir)!r} holds no split (no *_data.jsonl or *_data.pkl file)")
+    description = description or DatasetDescription()
+    mode = number_mode(description.number_tokens, description.settings)
     for split in names:
         validate_tag(split)
         if not split_shards(save_dir / DATA_DIR, split):
             write_shards(save_dir, split, rows_per_shard)
     kinds = unify_features(save_dir, names)
+    tokenizer, token_lengths = fit_tokenizer({split: text_batches(save_dir, split, kinds) for split in names}, mode)
+    write_tokenizer(save_dir, tokenizer)
     state_dir = save_dir / STATE_DIR
-    images = draw_histograms(save_dir / IMAGES_DIR, {split: load_histograms(state_dir, split) for split in names})
-    return write_card(save_dir, names, kinds, description or DatasetDescription(), images)
+    histograms = {split: {**load_histograms(state_dir, split), **token_lengths[split]} for split in names}
+    images = draw_histograms(save_dir / IMAGES_DIR, histograms)
+    return write_card(save_dir, names, kinds, description, images, token_lengths)
 
 
 def load_dataset_dict(save_dir: str | Path):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from calt_hf.writer import OutputFormat, StringSample
+from calt_hf.writer import OutputFormat, StringSample, TextFormat
 
 COLUMNS = ("problem", "solution")
 DATA_DIR = "data"
@@ -290,3 +290,25 @@ def split_sizes(save_dir: Path, split: str) -> tuple[int, int, int, int]:
         examples += parquet.metadata.num_rows
         arrow_bytes += sum(parquet.read_row_group(i).nbytes for i in range(parquet.num_row_groups))
     return examples, arrow_bytes, sum(shard.stat().st_size for shard in shards), len(shards)
+
+
+def text_batches(save_dir: Path, split: str, kinds: dict[str, str], rows: int | None = None) -> Iterator[list[tuple[str, str]]]:
+    """A split's (problem, solution) in the text form (``a | b || c``), one batch a row group, streamed from
+    its shards; ``rows`` stops after that many."""
+    text = TextFormat(" | ", " || ")
+    left = rows
+    for shard in split_shards(save_dir / DATA_DIR, split):
+        parquet = pq.ParquetFile(shard)
+        for index in range(parquet.num_row_groups):
+            if left is not None and left <= 0:
+                return
+            table = _from_disk(parquet.read_row_group(index))
+            if left is not None:
+                table, left = table.slice(0, left), left - min(left, table.num_rows)
+            parts = []
+            for column in COLUMNS:
+                values = table.column(column).to_pylist()
+                if kinds[column] == JSON:
+                    values = [json.loads(value) for value in values]
+                parts.append([text.join(value) for value in values])
+            yield list(zip(*parts))
