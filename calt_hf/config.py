@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import math
 import shlex
 import types
 from collections.abc import Callable, Iterator
@@ -295,8 +294,6 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
     check_choice("dedup", cfg.dedup, DEDUP_CHOICES)
     check_choice("hf.number_tokens", cfg.hf.number_tokens, NUMBER_TOKENS)
     check_int("max_retries", cfg.max_retries, 0)
-    if cfg.sample_timeout is not None and not 0 < cfg.sample_timeout < math.inf:
-        raise ConfigError(f"sample_timeout={cfg.sample_timeout} is not allowed; use a positive, finite number of seconds or null")
     hub = token_source = None
     if cfg.hub.push:
         check_repo_id(cfg.hub.repo_id)

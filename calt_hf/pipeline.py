@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 #: Backend names of calt-x's registry and the calt_hf modules that implement them.
 BACKEND_MODULES = {"sagemath": "calt_hf.sagemath", "sympy": "calt_hf.sympy"}
 
 
+@dataclass
 class DatasetPipeline:
     """A train and a test split of ``instance_generator`` samples, generated with the named backend.
 
@@ -22,35 +24,22 @@ class DatasetPipeline:
     ``DatasetGenerator.run`` with every other option at its default.
     """
 
-    def __init__(
-        self,
-        instance_generator: Callable[[int], Any],
-        statistics_calculator: Callable[[Any, Any], Any] | None,
-        save_dir: str,
-        save_text: bool,
-        save_json: bool,
-        num_train_samples: int,
-        num_test_samples: int,
-        batch_size: int,
-        n_jobs: int,
-        root_seed: int,
-        verbose: bool,
-        backend: str = "sagemath",
-    ) -> None:
-        if backend not in BACKEND_MODULES:
-            raise ValueError(f"backend={backend!r} is not allowed; use one of {', '.join(map(repr, BACKEND_MODULES))}")
-        self.instance_generator = instance_generator
-        self.statistics_calculator = statistics_calculator
-        self.save_dir = save_dir
-        self.save_text = save_text
-        self.save_json = save_json
-        self.num_train_samples = num_train_samples
-        self.num_test_samples = num_test_samples
-        self.batch_size = batch_size
-        self.n_jobs = n_jobs
-        self.root_seed = root_seed
-        self.verbose = verbose
-        self.backend = backend
+    instance_generator: Callable[[int], Any]
+    statistics_calculator: Callable[[Any, Any], Any] | None
+    save_dir: str
+    save_text: bool
+    save_json: bool
+    num_train_samples: int
+    num_test_samples: int
+    batch_size: int
+    n_jobs: int
+    root_seed: int
+    verbose: bool
+    backend: str = "sagemath"
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKEND_MODULES:
+            raise ValueError(f"backend={self.backend!r} is not allowed; use one of {', '.join(map(repr, BACKEND_MODULES))}")
 
     @classmethod
     def from_config(

@@ -84,12 +84,15 @@ def _examples(save_dir: Path, split: str, kinds: dict[str, str], count: int = 2)
     return [(problem.replace("|", "\\|"), solution.replace("|", "\\|")) for problem, solution in rows]
 
 
-def card_data(save_dir: Path, splits: list[str], kinds: dict[str, str], description: DatasetDescription) -> DatasetCardData:
-    """The YAML front matter: configs, dataset_info, categories, tags, license, pretty name."""
+def card_data(
+    sizes: dict[str, tuple[int, int, int, int]], kinds: dict[str, str], description: DatasetDescription
+) -> DatasetCardData:
+    """The YAML front matter: configs, dataset_info, categories, tags, license, pretty name; ``sizes`` maps each
+    split, in order, to its ``split_sizes``."""
     from datasets import DatasetInfo, SplitDict, SplitInfo
     from datasets.info import DatasetInfosDict
 
-    sizes = {split: split_sizes(save_dir, split) for split in splits}
+    splits = list(sizes)
     data = DatasetCardData(
         license=description.license,
         pretty_name=description.pretty_name,
@@ -124,9 +127,10 @@ def render_card(
     """The dataset card of a packaged ``save_dir``; ``images`` maps a statistic to its figure's file name,
     ``token_lengths`` a split to its ``problem_tokens`` and ``solution_tokens`` histograms (shipped tokenizer)."""
     template = resources.files("calt_hf.dataset_cards").joinpath(TEMPLATE).read_text(encoding="utf-8")
+    sizes = {split: split_sizes(save_dir, split) for split in splits}  # reads every row group: once per split
     split_rows = []
     for split in splits:
-        examples, arrow_bytes, _, shards = split_sizes(save_dir, split)
+        examples, arrow_bytes, _, shards = sizes[split]
         statistics = _statistics(save_dir, split)
         quality = (statistics or {}).get("quality") or {}
         lengths = {name: histogram.summary() for name, histogram in (token_lengths or {}).get(split, {}).items()}
@@ -143,7 +147,7 @@ def render_card(
             }
         )
     return DatasetCard.from_template(
-        card_data(save_dir, splits, kinds, description),
+        card_data(sizes, kinds, description),
         template_str=template,
         pretty_name=description.pretty_name,
         summary=description.summary,
