@@ -139,7 +139,7 @@ def render_card(
         lengths = {name: histogram.summary() for name, histogram in (token_lengths or {}).get(split, {}).items()}
         lengths.update(quality.get("lengths") or {})
         if "duplicates_order_free" in quality:
-            order_free = description.order_free or ORDER_FREE_TEXT
+            order_free = description.order_free if isinstance(description.order_free, str) else ORDER_FREE_TEXT
         split_rows.append(
             {
                 "name": split,
