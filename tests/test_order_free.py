@@ -4,6 +4,8 @@ for the library's problems whose order does not matter (gcd of [f, g]), and only
 import json
 from pathlib import Path
 
+import time
+
 import numpy as np
 import pytest
 import yaml
@@ -46,14 +48,18 @@ def expected_counts(save_dir: Path, key) -> dict[str, dict]:
 
 
 class GCDFailingWhileMarked(GCDProblem):
-    """GCDProblem, failing on ``seed`` for as long as the file ``marker`` exists: a run stopped part-way."""
+    """GCDProblem, failing on ``seed`` for as long as the file ``marker`` exists: a run stopped part-way. It fails
+    once the split has a staged chunk (joblib raises a failure at once, before earlier results are taken in)."""
 
-    def __init__(self, sampler: PolynomialSampler, marker: str, seed: int) -> None:
+    def __init__(self, sampler: PolynomialSampler, marker: str, seed: int, staged: str) -> None:
         super().__init__(sampler)
-        self.marker, self.seed = marker, seed
+        self.marker, self.seed, self.staged = marker, seed, staged
 
     def __call__(self, seed: int):
         if seed == self.seed and Path(self.marker).exists():
+            deadline = time.monotonic() + 60
+            while not list(Path(self.staged).glob("*.chunk")) and time.monotonic() < deadline:
+                time.sleep(0.05)
             raise RuntimeError(f"marked seed {seed}")
         return super().__call__(seed)
 
@@ -103,8 +109,8 @@ def test_a_resumed_run_keeps_the_order_free_counts(tmp_path):
     DatasetGenerator(n_jobs=2, verbose=False).run(SIZES, GCDProblem(sampler), save_dir=tmp_path / "reference", batch_size=40)
     marker = tmp_path / "marker"
     marker.touch()
-    stopped = GCDFailingWhileMarked(sampler, str(marker), derive_seed(42, "test", 30))
     save_dir = tmp_path / "resumed"
+    stopped = GCDFailingWhileMarked(sampler, str(marker), derive_seed(42, "test", 30), str(save_dir / ".calt_hf" / "test"))
     with pytest.raises(SampleGenerationError, match="marked seed"):
         DatasetGenerator(n_jobs=2, verbose=False).run(SIZES, stopped, save_dir=save_dir, batch_size=40)
     assert list((save_dir / ".calt_hf" / "test").glob("*.chunk"))  # part of test staged, to be replayed
