@@ -32,6 +32,7 @@ from tqdm.auto import tqdm
 from calt_hf.checkpoint import (
     SPLIT_SUFFIXES,
     STATE_DIR,
+    STATS_SUFFIX,
     Progress,
     RunConflictError,
     SplitCheckpoint,
@@ -233,6 +234,7 @@ class _SplitAssembler:
         self.first_errors: list[dict[str, Any]] = []
         self.pending: list = []  # rows for a writer that overrides save_batch
         self.batch_index = 0
+        self.closed = False  # the data files have their final names
         writer.open(split)
 
     def add(self, result: ChunkResult) -> None:
@@ -261,14 +263,21 @@ class _SplitAssembler:
         self.batch_index += 1
 
     def abort(self) -> None:
+        """Discard the split's files: the unfinished ones, and those already given their final names when
+        finishing failed later (its statistics file cannot be written): nothing of a failed split looks complete."""
         abort = getattr(self.writer, "abort", None)
         if abort is not None:
             abort(self.split)
+        if self.closed:
+            save_dir = Path(self.writer.save_dir)
+            for path in final_files(save_dir, self.split) + [save_dir / f"{self.split}{STATS_SUFFIX}"]:
+                path.unlink(missing_ok=True)
 
     def finish(self, elapsed: float, on_error: str, measured: bool) -> None:
         if self.pending:
             self._save_batch(self.pending)
         self.writer.close(self.split)
+        self.closed = True
         report = self.statistics.get_overall_statistics(elapsed, self.accepted)
         if measured:
             hashes = np.frombuffer(b"".join(self.hashes), dtype=HASH_DTYPE)
@@ -639,7 +648,7 @@ class DatasetGenerator:
                 raise EmptySplitError(split, progress.next_index, assembler.first_errors)
 
         self._guarded(assembler, work)
-        assembler.finish(perf_counter() - began, task.on_error, task.measure_quality)
+        self._guarded(assembler, lambda: assembler.finish(perf_counter() - began, task.on_error, task.measure_quality))
 
     def _generate_split(
         self,

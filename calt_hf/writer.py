@@ -96,11 +96,15 @@ def check_nesting(obj: Any, what: str) -> None:
 
 
 class Sink(Protocol):
-    """Where one format's encoded batches of one split go; complete only after ``close``."""
+    """Where one format's encoded batches of one split go. Closing is two steps, so that a split's files get
+    their final names together or not at all: ``finish`` writes what is left and flushes it to disk (it may
+    fail: a full disk), ``publish`` only renames."""
 
     def write(self, payload: Any) -> None: ...
 
-    def close(self) -> None: ...
+    def finish(self) -> None: ...
+
+    def publish(self) -> None: ...
 
     def abort(self) -> None: ...
 
@@ -131,11 +135,13 @@ class FileSink:
     def write(self, payload: bytes) -> None:
         self.handle.write(payload)
 
-    def close(self) -> None:
+    def finish(self) -> None:
         self.handle.write(self.footer)
         self.handle.flush()
         os.fsync(self.handle.fileno())
         self.handle.close()
+
+    def publish(self) -> None:
         os.replace(self.part, self.path)
 
     def abort(self) -> None:
@@ -346,14 +352,22 @@ class DatasetWriter:
         self._file_handles[tag] = sinks
 
     def close(self, tag: str) -> None:
-        """Finish split ``tag``: write footers, flush to disk, and give the files their final names."""
+        """Finish split ``tag``: write footers, flush to disk, and give the files their final names; if any
+        file cannot be finished (a full disk), none gets its final name and the unfinished ones are removed."""
         validate_tag(tag)
         sinks = self._file_handles.pop(tag, None)
         if sinks is None:
             self.logger.warning("no open files for split %r", tag)
             return
+        try:
+            for sink in sinks.values():
+                sink.finish()
+        except BaseException:
+            for sink in sinks.values():
+                sink.abort()
+            raise
         for sink in sinks.values():
-            sink.close()
+            sink.publish()
 
     def abort(self, tag: str) -> None:
         """Discard the unfinished files of split ``tag`` (after a failure): nothing half-written stays."""

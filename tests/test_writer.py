@@ -135,3 +135,29 @@ def test_default_save_dir_is_cwd(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     DatasetWriter().save_batch(SAMPLES[:1], "train")
     assert (tmp_path / "train_data.pkl").exists()
+
+
+class StatisticsOnAFullDisk(DatasetWriter):
+    """A user's writer whose statistics file cannot be written (as on a full disk), after the data files closed."""
+
+    def save_final_statistics(self, statistics, tag="train"):
+        import errno
+
+        raise OSError(errno.ENOSPC, "No space left on device", f"{self.save_dir}/{tag}_stats.yaml")
+
+
+def test_a_split_whose_finishing_fails_leaves_no_file_that_looks_complete(tmp_path):
+    """Finishing a split can fail after its data files were closed (the statistics file, a full disk): the run
+    raises and none of that split's files stays, under a final name or as .part (staged chunks remain to resume)."""
+    from calt_hf.problems import GCDProblem, PolynomialStatistics
+    from calt_hf.sympy import DatasetGenerator, PolynomialSampler
+
+    sampler = PolynomialSampler(symbols="x, y", field_str="GF7", max_degree=2, max_num_terms=2)
+    writer = StatisticsOnAFullDisk(tmp_path)
+    with pytest.raises(OSError, match="No space left"):
+        DatasetGenerator(backend="sequential", verbose=False).run(
+            {"train": 30}, GCDProblem(sampler), PolynomialStatistics(sampler), dataset_writer=writer, hf_dataset=True
+        )
+    left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file() and ".calt_hf" not in p.parts)
+    assert left == [], left
+    assert list((tmp_path / ".calt_hf" / "train").glob("*.chunk"))

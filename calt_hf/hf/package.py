@@ -75,10 +75,11 @@ def write_shards(save_dir: Path, split: str, rows_per_shard: int = ROWS_PER_SHAR
     try:
         for batch in _read_samples(save_dir, split):
             sink.write(fmt.encode(batch))
+        sink.finish()
     except BaseException:
         sink.abort()
         raise
-    sink.close()
+    sink.publish()
     return split_shards(save_dir / DATA_DIR, split)
 
 

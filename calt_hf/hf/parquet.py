@@ -227,7 +227,7 @@ class ParquetSink:
                 self.writer = writer
         self.pending = [_convert(table, self.kinds, kinds) for table in self.pending]
 
-    def close(self) -> None:
+    def finish(self) -> None:
         if self.kinds is None:  # an empty split still gets one (empty) shard
             self.kinds = {column: STRING for column in COLUMNS}
         self._flush(final=True)
@@ -235,11 +235,14 @@ class ParquetSink:
             self.parts.append(self._part(0))
             pq.ParquetWriter(self.parts[0], schema_of(self.kinds)).close()
         self._close_writer()
+        for part in self.parts:
+            with open(part, "rb") as handle:
+                os.fsync(handle.fileno())
+
+    def publish(self) -> None:
         for stale in split_shards(self.data_dir, self.split):
             stale.unlink()
         for index, part in enumerate(self.parts):
-            with open(part, "rb") as handle:
-                os.fsync(handle.fileno())
             os.replace(part, self.data_dir / shard_name(self.split, index, len(self.parts)))
 
     def abort(self) -> None:
