@@ -168,3 +168,45 @@ def test_mixed_json_rows_decode(tmp_path):
     DatasetGenerator(n_jobs=1, verbose=False).run({"train": 30}, mixed_generator, save_dir=tmp_path, hf_dataset=True)
     raw = pq.read_table(split_shards(tmp_path / "data", "train")[0]).column("problem").to_pylist()
     assert all(isinstance(json.loads(value), list) for value in raw)
+
+
+@pytest.mark.parametrize("problem_kind", ["string", "empty", "list", "nested", "json"])
+@pytest.mark.parametrize("solution_kind", ["string", "list", "nested", "json"])
+def test_the_shard_schema_is_what_datasets_makes_of_the_features(problem_kind, solution_kind):
+    """Shards are written without importing datasets: their schema, Hugging Face metadata included, is byte for
+    byte what ``datasets.Features.arrow_schema`` gives for the same features."""
+    import json
+
+    from calt_hf.hf.parquet import features_of, schema_of
+
+    kinds = {"problem": problem_kind, "solution": solution_kind}
+    expected = features_of(kinds).arrow_schema
+    expected = expected.with_metadata({**expected.metadata, b"calt_hf_kinds": json.dumps(kinds).encode()})
+    assert schema_of(kinds).equals(expected, check_metadata=True)
+
+
+@pytest.mark.parametrize("kind", ["string", "empty", "list", "nested", "json"])
+def test_the_card_writes_the_features_as_datasets_does(kind):
+    """The card's dataset_info and feature names are written without importing datasets: the same YAML as
+    ``DatasetInfosDict.to_dataset_card_data``, and feature texts that are the features themselves."""
+    import datasets
+    from datasets.info import DatasetInfosDict
+    from huggingface_hub import DatasetCardData
+
+    from calt_hf.hf.card import _FEATURE_TEXT, card_data
+    from calt_hf.hf.description import DatasetDescription
+    from calt_hf.hf.parquet import feature_of, features_of
+
+    kinds = {"problem": kind, "solution": "string"}
+    sizes = {"train": (10, 1000, 500, 1), "test": (2, 200, 100, 1)}
+    ours = card_data(sizes, kinds, DatasetDescription()).to_dict()["dataset_info"]
+    info = datasets.DatasetInfo(
+        features=features_of(kinds),
+        splits=datasets.SplitDict({s: datasets.SplitInfo(name=s, num_bytes=n[1], num_examples=n[0]) for s, n in sizes.items()}),
+        download_size=600,
+        dataset_size=1200,
+    )
+    expected = DatasetCardData()
+    DatasetInfosDict({"default": info}).to_dataset_card_data(expected)
+    assert ours == expected.to_dict()["dataset_info"]
+    assert eval(_FEATURE_TEXT[kind], vars(datasets)) == feature_of(kind)

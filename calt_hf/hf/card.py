@@ -17,7 +17,7 @@ import yaml
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from calt_hf.hf.description import DatasetDescription
-from calt_hf.hf.parquet import DATA_DIR, features_of, split_sizes, text_batches
+from calt_hf.hf.parquet import COLUMNS, DATA_DIR, EMPTY, JSON, LIST, NESTED, STRING, split_sizes, text_batches
 from calt_hf.quality import Histogram
 from calt_hf.writer import write_atomically
 
@@ -90,10 +90,8 @@ def card_data(
     sizes: dict[str, tuple[int, int, int, int]], kinds: dict[str, str], description: DatasetDescription
 ) -> DatasetCardData:
     """The YAML front matter: configs, dataset_info, categories, tags, license, pretty name; ``sizes`` maps each
-    split, in order, to its ``split_sizes``."""
-    from datasets import DatasetInfo, SplitDict, SplitInfo
-    from datasets.info import DatasetInfosDict
-
+    split, in order, to its ``split_sizes``. ``dataset_info`` is written as ``datasets.DatasetInfosDict`` writes
+    it, without importing ``datasets`` (tests/test_hf.py compares the two)."""
     splits = list(sizes)
     data = DatasetCardData(
         license=description.license,
@@ -108,14 +106,31 @@ def card_data(
             }
         ],
     )
-    info = DatasetInfo(
-        features=features_of(kinds),
-        splits=SplitDict({s: SplitInfo(name=s, num_bytes=sizes[s][1], num_examples=sizes[s][0]) for s in splits}),
-        download_size=sum(size[2] for size in sizes.values()),
-        dataset_size=sum(size[1] for size in sizes.values()),
-    )
-    DatasetInfosDict({"default": info}).to_dataset_card_data(data)
+    data["dataset_info"] = {
+        "features": [{"name": column, **_YAML_FEATURES[kinds[column]]} for column in COLUMNS if column in kinds],
+        "splits": [{"name": s, "num_bytes": sizes[s][1], "num_examples": sizes[s][0]} for s in splits],
+        "download_size": sum(size[2] for size in sizes.values()),
+        "dataset_size": sum(size[1] for size in sizes.values()),
+    }
     return data
+
+
+#: Each column kind's feature in the card's ``dataset_info`` (``datasets``' YAML form of the features).
+_YAML_FEATURES = {
+    STRING: {"dtype": "string"},
+    EMPTY: {"list": "string"},
+    LIST: {"list": "string"},
+    NESTED: {"list": {"list": "string"}},
+    JSON: {"dtype": "json"},
+}
+#: Each kind's ``datasets`` feature as the card shows it (how to write it in Python).
+_FEATURE_TEXT = {
+    STRING: "Value('string')",
+    EMPTY: "List(Value('string'))",
+    LIST: "List(Value('string'))",
+    NESTED: "List(List(Value('string')))",
+    JSON: "Json()",
+}
 
 
 def render_card(
@@ -158,7 +173,7 @@ def render_card(
         summary=description.summary,
         problem_text=description.problem,
         solution_text=description.solution,
-        features={column: repr(feature) for column, feature in features_of(kinds).items()},
+        features={column: _FEATURE_TEXT[kinds[column]] for column in COLUMNS if column in kinds},
         settings=description.settings,
         command=description.command,
         versions=library_versions(),

@@ -82,10 +82,29 @@ def features_of(kinds: dict[str, str]) -> Any:
     return Features({column: feature_of(kinds[column]) for column in COLUMNS})
 
 
+_VALUE = {"dtype": "string", "_type": "Value"}
+#: Each kind's feature as ``datasets.Features.to_dict()`` writes it, and its Arrow type on disk (``datasets.Json``
+#: is Arrow's canonical JSON extension type): written without importing ``datasets`` (a second of every run's
+#: start; tests/test_hf.py checks both against ``features_of(kinds).arrow_schema``).
+_FEATURE_DICTS = {
+    STRING: _VALUE,
+    EMPTY: {"feature": _VALUE, "_type": "List"},
+    LIST: {"feature": _VALUE, "_type": "List"},
+    NESTED: {"feature": {"feature": _VALUE, "_type": "List"}, "_type": "List"},
+    JSON: {"_type": "Json"},
+}
+_DISK_TYPES = {**_ARROW_TYPES, JSON: pa.json_(pa.string())}
+
+
 def schema_of(kinds: dict[str, str]) -> pa.Schema:
-    """The Parquet schema: Hugging Face features in the metadata, plus our kinds (which tell "empty")."""
-    schema = features_of(kinds).arrow_schema
-    return schema.with_metadata({**(schema.metadata or {}), _KIND_METADATA_KEY: json.dumps(kinds).encode()})
+    """The Parquet schema: Hugging Face features in the metadata (as ``datasets`` writes them), plus our kinds
+    (which tell "empty")."""
+    columns = [column for column in COLUMNS if column in kinds]
+    features = {"info": {"features": {column: _FEATURE_DICTS[kinds[column]] for column in columns}}}
+    return pa.schema(
+        [pa.field(column, _DISK_TYPES[kinds[column]]) for column in columns],
+        metadata={b"huggingface": json.dumps(features).encode(), _KIND_METADATA_KEY: json.dumps(kinds).encode()},
+    )
 
 
 def kinds_of_file(path: Path) -> dict[str, str]:
