@@ -27,6 +27,7 @@ from calt_hf.hf.parquet import (
     split_shards,
     text_batches,
 )
+from calt_hf.hf.lexer import LexerFit, write_lexer
 from calt_hf.hf.tokenizer import fit_tokenizer, number_mode, write_tokenizer
 from calt_hf.checkpoint import STATE_DIR
 from calt_hf.quality import draw_histograms, load_histograms
@@ -106,7 +107,8 @@ def package_dataset(
     rows_per_shard: int = ROWS_PER_SHARD,
 ) -> Path:
     """Make ``save_dir`` a Hugging Face dataset: shards for splits that lack them, one feature set, the
-    tokenizer fitted to every split (``tokenizer.json``, ``tokenizer_config.json``), ``README.md``.
+    tokenizer fitted to every split (``tokenizer.json``, ``tokenizer_config.json``), CALT's ``lexer.yaml``
+    (in the same pass), ``README.md``.
 
     ``splits`` (default: every split found, train first) fixes their order in the card. Returns the card's path.
     """
@@ -121,8 +123,11 @@ def package_dataset(
         if not split_shards(save_dir / DATA_DIR, split):
             write_shards(save_dir, split, rows_per_shard)
     kinds = unify_features(save_dir, names)
-    tokenizer, token_lengths = fit_tokenizer({split: text_batches(save_dir, split, kinds) for split in names}, mode)
+    lexer = LexerFit()
+    texts = {split: lexer.observe(text_batches(save_dir, split, kinds)) for split in names}
+    tokenizer, token_lengths = fit_tokenizer(texts, mode)
     write_tokenizer(save_dir, tokenizer)
+    write_lexer(save_dir, lexer.config(mode))
     state_dir = save_dir / STATE_DIR
     histograms = {split: {**load_histograms(state_dir, split), **token_lengths[split]} for split in names}
     images = draw_histograms(save_dir / IMAGES_DIR, histograms)
