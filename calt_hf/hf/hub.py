@@ -23,7 +23,7 @@ from pathlib import Path
 from calt_hf.redaction import add_secret
 from calt_hf.writer import write_atomically
 
-HUB_FILES = ["README.md", "tokenizer.json", "tokenizer_config.json", "lexer.yaml", "data/**", "images/**"]
+HUB_FILES = ["README.md", "tokenizer.json", "tokenizer_config.json", "lexer.yaml", "expanded/**", "data/**", "images/**"]
 RAW_FILES = ["*_data.pkl", "*_raw.txt", "*_data.jsonl", "*_stats.yaml", "config.yaml"]
 _REPO_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*")
 #: The card's load instructions (``dataset = load_dataset("...")`` and ``tokenizer = AutoTokenizer.from_pretrained("...")``

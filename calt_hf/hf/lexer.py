@@ -54,12 +54,13 @@ class LexerFit:
         self.coefficients: set[int] = set()  # what a C token holds: int(c) (CALT) and exact numerators (ours)
         self.largest_exponent = 0
 
-    def observe(self, batches: Iterable[list[tuple[str, ...]]]) -> Iterator[list[tuple[str, ...]]]:
-        """Pass ``batches`` of texts through, adding each text's tokens."""
+    def observe(self, batches: Iterable[list[tuple[str, ...]]], expanded: bool = False) -> Iterator[list[tuple[str, ...]]]:
+        """Pass ``batches`` of texts (``expanded``: of expanded forms) through, adding each text's tokens."""
+        add = self.add_expanded if expanded else self.add_text
         for batch in batches:
             for row in batch:
                 for text in row:
-                    self.add_text(text)
+                    add(text)
             yield batch
 
     def add_text(self, text: str) -> None:
