@@ -11,6 +11,8 @@ the (exact) JSON Lines, in a ring of the run's field and order.
 from __future__ import annotations
 
 import json
+import re
+from fractions import Fraction
 
 import pytest
 from test_calt_parity import load_calt
@@ -64,12 +66,29 @@ def sympy_parser(symbols: str, field: str, order: str):
     return lambda text: polynomial_ring.from_expr(sympify(text.replace("^", "**")))
 
 
+def text_terms(text: str, names: list[str]) -> dict[tuple[int, ...], Fraction]:
+    """Our text form of a polynomial read back: exponents -> exact coefficient (``3*x^2*y - 7/2``)."""
+    terms = {}
+    for sign, term in re.findall(r"(^-?|[+-] )([^+-]+?)(?= [+-] |$)", text):
+        coefficient, exponents = Fraction(-1 if "-" in sign else 1), [0] * len(names)
+        for factor in term.strip().split("*"):
+            name, _, power = factor.partition("^")
+            if name in names:
+                exponents[names.index(name)] = int(power or 1)
+            else:
+                coefficient *= Fraction(factor)
+        terms[tuple(exponents)] = coefficient
+    return {exponents: c for exponents, c in terms.items() if c}
+
+
 def sage_parser(symbols: str, field: str, order: str):
+    """Sage's own string parsing needs sage_eval, which passagemath-singular lacks: built from the terms."""
     from sage.all__sagemath_singular import GF, QQ, ZZ, PolynomialRing
 
     base = GF(int(field[2:])) if field.startswith("GF") else {"QQ": QQ, "ZZ": ZZ}[field]
     polynomial_ring = PolynomialRing(base, symbols, order=order)
-    return polynomial_ring
+    names = list(polynomial_ring.variable_names())
+    return lambda text: polynomial_ring({e: base(c.numerator) / base(c.denominator) for e, c in text_terms(text, names).items()})
 
 
 def objects(save_dir, split: str, parse) -> list[tuple]:

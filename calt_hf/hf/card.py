@@ -17,7 +17,9 @@ import yaml
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from calt_hf.hf.description import DatasetDescription
+from calt_hf.expanded import EXPANDED_COLUMNS
 from calt_hf.hf.parquet import DATA_DIR, features_of, split_sizes, text_batches
+from calt_hf.hf.tokenizer import EXPANDED_DIR
 from calt_hf.quality import Histogram
 from calt_hf.writer import write_atomically
 
@@ -161,6 +163,8 @@ def render_card(
         load_path=description.load_path,
         images=images or {},
         references=REFERENCES,
+        expanded=EXPANDED_COLUMNS[0] in kinds,
+        expanded_dir=EXPANDED_DIR,
     )
 
 

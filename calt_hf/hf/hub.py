@@ -26,9 +26,11 @@ from calt_hf.writer import write_atomically
 HUB_FILES = ["README.md", "tokenizer.json", "tokenizer_config.json", "lexer.yaml", "expanded/**", "data/**", "images/**"]
 RAW_FILES = ["*_data.pkl", "*_raw.txt", "*_data.jsonl", "*_stats.yaml", "config.yaml"]
 _REPO_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*")
-#: The card's load instructions (``dataset = load_dataset("...")`` and ``tokenizer = AutoTokenizer.from_pretrained("...")``
-#: in dataset_cards/calt_hf_dataset.md).
-_LOAD_LINE = re.compile(r'^(dataset = load_dataset\(|tokenizer = AutoTokenizer\.from_pretrained\()"[^"\n]*"(\))$', re.MULTILINE)
+#: The card's load instructions in dataset_cards/calt_hf_dataset.md: ``dataset = load_dataset("...")``,
+#: ``tokenizer = AutoTokenizer.from_pretrained("...")`` and the expanded tokenizer's (with its ``subfolder``).
+_LOAD_LINE = re.compile(
+    r'^(dataset = load_dataset\(|(?:expanded_)?tokenizer = AutoTokenizer\.from_pretrained\()"[^"\n]*"(\)|, subfolder="[^"\n]*"\))$', re.MULTILINE
+)
 #: Seconds before the first retry; each later one waits twice as long, up to ``_MAX_WAIT``.
 _FIRST_WAIT, _MAX_WAIT = 1.0, 30.0
 
