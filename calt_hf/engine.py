@@ -435,6 +435,9 @@ class DatasetGenerator:
             if description is not None:
                 check_choice("description.number_tokens", description.number_tokens, NUMBER_TOKENS)
         fast_writer = type(writer).save_batch is DatasetWriter.save_batch
+        if encoding == "expanded" and not fast_writer:
+            raise ValueError(f"encoding='expanded' needs a writer whose save_batch is DatasetWriter's; {type(writer).__name__} "
+                             "overrides it and would receive the string rows only")
         formats = writer.output_formats()
         task = GenerationTask(
             problem_generator=problem_generator,

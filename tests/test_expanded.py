@@ -4,6 +4,7 @@ lossless tokenizer, lex with the shipped lexer.yaml, and are byte-identical what
 
 from __future__ import annotations
 
+import os
 import re
 from fractions import Fraction
 
@@ -11,10 +12,14 @@ import pytest
 from test_cli import run_cli
 from test_lexer import calt_build, expanded_module, objects, sage_parser, sympy_parser, text_terms
 
+from calt_hf.checkpoint import SplitCheckpoint
 from calt_hf.expanded import EXPANDED_COLUMNS
+from calt_hf.hf.hub import _LOAD_LINE, HUB_FILES
 from calt_hf.hf.package import load_dataset_dict
 from calt_hf.problems import FactorProblem, GCDProblem, IntegerSumProblem, PolynomialSumProblem
-from calt_hf.sympy import DatasetGenerator, PolynomialSampler
+from calt_hf.seeding import derive_seed
+from calt_hf.sympy import DatasetGenerator, DatasetWriter, PolynomialSampler
+from calt_hf.worker import SampleGenerationError
 
 SIZES = {"train": 40, "test": 10}
 
@@ -101,6 +106,11 @@ def test_factor_lists_of_lists_have_inner_and_outer_separators(tmp_path):
         for (_, multiplicity), entry in zip(solution, entries):
             factor, written = entry.split(" | ")
             assert written == multiplicity and factor.startswith("C1 ")  # monic factors
+    card = (tmp_path / "README.md").read_text()
+    assert "`problem_expanded`" in card and 'from_pretrained("path/to/this/folder", subfolder="expanded")' in card
+    pointed = _LOAD_LINE.sub(lambda m: f'{m.group(1)}"me/factor"{m.group(2)}', card)  # what a push writes
+    assert 'from_pretrained("me/factor", subfolder="expanded")' in pointed and "path/to/this/folder" not in pointed
+    assert "expanded/**" in HUB_FILES
 
 
 def test_expanded_parquet_is_byte_identical_whatever_n_jobs(tmp_path):
@@ -127,4 +137,39 @@ def test_expanded_is_refused_before_any_work(tmp_path):
                                        hf_dataset=True, encoding="expanded")
     with pytest.raises(ValueError, match="IntegerSumProblem"):
         DatasetGenerator(n_jobs=1).run({"train": 5}, IntegerSumProblem(), save_dir=tmp_path / "e", hf_dataset=True, encoding="expanded")
-    assert not any((tmp_path / name).exists() for name in "cde")
+    class OwnBatches(DatasetWriter):
+        def save_batch(self, samples, tag="train", batch_idx=0):
+            super().save_batch(samples, tag, batch_idx)
+
+    with pytest.raises(ValueError, match="overrides it"):
+        DatasetGenerator(n_jobs=1).run({"train": 5}, GCDProblem(PolynomialSampler("x", "GF7")), dataset_writer=OwnBatches(tmp_path / "f"),
+                                       hf_dataset=True, encoding="expanded")
+    assert not any((tmp_path / name).exists() for name in "cdef")
+
+
+class StopsOnce:
+    """GCD over GF(7), failing at one seed while ``marker`` exists: a run interrupted midway, then resumed."""
+
+    def __init__(self, marker: str, seed: int) -> None:
+        self.marker, self.seed = marker, seed
+        self.problem = GCDProblem(PolynomialSampler("x, y", "GF7", "grevlex", max_degree=3, max_num_terms=4))
+
+    def __call__(self, seed: int):
+        if seed == self.seed and os.path.exists(self.marker):
+            raise RuntimeError("interrupted")
+        return self.problem(seed)
+
+
+def test_an_interrupted_expanded_run_resumes_to_the_same_parquet(tmp_path):
+    marker = tmp_path / "marker"
+    marker.touch()
+    generator = StopsOnce(str(marker), derive_seed(42, "train", 250))
+    options = {"save_dir": tmp_path / "run", "hf_dataset": True, "encoding": "expanded", "batch_size": 100}
+    with pytest.raises(SampleGenerationError):
+        DatasetGenerator(n_jobs=1, verbose=False).run({"train": 400}, generator, **options)
+    assert SplitCheckpoint(tmp_path / "run", "train").chunks()  # work done before the failure is kept
+    marker.unlink()
+    DatasetGenerator(n_jobs=1, verbose=False).run({"train": 400}, generator, resume=True, **options)
+    DatasetGenerator(n_jobs=1, verbose=False).run({"train": 400}, generator, **{**options, "save_dir": tmp_path / "straight"})
+    resumed, straight = ([p.read_bytes() for p in sorted((tmp_path / name / "data").glob("*.parquet"))] for name in ("run", "straight"))
+    assert resumed == straight and len(load_dataset_dict(tmp_path / "run")["train"][EXPANDED_COLUMNS[0]]) == 400

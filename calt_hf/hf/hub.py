@@ -1,6 +1,6 @@
 """Upload a packaged ``save_dir`` to the Hugging Face Hub as a dataset repository, in one commit.
 
-Only what a Hub dataset needs goes up by default (``README.md``, ``data/``, ``images/``, the tokenizer,
+Only what a Hub dataset needs goes up by default (``README.md``, ``data/``, ``images/``, the tokenizers,
 ``lexer.yaml``); the pickles,
 raw text and JSON Lines stay local unless ``include_raw``. The token is never a configuration value: it
 comes from where huggingface_hub looks (``HF_TOKEN``, ``hf auth login``) or from an environment variable
