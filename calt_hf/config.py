@@ -322,7 +322,7 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
         license=cfg.hf.license,
         number_tokens=cfg.hf.number_tokens,
         load_path=cfg.hub.repo_id if hub else cfg.save_dir,
-        **{key: told[key] for key in ("problem", "solution") if key in told},
+        **{key: told[key] for key in ("problem", "solution", "order_free") if key in told},
     )
     run_kwargs = {
         "dataset_sizes": validate_dataset_sizes(OmegaConf.to_container(cfg.dataset_sizes)),

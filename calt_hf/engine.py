@@ -121,18 +121,23 @@ def _drop_repeats(result: ChunkResult, seen: HashSet, task: GenerationTask) -> C
 
 
 def _report_overlaps(writer: DatasetWriter) -> None:
-    """Add to every split's statistics file how many of its problems occur in each other split."""
+    """Add to every split's statistics file how many of its problems occur in each other split (and, for
+    an order-free problem, how many do with the lists' order ignored)."""
     save_dir = Path(writer.save_dir)
     state_dir = save_dir / STATE_DIR
-    hashes = {}
-    for path in sorted(state_dir.glob("*.hashes.npy")):
-        split = path.name[: -len(".hashes.npy")]
-        if (save_dir / f"{split}_stats.yaml").exists():
-            hashes[split] = load_hashes(state_dir, split)
-    for split, counts in overlaps(hashes).items():
-        stats_path = save_dir / f"{split}_stats.yaml"
-        stats = yaml.safe_load(stats_path.read_text())
-        stats.setdefault("data_quality", {})["overlap"] = counts
+    splits = [
+        split
+        for split in sorted(path.name[: -len(".hashes.npy")] for path in state_dir.glob("*.hashes.npy"))
+        if (save_dir / f"{split}_stats.yaml").exists()
+    ]
+    reports: dict[str, dict[str, Any]] = {split: {} for split in splits}
+    for order_free, key in ((False, "overlap"), (True, "overlap_order_free")):
+        hashes = {split: found for split in splits if (found := load_hashes(state_dir, split, order_free)) is not None}
+        for split, counts in overlaps(hashes).items():
+            reports[split][key] = counts
+    for split, counts in reports.items():
+        stats = yaml.safe_load((save_dir / f"{split}_stats.yaml").read_text())
+        stats.setdefault("data_quality", {}).update(counts)
         writer.save_final_statistics(stats, tag=split)
 
 
@@ -217,12 +222,15 @@ class _SplitAssembler:
     """Writes a split's final files (as ``.part`` until ``finish``) from its chunks, in index order,
     while they arrive; then its statistics file. A resumed split first replays its staged chunks."""
 
-    def __init__(self, writer: DatasetWriter, split: str, size: int, fast_writer: bool, batch_size: int, dedup: bool) -> None:
+    def __init__(
+        self, writer: DatasetWriter, split: str, size: int, fast_writer: bool, batch_size: int, dedup: bool, order_free: bool
+    ) -> None:
         self.writer, self.split, self.size = writer, split, size
-        self.fast_writer, self.batch_size, self.dedup = fast_writer, batch_size, dedup
+        self.fast_writer, self.batch_size, self.dedup, self.order_free = fast_writer, batch_size, dedup, order_free
         self.statistics = MemoryEfficientStatisticsCalculator()
         self.quality = QualityMeasures()
         self.hashes: list[bytes] = []
+        self.order_free_hashes: list[bytes] = []
         self.accepted = self.failed = self.resampled = self.skipped = self.dropped = 0
         self.first_errors: list[dict[str, Any]] = []
         self.pending: list = []  # rows for a writer that overrides save_batch
@@ -241,6 +249,8 @@ class _SplitAssembler:
         if result.quality is not None:
             self.quality.merge(result.quality)
             self.hashes.append(result.quality.hashes)
+            if result.quality.order_free_hashes is not None:
+                self.order_free_hashes.append(result.quality.order_free_hashes)
         self.dropped += result.dropped
         self.accepted += result.accepted
         self.failed += result.failed
@@ -264,8 +274,9 @@ class _SplitAssembler:
         report = self.statistics.get_overall_statistics(elapsed, self.accepted)
         if measured:
             hashes = np.frombuffer(b"".join(self.hashes), dtype=HASH_DTYPE)
-            save_measures(Path(self.writer.save_dir) / STATE_DIR, self.split, hashes, self.quality.histograms)
-            report["data_quality"] = split_report(hashes, self.quality.histograms, self.dropped if self.dedup else None)
+            order_free = np.frombuffer(b"".join(self.order_free_hashes), dtype=HASH_DTYPE) if self.order_free else None
+            save_measures(Path(self.writer.save_dir) / STATE_DIR, self.split, hashes, self.quality.histograms, order_free)
+            report["data_quality"] = split_report(hashes, self.quality.histograms, self.dropped if self.dedup else None, order_free)
         if on_error != "raise" or self.accepted < self.size:
             report["errors"] = {
                 "requested_samples": self.size,
@@ -452,6 +463,7 @@ class DatasetGenerator:
             max_retries=max_retries,
             sample_timeout=sample_timeout,
             measure_quality=data_quality or dedup != "none",
+            order_free=bool(getattr(problem_generator, "order_free", None)),
             finish_in_worker=dedup == "none",
             expanded=encoding == "expanded",
         )
@@ -620,7 +632,7 @@ class DatasetGenerator:
     ) -> None:
         """Generate one split into its final files (``.part`` until complete), staging chunks if checkpointed."""
         began = perf_counter()
-        assembler = _SplitAssembler(writer, split, size, fast_writer, batch_size, dedup=seen is not None)
+        assembler = _SplitAssembler(writer, split, size, fast_writer, batch_size, seen is not None, task.order_free)
 
         def accept(result: ChunkResult) -> None:
             if seen is not None:

@@ -1,7 +1,9 @@
 """Data quality in every run: repeated problems, problems shared between splits, length distributions.
 
 Problems are compared by an 8-byte BLAKE2b hash of their whitespace-normalised text, so a split of 10M
-samples costs 80 MB, never a Python set of strings. Lengths (characters of the text form; packaging
+samples costs 80 MB, never a Python set of strings. For a problem whose list order does not matter
+(``Problem.order_free``: gcd of [f, g], a sum of a list) a second hash of the text with the top-level list
+sorted counts repeats and overlaps order-free too ([f, g] and [g, f] as one problem). Lengths (characters of the text form; packaging
 measures them in tokens of the dataset's tokenizer, calt_hf/hf/tokenizer.py) and the values of the
 statistics function are integers or few-digit numbers, so exact histograms (value -> count) give exact
 quantiles in bounded memory. ``dedup`` drops repeated problems
@@ -31,10 +33,22 @@ DEDUP_CHOICES = ("none", "within", "across")
 _TEXT = TextFormat(" | ", " || ")
 
 
-def problem_hashes(problems: Iterable[Any]) -> np.ndarray:
-    """8-byte hashes of the problems' whitespace-normalised text form."""
+def _normalised(text: str) -> str:
+    return " ".join(text.split())
+
+
+def comparison_text(problem: Any, order_free: bool = False) -> str:
+    """The whitespace-normalised text a string problem is compared by; ``order_free``: with its top-level
+    list sorted by the items' texts, so that every order of the list gives the same text."""
+    if order_free and not isinstance(problem, str):
+        problem = sorted(problem, key=lambda item: _normalised(_TEXT.join(item)))
+    return _normalised(_TEXT.join(problem))
+
+
+def problem_hashes(problems: Iterable[Any], order_free: bool = False) -> np.ndarray:
+    """8-byte hashes of the problems' comparison texts (``comparison_text``)."""
     digests = b"".join(
-        hashlib.blake2b(" ".join(_TEXT.join(problem).split()).encode(), digest_size=8).digest() for problem in problems
+        hashlib.blake2b(comparison_text(problem, order_free).encode(), digest_size=8).digest() for problem in problems
     )
     return np.frombuffer(digests, dtype=HASH_DTYPE)
 
@@ -92,19 +106,24 @@ class Histogram:
 
 @dataclass
 class QualityMeasures:
-    """Hashes of the problems (in order) and histograms of lengths and statistic values."""
+    """Hashes of the problems (in order; order-free ones too for an order-free problem) and histograms of
+    lengths and statistic values."""
 
     hashes: bytes = b""
     histograms: dict[str, Histogram] = field(default_factory=dict)
+    order_free_hashes: bytes | None = None
 
     def merge(self, other: QualityMeasures) -> None:
         for name, histogram in other.histograms.items():
             self.histograms.setdefault(name, Histogram()).merge(histogram)
 
 
-def measure(rows: Sequence[tuple], sample_statistics: Sequence[Any]) -> QualityMeasures:
-    """The quality measures of a batch of string rows and their statistics dictionaries."""
+def measure(rows: Sequence[tuple], sample_statistics: Sequence[Any], order_free: bool = False) -> QualityMeasures:
+    """The quality measures of a batch of string rows and their statistics dictionaries (``order_free``: with
+    the order-free hashes too)."""
     measures = QualityMeasures(problem_hashes(row[0] for row in rows).tobytes())
+    if order_free:
+        measures.order_free_hashes = problem_hashes((row[0] for row in rows), order_free=True).tobytes()
     texts = {"problem": [_TEXT.join(row[0]) for row in rows], "solution": [_TEXT.join(row[1]) for row in rows]}
     for part, values in texts.items():
         measures.histograms[f"{part}_chars"] = Histogram(Counter(map(len, values)))
@@ -156,22 +175,28 @@ class HashSet:
 
 
 # --- files: hashes and histograms of each split, kept in the run's state folder --------------------------
-def hashes_path(state_dir: Path, split: str) -> Path:
-    return state_dir / f"{split}.hashes.npy"
+def hashes_path(state_dir: Path, split: str, order_free: bool = False) -> Path:
+    return state_dir / f"{split}.{'order_free_' if order_free else ''}hashes.npy"
 
 
 def histograms_path(state_dir: Path, split: str) -> Path:
     return state_dir / f"{split}.histograms.json"
 
 
-def save_measures(state_dir: Path, split: str, hashes: np.ndarray, histograms: dict[str, Histogram]) -> None:
+def save_measures(
+    state_dir: Path, split: str, hashes: np.ndarray, histograms: dict[str, Histogram], order_free_hashes: np.ndarray | None
+) -> None:
     state_dir.mkdir(parents=True, exist_ok=True)
     np.save(hashes_path(state_dir, split), hashes)
+    if order_free_hashes is None:
+        hashes_path(state_dir, split, order_free=True).unlink(missing_ok=True)
+    else:
+        np.save(hashes_path(state_dir, split, order_free=True), order_free_hashes)
     histograms_path(state_dir, split).write_text(json.dumps({k: h.to_json() for k, h in histograms.items()}))
 
 
-def load_hashes(state_dir: Path, split: str) -> np.ndarray | None:
-    path = hashes_path(state_dir, split)
+def load_hashes(state_dir: Path, split: str, order_free: bool = False) -> np.ndarray | None:
+    path = hashes_path(state_dir, split, order_free)
     return np.load(path) if path.exists() else None
 
 
@@ -182,13 +207,19 @@ def load_histograms(state_dir: Path, split: str) -> dict[str, Histogram]:
     return {name: Histogram.from_json(items) for name, items in json.loads(path.read_text()).items()}
 
 
-def split_report(hashes: np.ndarray, histograms: dict[str, Histogram], dropped: int | None) -> dict[str, Any]:
-    """The ``data_quality`` block of a split's statistics file (overlaps are added once all splits exist)."""
+def _duplicates(hashes: np.ndarray) -> dict[str, int]:
     distinct = int(len(np.unique(hashes)))
-    report: dict[str, Any] = {
-        "duplicates": {"samples": int(len(hashes)), "distinct_problems": distinct, "repeated": int(len(hashes)) - distinct},
-        "lengths": {name: histograms[name].summary() for name in LENGTHS if name in histograms},
-    }
+    return {"samples": int(len(hashes)), "distinct_problems": distinct, "repeated": int(len(hashes)) - distinct}
+
+
+def split_report(
+    hashes: np.ndarray, histograms: dict[str, Histogram], dropped: int | None, order_free_hashes: np.ndarray | None = None
+) -> dict[str, Any]:
+    """The ``data_quality`` block of a split's statistics file (overlaps are added once all splits exist)."""
+    report: dict[str, Any] = {"duplicates": _duplicates(hashes)}
+    if order_free_hashes is not None:
+        report["duplicates_order_free"] = _duplicates(order_free_hashes)
+    report["lengths"] = {name: histograms[name].summary() for name in LENGTHS if name in histograms}
     if dropped is not None:
         report["dedup_dropped"] = dropped
     return report
@@ -206,6 +237,9 @@ def overlaps(hashes: dict[str, np.ndarray]) -> dict[str, dict[str, int]]:
 
 #: Splits drawn in one figure, at most: a run of 2,000 tiny splits still draws one figure per statistic.
 MAX_SPLITS_PER_FIGURE = 8
+
+
+_MARGINS = {"left": 0.12, "right": 0.97, "bottom": 0.17, "top": 0.9}
 
 
 def draw_histograms(images_dir: Path, histograms: dict[str, dict[str, Histogram]]) -> dict[str, str]:
@@ -233,7 +267,8 @@ def draw_histograms(images_dir: Path, histograms: dict[str, dict[str, Histogram]
         shown = dict(list(per_split.items())[:MAX_SPLITS_PER_FIGURE])
         values = sorted({value for histogram in shown.values() for value in histogram.counts})
         integer = all(float(v).is_integer() for v in values)
-        figure, axes = plt.subplots(figsize=(6, 2.8), dpi=100)
+        # Fixed margins: tight_layout measures every label's text and costs most of a figure's time.
+        figure, axes = plt.subplots(figsize=(6, 2.8), dpi=100, gridspec_kw=_MARGINS)
         for split, histogram in shown.items():
             points = sorted(histogram.counts.items())
             axes.plot([v for v, _ in points], [c / histogram.total for _, c in points], drawstyle="steps-mid" if integer else "default",
@@ -246,7 +281,6 @@ def draw_histograms(images_dir: Path, histograms: dict[str, dict[str, Histogram]
         axes.set_xlabel(name, fontsize=9)
         axes.set_ylabel("share of samples")
         axes.legend(fontsize=8)
-        figure.tight_layout()
         file_name = f"{name.replace(' ', '-')}.png"
         images_dir.mkdir(parents=True, exist_ok=True)
         figure.savefig(images_dir / file_name, metadata={"Software": None})  # no version stamp: stable bytes

@@ -9,6 +9,7 @@ in this process, a file on this machine, or bytes with each chunk) and which err
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import warnings
@@ -64,22 +65,21 @@ class Pool:
             self.parallel = None
 
 
-def _lost_worker_errors() -> tuple[type[BaseException], ...]:
+def _lost_worker_errors(backend: str) -> tuple[type[BaseException], ...]:
+    """The errors by which ``backend`` says a worker died: loky's (every process pool, and the child process
+    a cluster worker runs its chunks in), and the cluster's own. Only the backend in use is imported:
+    importing Dask and Ray costs 1.5 s, which a loky run has no reason to pay."""
     from joblib.externals.loky.process_executor import TerminatedWorkerError
 
     errors: list[type[BaseException]] = [TerminatedWorkerError]
-    try:
+    if backend == "dask":
         from distributed.scheduler import KilledWorker
 
         errors.append(KilledWorker)
-    except ImportError:
-        pass
-    try:
+    elif backend == "ray":
         from ray.exceptions import RayActorError, WorkerCrashedError
 
         errors += [RayActorError, WorkerCrashedError]
-    except ImportError:
-        pass
     return tuple(errors)
 
 
@@ -122,6 +122,67 @@ def _ray_init(address: str | None, n_jobs: int, stack: ExitStack) -> int:
     return int(ray.cluster_resources().get("CPU", 1))
 
 
+def _parallel(backend: str, n_jobs: int, n_workers: int, streams: bool) -> joblib.Parallel:
+    """The ``joblib.Parallel`` of a run. Loky workers ignore the terminal's Ctrl-C and die with this process
+    (``interrupts.die_with_parent``); joblib runs n_jobs=1 in this process (the chunks then go to a
+    one-process pool, ``TaskRef.isolated``, so that a segfault or os._exit in the generator loses a worker,
+    not the run)."""
+    worker_setup = {"initializer": die_with_parent, "initargs": (os.getpid(),)} if backend == "loky" and n_workers > 1 else {}
+    return joblib.Parallel(
+        n_jobs=n_workers if backend in CLUSTERS else n_jobs,
+        backend=None if backend == "dask" else backend,
+        return_as="generator" if streams else "list",
+        batch_size=1,
+        pre_dispatch="2 * n_jobs",
+        **worker_setup,
+    )
+
+
+def _import_modules(modules: tuple[str, ...]) -> None:
+    for module in modules:
+        importlib.import_module(module)
+
+
+_warming: Iterator | None = None  # the warm-up's results, consumed by the run that uses its workers
+
+
+def warm_process_pool(n_jobs: int, modules: tuple[str, ...] = ("calt_hf.worker",)) -> None:
+    """Start the loky workers of a run with ``n_jobs`` now, each importing ``modules``, and return at once, so
+    that the run (``open_pool("loky", n_jobs)``, which first collects this warm-up) finds them ready instead
+    of paying their start (~0.7 s of Python start and imports here, seconds with SageMath) before its first
+    sample.
+
+    The command line calls this before Hydra composes the configuration, so the workers start on the cores
+    the parent's own start leaves idle. It is a ``joblib.Parallel`` made exactly as the run's, so joblib
+    keeps its reusable executor for the run (a pool of another size or backend replaces it). Called from
+    the main thread: workers get their parent-death signal from the thread that starts them.
+    """
+    global _warming
+    n_workers = joblib.effective_n_jobs(n_jobs)
+    if n_workers < 2 or _warming is not None:
+        return
+    parallel = _parallel("loky", n_jobs, n_workers, streams=True)
+    _warming = parallel(joblib.delayed(_import_modules)(modules) for _ in range(n_workers))
+
+
+def cancel_warm_up() -> None:
+    """Stop warmed-up workers no run took (a refused configuration): joblib aborts the warm-up and kills them,
+    rather than the exit waiting for their imports."""
+    global _warming
+    if _warming is not None:
+        warming, _warming = _warming, None
+        warming.close()
+
+
+def _collect_warm_up() -> None:
+    """Two ``joblib.Parallel`` never share the executor at once: a run starts once the warm-up is done."""
+    global _warming
+    if _warming is not None:
+        warming, _warming = _warming, None
+        for _ in warming:
+            pass
+
+
 @contextmanager
 def open_pool(backend: str, n_jobs: int, address: str | None = None) -> Iterator[Pool]:
     """A joblib ``Parallel`` for ``backend`` that stays up for a whole run (and is shut down after)."""
@@ -136,25 +197,15 @@ def open_pool(backend: str, n_jobs: int, address: str | None = None) -> Iterator
         else:
             n_workers = 1 if backend == "sequential" else joblib.effective_n_jobs(n_jobs)
         streams = backend != "ray"  # Ray's joblib backend is a multiprocessing pool: no ordered streaming
-        # Loky workers ignore the terminal's Ctrl-C and die with this process. joblib runs n_jobs=1 in this
-        # process; the chunks then go to a one-process pool (TaskRef.isolated), so that a segfault or
-        # os._exit in the generator loses a worker, not the run.
-        worker_setup = {"initializer": die_with_parent, "initargs": (os.getpid(),)} if backend == "loky" else {}
+        _collect_warm_up()
         pool = Pool(
-            make_parallel=lambda: joblib.Parallel(
-                n_jobs=n_workers if backend in CLUSTERS else n_jobs,
-                backend=None if backend == "dask" else backend,
-                return_as="generator" if streams else "list",
-                batch_size=1,
-                pre_dispatch="2 * n_jobs",
-                **(worker_setup if n_workers > 1 else {}),
-            ),
+            make_parallel=lambda: _parallel(backend, n_jobs, n_workers, streams),
             n_workers=n_workers,
             in_process=backend in IN_PROCESS,
             isolated=backend in CLUSTERS or n_workers == 1,
             local_files=backend in LOCAL_PROCESSES,
             streams=streams,
-            worker_lost=_lost_worker_errors(),
+            worker_lost=_lost_worker_errors(backend),
         )
         stack.callback(pool.reset)
         yield pool

@@ -67,6 +67,7 @@ class GenerationTask:
     max_retries: int = 3
     sample_timeout: float | None = None
     measure_quality: bool = True
+    order_free: bool = False  # the generator's problems are order-free lists (``Problem.order_free``): hash them sorted too
     finish_in_worker: bool = True  # False with dedup: the parent filters the rows, then finishes the chunk
     expanded: bool = False  # also write each sample in the expanded form (calt_hf.expanded), for the Parquet
 
@@ -118,7 +119,7 @@ def finish_chunk(
     """Summarise, measure and encode a chunk's accepted samples (in the worker, or after dedup in the parent)."""
     result.accepted = len(rows)
     result.statistics.update_batch(runtimes, sample_statistics)
-    result.quality = measure(rows, sample_statistics) if task.measure_quality else None
+    result.quality = measure(rows, sample_statistics, task.order_free) if task.measure_quality else None
     result.encoded = encode_batch(rows, task.formats, expanded)
     result.rows = rows if task.keep_rows else None
     result.raw = None

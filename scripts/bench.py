@@ -1,6 +1,9 @@
 """Throughput and memory of calt_hf's generation, against the bare generator and CALT's reference.
 
     python scripts/bench.py                         # GCD and sum over GF(7)[x,y], SymPy, n_jobs=2
+    python scripts/bench.py --cold                  # cold runs as a user meets them (issue 14's table)
+    python scripts/bench.py --profile               # per-sample microseconds by stage, worker and parent
+    python scripts/bench.py --ceiling               # the framework's rate with a trivial generator (Parquet on)
     python scripts/bench.py --rss                   # + peak RSS at 100k and 1M samples
     python scripts/bench.py --reference /path/to/venv/bin/python   # + CALT (calt-x) on the same tasks
     python scripts/bench.py --backend sagemath      # GCD, sum and random_product (R.random_element) in Sage
@@ -10,6 +13,10 @@
     python scripts/bench.py --quality               # + what the data quality report costs (gcd)
     python scripts/bench.py --folder                # + recording and verifying a complete split's files
     python scripts/bench.py --tokenizer             # + fitting tokenizer.json and the token lengths (100k gcd, sum)
+
+Cold runs (``--cold``) are fresh processes, as a user's are: "run" is timed from before
+``DatasetGenerator(...)`` to after ``run()`` returns (the pool starts cold inside it), "process" is the whole
+``python`` command (start and imports included); the default command line job is timed end to end.
 
 "Ideal" is n_jobs times the bare generator's single-core rate: the generator looped over the same
 per-sample seeds in one process, seeded the same way as in a run: the problem library's generators seed
@@ -57,6 +64,11 @@ class RandomElementProduct:
 BENCH_TASKS = {"random_product": RandomElementProduct}
 
 
+def trivial(seed: int) -> tuple[str, str]:
+    """A generator that costs nothing: what the framework itself can carry, per sample."""
+    return str(seed % 100_003), str(seed % 7)
+
+
 def build(backend: str, task: str):
     api = importlib.import_module(f"calt_hf.{backend}")
     sampler = api.PolynomialSampler(**SAMPLER)
@@ -82,14 +94,97 @@ def core_reseeders(api, generator) -> tuple:
     return default_reseeders() + api.DatasetGenerator.cas.reseeders
 
 
-def full_rate(api, generator, statistics, n: int, n_jobs: int, backend: str = "loky", **options) -> float:
-    """Samples per second of ``DatasetGenerator.run`` (workers already started: a warm pool)."""
-    runner = api.DatasetGenerator(backend=backend, n_jobs=n_jobs, verbose=False)
+def full_rate(api, generator, statistics, n: int, n_jobs: int, backend: str = "loky", address: str | None = None, **options) -> float:
+    """Samples per second of ``DatasetGenerator.run`` (workers already started: a warm pool, or a running cluster)."""
+    runner = api.DatasetGenerator(backend=backend, n_jobs=n_jobs, verbose=False, address=address)
     with tempfile.TemporaryDirectory() as save_dir:
         runner.run({"warmup": 200}, generator, statistics, save_dir=save_dir)
         began = time.perf_counter()
         runner.run({"train": n}, generator, statistics, save_dir=save_dir, **options)
         return n / (time.perf_counter() - began)
+
+
+_COLD_RUN = """
+import json, os, resource, sys, tempfile, time
+began = time.perf_counter()
+sys.path.insert(0, {repo!r})
+from scripts.bench import build, trivial
+if {task!r} == "trivial":
+    import calt_hf.sympy as api
+    generator, statistics = trivial, None
+else:
+    api, generator, statistics = build({backend!r}, {task!r})
+imported = time.perf_counter()
+cpu = time.process_time()
+with tempfile.TemporaryDirectory() as save_dir:
+    start = time.perf_counter()
+    api.DatasetGenerator(n_jobs={n_jobs}, verbose=False).run(
+        {{"train": {n}}}, generator, statistics, save_dir=save_dir, hf_dataset={package}
+    )
+    done = time.perf_counter()
+    parent_cpu = time.process_time() - cpu
+    import psutil
+    workers = psutil.Process().children(recursive=True)
+    worker_cpu = sum(sum(w.cpu_times()[:2]) for w in workers if w.is_running())
+print(json.dumps({{"imports": imported - began, "run": done - start, "parent_cpu": parent_cpu, "worker_cpu": worker_cpu}}))
+"""
+
+
+def cold_run(backend: str, task: str, n: int, n_jobs: int, package: bool = False) -> dict[str, float]:
+    """One run in a fresh process: seconds of ``run()`` (cold pool included) and of the whole command, and the
+    CPU seconds of the parent and of its workers during the run."""
+    code = _COLD_RUN.format(repo=str(REPO), backend=backend, task=task, n=n, n_jobs=n_jobs, package=package)
+    began = time.perf_counter()
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    measured = json.loads(output.splitlines()[-1])
+    measured["process"] = time.perf_counter() - began
+    return measured
+
+
+def cli_job(extra: tuple[str, ...] = ()) -> float:
+    """Seconds of the default command line job (100k + 1k GCD samples, packaged, card), end to end."""
+    with tempfile.TemporaryDirectory() as save_dir:
+        began = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "calt_hf.generate", f"save_dir={save_dir}/run", "verbose=false", *extra],
+            check=True, capture_output=True, cwd=save_dir,
+        )
+        return time.perf_counter() - began
+
+
+def stage_profile(backend: str, task: str, n: int) -> dict[str, float]:
+    """Microseconds per sample of each stage a worker runs, in this process, over ``n`` samples (formats
+    encoded in chunks of 100 as in a run)."""
+    from calt_hf.conversion import to_strings
+    from calt_hf.quality import measure
+    from calt_hf.writer import DatasetWriter, check_formats
+
+    api, generator, statistics = build(backend, task)
+    cas = api.DatasetGenerator.cas
+    formats = DatasetWriter(tempfile.gettempdir(), True, True, True).output_formats()
+    seeds = [derive_seed(42, "train", i) for i in range(n)]
+    seconds: dict[str, float] = {}
+
+    def timed(stage: str, call, *args):
+        began = time.perf_counter()
+        value = call(*args)
+        seconds[stage] = seconds.get(stage, 0.0) + time.perf_counter() - began
+        return value
+
+    rows, sample_statistics = [], []
+    for fmt in formats:  # import what each format needs before timing
+        fmt.encode([("1", "1")])
+    for seed in seeds:
+        problem, solution = timed("generator", generator, seed)
+        sample_statistics.append(timed("statistics", statistics, problem, solution))
+        row = timed("to_strings", lambda: (to_strings(problem, cas, "p"), to_strings(solution, cas, "s")))
+        timed("check_formats", check_formats, *row, formats, "the sample")
+        rows.append(row)
+    for start in range(0, n, 100):
+        for fmt in formats:
+            timed(f"encode {fmt.suffix.strip('_')}", fmt.encode, rows[start : start + 100])
+        timed("quality", measure, rows[start : start + 100], sample_statistics[start : start + 100])
+    return {stage: total / n * 1e6 for stage, total in seconds.items()}
 
 
 def packaging_cost(n: int) -> dict[str, float]:
@@ -221,10 +316,64 @@ def main() -> None:
     parser.add_argument("--quality", action="store_true", help="also measure what the data quality report costs (gcd)")
     parser.add_argument("--folder", action="store_true", help="also measure recording and verifying a split's files")
     parser.add_argument("--tokenizer", action="store_true", help="also measure fitting the tokenizer to 100k samples")
+    parser.add_argument("--cold", action="store_true", help="cold runs in fresh processes and the default CLI job, instead")
+    parser.add_argument("--profile", action="store_true", help="per-sample microseconds by worker stage, instead")
+    parser.add_argument("--ceiling", action="store_true", help="also the rate with a trivial generator, Parquet on")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args()
 
     results: dict[str, dict] = {}
+    if args.profile:
+        for task in (args.tasks or DEFAULT_TASKS[args.backend]).split(","):
+            stages = results[f"profile_{task}"] = stage_profile(args.backend, task, int(3000 * args.scale))
+            print(f"{args.backend}/{task} (us per sample): " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()), flush=True)
+    elif args.cold:
+        cold_table(args, results)
+    else:
+        warm_table(args, results)
+    if args.ceiling:
+        n = int(500_000 * args.scale)
+        run = results["ceiling"] = cold_run("sympy", "trivial", n, args.n_jobs, package=True)
+        print(
+            f"trivial generator, {n:,} samples with Parquet: {n / run['run']:,.0f} samples/s "
+            f"(parent {run['parent_cpu'] / n * 1e6:.1f} us CPU a sample, workers {run['worker_cpu'] / n * 1e6:.1f} us)",
+            flush=True,
+        )
+    extras(args, results)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+
+
+COLD_SIZES = {"gcd": (12_000, 100_000), "sum": (40_000, 160_000)}
+
+
+def cold_table(args, results: dict) -> None:
+    """Issue 14's table: each task cold at two sizes against the ideal, and the default command line job."""
+    for task in (args.tasks or "gcd,sum").split(","):
+        api, generator, _ = build(args.backend, task)
+        bare = bare_rate(generator, 3000, core_reseeders(api, generator))
+        for n in COLD_SIZES.get(task, (20_000,)):
+            n = int(n * args.scale)
+            run = cold_run(args.backend, task, n, args.n_jobs)
+            ideal = n / (args.n_jobs * bare)
+            results[f"cold_{task}_{n}"] = {**run, "bare_per_s": bare, "ideal_seconds": ideal}
+            print(
+                f"cold {args.backend}/{task} {n:,}: run {run['run']:.2f} s, ideal {ideal:.2f} s: {ideal / run['run']:.2f} of ideal "
+                f"(whole command {run['process']:.2f} s: {ideal / run['process']:.2f}); per sample: bare {1e6 / bare:.0f} us, "
+                f"workers {run['worker_cpu'] / n * 1e6:.0f} us CPU, parent {run['parent_cpu'] / n * 1e6:.1f} us CPU",
+                flush=True,
+            )
+    if args.backend == "sympy" and not args.tasks:
+        api, generator, _ = build("sympy", "gcd")
+        bare = bare_rate(generator, 3000)
+        ideal = 101_000 / (args.n_jobs * bare)
+        seconds = cli_job()
+        results["cli_default_job"] = {"seconds": seconds, "ideal_seconds": ideal}
+        print(f"default CLI job (101k GCD, packaged): {seconds:.1f} s end to end, ideal {ideal:.1f} s: {ideal / seconds:.2f}", flush=True)
+
+
+def warm_table(args, results: dict) -> None:
+    """Each task with a warm pool, with and without statistics, and CALT's reference."""
     for task in (args.tasks or DEFAULT_TASKS[args.backend]).split(","):
         n = int(DEFAULT_SIZES.get(task, 20_000) * args.scale)
         api, generator, statistics = build(args.backend, task)
@@ -245,6 +394,11 @@ def main() -> None:
             + (f", CALT {row['calt_per_s']:,.0f}/s ({row['calt_of_ideal']:.0%})" if "calt_per_s" in row else ""),
             flush=True,
         )
+
+
+
+def extras(args, results: dict) -> None:
+    """The optional measurements (checkpoints, Dask, quality, packaging, folder, tokenizer, RSS)."""
     if args.checkpoint or args.dask or args.quality:
         api, generator, statistics = build(args.backend, "gcd")
         n = int(DEFAULT_SIZES["gcd"] * args.scale)
@@ -259,9 +413,16 @@ def main() -> None:
             results["quality_cost"] = 1 - loky / bare_report
             print(f"data quality report on gcd: {loky:,.0f}/s with, {bare_report:,.0f}/s without: cost {1 - loky / bare_report:.1%}", flush=True)
         if args.dask:
-            dask = full_rate(api, generator, statistics, n, args.n_jobs, backend="dask")
-            results["gcd_dask_local_per_s"] = dask
-            print(f"Dask LocalCluster on gcd: {dask:,.0f}/s against loky's {loky:,.0f}/s ({dask / loky:.0%})", flush=True)
+            import dask
+            from distributed import LocalCluster
+
+            # One LocalCluster that runs after run reuse, as a user's cluster is (workers may start child processes).
+            with dask.config.set({"distributed.worker.daemon": False}), LocalCluster(
+                n_workers=args.n_jobs, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+            ) as cluster:
+                dask_rate = full_rate(api, generator, statistics, n, args.n_jobs, backend="dask", address=cluster.scheduler_address)
+            results["gcd_dask_local_per_s"] = dask_rate
+            print(f"Dask LocalCluster (reused across runs) on gcd: {dask_rate:,.0f}/s against loky's {loky:,.0f}/s ({dask_rate / loky:.0%})", flush=True)
     if args.packaging:
         for n in (100_000, 1_000_000):
             cost = packaging_cost(n)
@@ -289,8 +450,6 @@ def main() -> None:
                 f"whole tree {memory['tree_mib']:.0f} MiB ({memory['seconds']:.0f} s)",
                 flush=True,
             )
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

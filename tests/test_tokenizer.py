@@ -156,3 +156,32 @@ def test_the_tokenizer_files_are_byte_identical_whatever_the_hash_seed(tmp_path,
     result = subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONHASHSEED": "7"}, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert [(tmp_path / name).read_bytes() for name in ("tokenizer.json", "tokenizer_config.json")] == written
+
+
+@pytest.mark.parametrize("field", ["GF7", "QQ", "ZZ", "RR"])
+def test_the_fast_pieces_are_the_pre_tokenizers_pieces_on_every_problem(field):
+    """fit_tokenizer cuts texts with Python's re and the pre-tokenizer's pattern: on every problem of the library
+    (nested lists, fractions, floats, negative numbers, big integers) the pieces are exactly those of the
+    shipped tokenizer's own pre-tokenizer, in both number modes."""
+    from calt_hf.conversion import to_strings
+    from calt_hf.hf.tokenizer import _pattern, new_tokenizer
+    from calt_hf.problems import PROBLEMS, IntegerProblem
+    from calt_hf.sympy import DatasetGenerator
+    from calt_hf.writer import TextFormat
+
+    sampler = PolynomialSampler(symbols="x, y", field_str=field, max_degree=3, max_num_terms=3)
+    text = TextFormat(" | ", " || ")
+    texts = ["", " ", "x1 ^ 12 - -3", "a_b*c12 + 0.000123 || 7/9", "1234567 | 89"]
+    for name, problem in PROBLEMS.items():
+        try:
+            generator = problem() if issubclass(problem, IntegerProblem) else problem(sampler)
+        except ValueError:  # a problem that refuses this field (factor over RR)
+            continue
+        for seed in range(8):
+            for part in generator(seed):
+                texts.append(text.join(to_strings(part, DatasetGenerator.cas, name)))
+    for mode in ("whole", "digits"):
+        pre_tokenizer = new_tokenizer(mode).pre_tokenizer
+        fast = re.compile(_pattern(mode)).findall
+        for value in texts:
+            assert fast(value) == [piece for piece, _ in pre_tokenizer.pre_tokenize_str(value)], (mode, value)

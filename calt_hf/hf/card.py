@@ -38,6 +38,8 @@ REFERENCES = [
     ("2506.08600", "CALT: A Library for Computer Algebra with Transformer"),
     ("2311.12904", "Kera et al., Learning to compute Gröbner bases"),
 ]
+#: What order-free means for a generator that says it is order-free but not why (``order_free = True``).
+ORDER_FREE_TEXT = "a list and any reordering of it count as one problem"
 _VERSIONED = ("calt_hf", "sympy", "passagemath-singular", "joblib", "datasets", "pyarrow", "huggingface-hub", "tokenizers")
 
 
@@ -131,12 +133,15 @@ def render_card(
     template = resources.files("calt_hf.dataset_cards").joinpath(TEMPLATE).read_text(encoding="utf-8")
     sizes = {split: split_sizes(save_dir, split) for split in splits}  # reads every row group: once per split
     split_rows = []
+    order_free = None  # the sentence on order-free counts, once a split has them
     for split in splits:
         examples, arrow_bytes, _, shards = sizes[split]
         statistics = _statistics(save_dir, split)
         quality = (statistics or {}).get("quality") or {}
         lengths = {name: histogram.summary() for name, histogram in (token_lengths or {}).get(split, {}).items()}
         lengths.update(quality.get("lengths") or {})
+        if "duplicates_order_free" in quality:
+            order_free = description.order_free if isinstance(description.order_free, str) else ORDER_FREE_TEXT
         split_rows.append(
             {
                 "name": split,
@@ -165,6 +170,7 @@ def render_card(
         references=REFERENCES,
         expanded=EXPANDED_COLUMNS[0] in kinds,
         expanded_dir=EXPANDED_DIR,
+        order_free=order_free,
     )
 
 

@@ -14,6 +14,7 @@ class DatasetDescription:
     summary: str = "A dataset of computer algebra problems and their solutions, generated with calt_hf."
     problem: str = "see the examples below"
     solution: str = "see the examples below"
+    order_free: str | None = None  # why the order of a problem's list does not matter (``Problem.order_free``)
     settings: dict[str, Any] = field(default_factory=dict)
     command: str = "(generated through the Python API; no command recorded)"
     license: str | None = None  # None: the card has no license line (the user's choice, not ours)

@@ -78,10 +78,12 @@ def fit_tokenizer(splits: Mapping[str, Iterable[list[tuple[str, str]]]], mode: s
     """The tokenizer whose vocabulary is every piece of every split (batches of problem and solution texts),
     and each split's ``problem_tokens`` and ``solution_tokens`` histograms in its tokens, in the same pass:
     every piece is in the vocabulary, so a text's length is its pieces plus the ``<s>`` and ``</s>`` added.
-    (``pre_tokenize_str`` a text: 2.9 s for 100k GCD samples, 2.5 s of it the regex; the WordLevel trainer
-    plus ``encode_batch``, in Rust threads, took 7 s: scripts/bench.py --tokenizer.)"""
+    The pieces come from Python's ``re`` with the pre-tokenizer's own pattern (it matches every character,
+    so the pieces are its matches): the same pieces as ``pre_tokenize_str``, ten times faster, which is
+    most of this pass (tests/test_tokenizer.py checks both agree on every problem of the library)."""
     empty = new_tokenizer(mode)
-    pre_tokenizer, added = empty.pre_tokenizer, empty.post_processor.num_special_tokens_to_add(False)
+    added = empty.post_processor.num_special_tokens_to_add(False)
+    pieces_of = re.compile(_pattern(mode)).findall
     pieces: set[str] = {PROBLEM_SOLUTION_SEP}
     histograms: dict[str, dict[str, Histogram]] = {}
     for split, batches in splits.items():
@@ -89,8 +91,8 @@ def fit_tokenizer(splits: Mapping[str, Iterable[list[tuple[str, str]]]], mode: s
         for batch in batches:
             for row in batch:
                 for name, text in zip(lengths, row):
-                    split_text = pre_tokenizer.pre_tokenize_str(text)
-                    pieces.update(piece for piece, _ in split_text)
+                    split_text = pieces_of(text)
+                    pieces.update(split_text)
                     lengths[name][len(split_text) + added] += 1
         histograms[split] = {name: Histogram(counts) for name, counts in lengths.items()}
     if mode == "digits":  # every digit group, so that any integer encodes (and a model can write it)

@@ -30,6 +30,10 @@ class Problem:
     #: The problem and the solution in words, for the dataset card.
     problem_text: ClassVar[str]
     solution_text: ClassVar[str]
+    #: Whether the order of the problem's (top-level) list does not matter, as the sentence the card says of it
+    #: (its solution is the same for every order); None where it matters or there is no list. When set, the data
+    #: quality report also counts repeats and overlaps with each problem's list sorted (calt_hf/quality.py).
+    order_free: ClassVar[str | None] = None
 
     def __init__(self, sampler: Any = None, **parameters: Any) -> None:
         self.sampler = sampler
@@ -45,6 +49,7 @@ class Problem:
             "pretty_name": pretty_name,
             "problem": self.problem_text,
             "solution": self.solution_text,
+            "order_free": self.order_free,
             "settings": {"problem": self.name, **self.parameters, **sampler_settings},
         }
 

@@ -13,6 +13,7 @@ class DigitProductProblem(IntegerProblem):
     the product of its digits (0 as soon as one digit is 0, so more often for longer numbers)."""
 
     name = "digit_product"
+    order_free = None  # the problem is one integer, no list
     nesting = ("string", "string")
     problem_text = "a random non-negative integer of min_digits to max_digits decimal digits"
     solution_text = "the product of its decimal digits"

@@ -27,6 +27,7 @@ class FactorProblem(Problem):
     """
 
     name = "factor"
+    order_free = None  # the problem is one polynomial, no list
     seeds_itself = False
     nesting = ("string", "list of lists")
     problem_text = (

@@ -33,6 +33,7 @@ class GCDProblem(Problem):
     """
 
     name = "gcd"
+    order_free = "[f, g] and [g, f] count as one problem: gcd(f, g) = gcd(g, f)"
     nesting = ("list", "string")
     problem_text = "two polynomials f = h*a and g = h*b, with h, a and b random (a common factor h in most samples)"
     solution_text = "gcd(f, g), monic in the ring's term order (over ZZ: with a positive leading coefficient, content included)"

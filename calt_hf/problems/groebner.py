@@ -25,6 +25,7 @@ class GroebnerProblem(Problem):
     """
 
     name = "groebner"
+    order_free = "generators in any order count as one problem: they span the same ideal, whose reduced basis is unique"
     nesting = ("list", "list")
     problem_text = (
         "random polynomials (min_count to max_count of them) generating a zero-dimensional ideal "

@@ -20,6 +20,7 @@ class IntegerFactorizationProblem(IntegerProblem):
     """
 
     name = "integer_factorization"
+    order_free = None  # the problem is one integer, no list
     nesting = ("string", "list")
     problem_text = "a product of min_count to max_count random primes from min_prime to max_prime (repeats allowed)"
     solution_text = "its prime factors, increasing, each as often as it divides the product"

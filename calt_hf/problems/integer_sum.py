@@ -12,6 +12,7 @@ class IntegerSumProblem(IntegerProblem):
     (negative bounds allowed); solution: their sum. CALT's documented first example, as a library task."""
 
     name = "integer_sum"
+    order_free = "a list and any reordering of it count as one problem: addition is commutative"
     nesting = ("list", "string")
     problem_text = "a list of random integers (min_count to max_count of them, each from min_value to max_value)"
     solution_text = "their sum"

@@ -13,6 +13,7 @@ class PartialProductProblem(PolynomialProductProblem):
     ``[p_1, p_1*p_2, ..., p_1*...*p_k]``, expanded (as many running products as polynomials)."""
 
     name = "partial_product"
+    order_free = None  # the running products follow the list's order (its product order-free: see product)
     nesting = ("list", "list")
     problem_text = "a list of random polynomials p_1, ..., p_k (k from min_count to max_count)"
     solution_text = "their running products p_1, p_1*p_2, ..., p_1*...*p_k, expanded"

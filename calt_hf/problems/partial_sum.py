@@ -13,6 +13,7 @@ class PartialSumProblem(PolynomialListProblem):
     ``[p_1, p_1 + p_2, ..., p_1 + ... + p_k]`` (as many running sums as polynomials)."""
 
     name = "partial_sum"
+    order_free = None  # the running sums follow the list's order
     nesting = ("list", "list")
     problem_text = "a list of random polynomials p_1, ..., p_k (k from min_count to max_count)"
     solution_text = "their running sums p_1, p_1 + p_2, ..., p_1 + ... + p_k"

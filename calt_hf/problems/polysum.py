@@ -13,6 +13,7 @@ class PolynomialSumProblem(PolynomialListProblem):
     """Problem: ``min_count`` .. ``max_count`` random polynomials; solution: their sum."""
 
     name = "sum"
+    order_free = "a list and any reordering of it count as one problem: addition is commutative"
     nesting = ("list", "string")
     problem_text = "a list of random polynomials (min_count to max_count of them)"
     solution_text = "their sum"

@@ -16,6 +16,7 @@ class PolynomialProductProblem(PolynomialListProblem):
     """
 
     name = "product"
+    order_free = "a list and any reordering of it count as one problem: multiplication is commutative"
     nesting = ("list", "string")
     problem_text = "a list of random polynomials (min_count to max_count of them)"
     solution_text = "their product, expanded"

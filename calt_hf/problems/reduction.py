@@ -16,6 +16,7 @@ class ReductionProblem(GroebnerProblem):
     the basis (unique, because the basis is a Gröbner basis)."""
 
     name = "reduction"
+    order_free = None  # f comes first; the basis after it is canonical already (by decreasing leading monomial)
     nesting = ("list", "string")
     problem_text = (
         "[f, g_1, ..., g_k]: a random polynomial f, then the reduced Gröbner basis of a random zero-dimensional "
