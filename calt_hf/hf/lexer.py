@@ -31,28 +31,32 @@ LEXER_FILE = "lexer.yaml"
 DIGIT_GROUP = 3
 #: Above this many vocabulary tokens CALT's lexer takes more than a few seconds to build (see above).
 LARGE_VOCABULARY = 20_000
-_LEAF_SEPARATOR = re.compile(r" \|\| | \| ")
-_TERM_SEPARATOR = re.compile(r" ([+-]) ")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SYMBOL = re.compile(r"\|\||[^\w\s]")
 _DIGITS = re.compile(r"\d+")
-_COEFFICIENT = re.compile(r"(\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)(?:/(\d+))?$")
-_EXPANDED_TOKEN = re.compile(r"([CE])(-?\d+)$")
+_EXPONENT = re.compile(r"\^(\d+)")
+#: A term's start: after the text's start, `` + ``, `` - `` or a list separator; an optional leading minus;
+#: its coefficient (``7``, ``7/2``, ``1.5``, ``1.5e-05``) or the first letter of its variable.
+_TERM_START = re.compile(r"(?:^|([+|-]) )(-?)(\d+(?:\.\d+)?(?:e-?\d+)?(?:/\d+)?|[A-Za-z_])")
+_EXPANDED_TOKEN = re.compile(r"[CE]-?\d+")
+_EXPANDED_SYMBOLS = {"+", "|", "||"}
 
 logger = logging.getLogger(__name__)
 
 
 class LexerFit:
-    """What the lexer must cover, gathered from the data as it streams past (``observe``)."""
+    """What the lexer must cover, gathered from the data as it streams past (``observe``).
+
+    Each text costs a few ``findall`` into sets of distinct strings (about 10 us for a GCD row); the
+    strings are read as numbers once, in ``config``."""
 
     def __init__(self) -> None:
         self.identifiers: set[str] = set()
         self.symbols: set[str] = set()
-        self.numbers: set[int] = set()
-        self.padded_numbers: set[str] = set()  # "05" of 1.05: CALT's token for a fraction's digits
-        self.floats = False
-        self.coefficients: set[int] = set()  # what a C token holds: int(c) (CALT) and exact numerators (ours)
-        self.largest_exponent = 0
+        self.digits: set[str] = set()  # every run of digits: the numbers, and "05" of 1.05 (a token of its own)
+        self.exponents: set[str] = set()
+        self.term_starts: set[tuple[str, str, str]] = set()  # (operator before, leading minus, coefficient or a letter)
+        self.expanded_words: set[str] = set()
 
     def observe(self, batches: Iterable[list[tuple[str, ...]]], expanded: bool = False) -> Iterator[list[tuple[str, ...]]]:
         """Pass ``batches`` of texts (``expanded``: of expanded forms) through, adding each text's tokens."""
@@ -64,61 +68,56 @@ class LexerFit:
             yield batch
 
     def add_text(self, text: str) -> None:
-        """One text form (``a | b || c``): its vocabulary, and the expanded form's tokens."""
+        """One text form (``a | b || c``): its vocabulary, and what the expanded form's tokens need."""
         self.identifiers.update(_IDENTIFIER.findall(text))
         self.symbols.update(_SYMBOL.findall(text))
-        self.floats = self.floats or "." in text
-        for digits in _DIGITS.findall(text):
-            if len(digits) > 1 and digits[0] == "0":
-                self.padded_numbers.add(digits)
-            else:
-                self.numbers.add(int(digits))
-        for leaf in _LEAF_SEPARATOR.split(text):  # kept only for polynomial data (see ``config``)
-            self._add_polynomial(leaf)
-
-    def _add_polynomial(self, text: str) -> None:
-        pieces = _TERM_SEPARATOR.split(text.strip())
-        signs = ["+", *pieces[1::2]]
-        for sign, term in zip(signs, pieces[::2]):
-            if term.startswith("-"):
-                sign, term = "-", term[1:]
-            factors = term.split("*")
-            match = _COEFFICIENT.match(factors[0])
-            numerator, denominator = (match.group(1), match.group(2) or "1") if match else ("1", "1")
-            if match:
-                factors = factors[1:]
-            value = float(numerator) if not numerator.isdigit() else Fraction(int(numerator), int(denominator))
-            negative = -1 if sign == "-" else 1
-            self.coefficients.add(negative * int(value))  # CALT's ExpandedFormLoadPreprocessor writes int(c)
-            if numerator.isdigit():
-                self.coefficients.add(negative * int(numerator))  # ours writes C<numerator>/<denominator>
-            for factor in factors:
-                _, _, exponent = factor.partition("^")
-                self.largest_exponent = max(self.largest_exponent, int(exponent or 1))
+        self.digits.update(_DIGITS.findall(text))
+        self.exponents.update(_EXPONENT.findall(text))
+        self.term_starts.update(_TERM_START.findall(text))
 
     def add_expanded(self, text: str) -> None:
-        """One expanded text (``C3 E2 E1 + C1 E0 E1 || ...``): its C and E tokens, exactly."""
-        for token in text.split():
-            match = _EXPANDED_TOKEN.match(token)
-            if match is None:
-                continue
-            if match.group(1) == "C":
-                self.coefficients.add(int(match.group(2)))
-            else:
-                self.largest_exponent = max(self.largest_exponent, int(match.group(2)))
-        self.symbols.update(token for token in text.split() if token in ("+", "|", "||", "/"))
+        """One expanded text (``C3 E2 E1 + C1 E0 E1 || ...``): its words, C and E tokens exactly."""
+        self.expanded_words.update(text.split())
+
+    @property
+    def floats(self) -> bool:
+        return "." in self.symbols
+
+    @property
+    def largest_exponent(self) -> int:
+        """Of the text (``^k``, a bare variable's 1) and of the expanded words (``E<k>``)."""
+        exponents = {int(e) for e in self.exponents} | {1 if self.identifiers else 0}
+        exponents |= {int(word[1:]) for word in self.expanded_words if _EXPANDED_TOKEN.fullmatch(word) and word[0] == "E"}
+        return max(exponents)
+
+    @property
+    def coefficients(self) -> set[int]:
+        """What a C token holds: CALT's ``int(c)`` (truncated) and the signed numerator (ours: ``C-7/2``)."""
+        values = {0}
+        for operator, minus, body in self.term_starts:
+            sign = -1 if (operator == "-") != (minus == "-") else 1
+            numerator, _, denominator = body.partition("/")
+            if not numerator[0].isdigit():  # a term that starts with its variable: coefficient 1
+                values.add(sign)
+            elif numerator.isdigit():
+                values.update({sign * int(numerator), sign * int(Fraction(int(numerator), int(denominator or 1)))})
+            else:  # a real
+                values.add(sign * int(float(numerator)))
+        values |= {int(word[1:]) for word in self.expanded_words if _EXPANDED_TOKEN.fullmatch(word) and word[0] == "C"}
+        return values
 
     def config(self, mode: str) -> dict:
         """The lexer configuration for ``whole`` or ``digits`` numbers (``tokenizer.json``'s mode)."""
         ranges: dict[str, list] = {}
-        misc = sorted(self.symbols) + sorted(self.identifiers)
+        symbols = self.symbols | (self.expanded_words & _EXPANDED_SYMBOLS) | (_EXPANDED_SYMBOLS if self.identifiers else set())
+        misc = sorted(symbols) + sorted(self.identifiers)  # no token twice: CALT's tokenizer would give two the same id
         if mode == "whole":
-            misc += _range_or_list(ranges, "numbers", "", self.numbers | {0})
-            misc += sorted(self.padded_numbers)
+            padded = {digits for digits in self.digits if len(digits) > 1 and digits[0] == "0"}
+            misc += _range_or_list(ranges, "numbers", "", {int(digits) for digits in self.digits - padded} | {0})
+            misc += sorted(padded)
         if self.identifiers:  # polynomial data (integer problems have no variables): the expanded form's tokens
-            misc += _range_or_list(ranges, "coefficients", "C", self.coefficients | {0})
+            misc += _range_or_list(ranges, "coefficients", "C", self.coefficients)
             ranges["exponents"] = ["E", 0, self.largest_exponent]
-            misc += [symbol for symbol in ("+", "||") if symbol not in self.symbols]
         return {
             "vocab": {
                 "range": ranges,
