@@ -24,7 +24,8 @@ from collections.abc import Iterable, Iterator
 from fractions import Fraction
 from pathlib import Path
 
-from calt_hf.writer import write_atomically
+from calt_hf.hf.tokenizer import SPECIAL_TOKENS
+from calt_hf.writer import PROBLEM_SOLUTION_SEP, write_atomically
 
 LEXER_FILE = "lexer.yaml"
 #: CALT's ``digit_group`` for ``digits`` (it groups from the left; tokenizer.json groups from the right).
@@ -32,8 +33,6 @@ DIGIT_GROUP = 3
 #: Above this many vocabulary tokens CALT's lexer takes more than a few seconds to build (see above).
 LARGE_VOCABULARY = 20_000
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_SYMBOL = re.compile(r"\|\||[^\w\s]")
-_DIGITS = re.compile(r"\d+")
 _EXPONENT = re.compile(r"\^(\d+)")
 #: A term's start: after the text's start, `` + ``, `` - `` or a list separator; an optional leading minus;
 #: its coefficient (``7``, ``7/2``, ``1.5``, ``1.5e-05``) or the first letter of its variable.
@@ -47,13 +46,14 @@ logger = logging.getLogger(__name__)
 class LexerFit:
     """What the lexer must cover, gathered from the data as it streams past (``observe``).
 
-    Each text costs a few ``findall`` into sets of distinct strings (about 10 us for a GCD row); the
-    strings are read as numbers once, in ``config``."""
+    Variables, operators and numbers come from the fitted tokenizer's vocabulary (``add_pieces``: its
+    pieces are the text's); each text then costs two ``findall`` into sets of distinct strings (exponents,
+    the start of each term: about 4 us for a GCD row), read as numbers once, in ``config``."""
 
     def __init__(self) -> None:
         self.identifiers: set[str] = set()
         self.symbols: set[str] = set()
-        self.digits: set[str] = set()  # every run of digits: the numbers, and "05" of 1.05 (a token of its own)
+        self.digits: set[str] = set()  # with whole numbers every run of digits, "05" of 1.05 too (a token of its own)
         self.exponents: set[str] = set()
         self.term_starts: set[tuple[str, str, str]] = set()  # (operator before, leading minus, coefficient or a letter)
         self.expanded_words: set[str] = set()
@@ -67,11 +67,21 @@ class LexerFit:
                     add(text)
             yield batch
 
+    def add_pieces(self, pieces: Iterable[str]) -> None:
+        """The pieces of every text (``tokenizer.json``'s vocabulary, special tokens and `` # `` left out)."""
+        for piece in pieces:
+            if piece in SPECIAL_TOKENS or piece == PROBLEM_SOLUTION_SEP:
+                continue
+            piece = piece.strip()
+            if piece.isdigit():
+                self.digits.add(piece)
+            elif _IDENTIFIER.fullmatch(piece):
+                self.identifiers.add(piece)
+            else:
+                self.symbols.add(piece)
+
     def add_text(self, text: str) -> None:
-        """One text form (``a | b || c``): its vocabulary, and what the expanded form's tokens need."""
-        self.identifiers.update(_IDENTIFIER.findall(text))
-        self.symbols.update(_SYMBOL.findall(text))
-        self.digits.update(_DIGITS.findall(text))
+        """One text form (``a | b || c``): what the expanded form's tokens need."""
         self.exponents.update(_EXPONENT.findall(text))
         self.term_starts.update(_TERM_START.findall(text))
 

@@ -132,6 +132,7 @@ def package_dataset(
     texts = {split: lexer.observe(text_batches(save_dir, split, kinds)) for split in names}
     tokenizer, token_lengths = fit_tokenizer(texts, mode)
     write_tokenizer(save_dir, tokenizer)
+    lexer.add_pieces(tokenizer.get_vocab())
     if EXPANDED_COLUMNS[0] in kinds:  # the expanded form's own tokenizer; its exact C and E tokens for the lexer
         expanded = {split: lexer.observe(text_batches(save_dir, split, kinds, columns=EXPANDED_COLUMNS), expanded=True) for split in names}
         (save_dir / EXPANDED_DIR).mkdir(exist_ok=True)
