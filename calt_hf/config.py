@@ -22,6 +22,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
 from calt_hf.engine import validate_dataset_sizes
+from calt_hf.expanded import check_encoding
 from calt_hf.folder import claim
 from calt_hf.hf.description import DatasetDescription
 from calt_hf.hf.hub import TokenSource, check_repo_id, check_timeout
@@ -103,6 +104,7 @@ class HfConfig:
     license: Optional[str] = None
     pretty_name: Optional[str] = None
     number_tokens: str = "auto"
+    encoding: str = "text"  # text | expanded: also the columns problem_expanded, solution_expanded (calt_hf/expanded.py)
 
 
 @dataclass
@@ -293,6 +295,8 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
     check_choice("on_error", cfg.on_error, ON_ERROR_CHOICES)
     check_choice("dedup", cfg.dedup, DEDUP_CHOICES)
     check_choice("hf.number_tokens", cfg.hf.number_tokens, NUMBER_TOKENS)
+    check_encoding(cfg.hf.encoding, "hf.encoding", problem, cfg.hf.package,
+                   cfg.sampler.field_str if sampler.built else None)
     check_int("max_retries", cfg.max_retries, 0)
     hub = token_source = None
     if cfg.hub.push:
@@ -337,6 +341,7 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
         "sample_timeout": cfg.sample_timeout,
         "dedup": cfg.dedup,
         "data_quality": cfg.data_quality,
+        "encoding": cfg.hf.encoding,
         # What a resumed run must share with the original, in the config's own terms (the sampler only
         # if something was built from it).
         "fingerprint": {

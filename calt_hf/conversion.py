@@ -25,6 +25,15 @@ def no_rows(obj: Any) -> None:
     return None
 
 
+def no_terms(obj: Any) -> None:
+    """For backends without polynomials of their own."""
+    return None
+
+
+#: A polynomial's terms for the expanded encoding: (exponents, coefficient as int or Fraction).
+Terms = list[tuple[tuple[int, ...], Any]]
+
+
 @dataclass(frozen=True)
 class Backend:
     """The few things that differ between computer algebra backends (module-level functions, so it pickles).
@@ -33,7 +42,9 @@ class Backend:
     ``as_rows`` returns a container of this backend (e.g. a matrix) as a list of lists, or None;
     ``reseeders`` reseed the backend's own random state before each sample; ``leaf_types`` are types
     known to be leaves (polynomials), converted without probing for containers first; ``time_limit``
-    is a context manager factory that raises ``SampleTimeout`` when a sample outlives ``sample_timeout``.
+    is a context manager factory that raises ``SampleTimeout`` when a sample outlives ``sample_timeout``;
+    ``terms`` returns a polynomial's terms as exact integers or fractions, in the order CALT's expanded
+    form reads them (None for anything that is not a polynomial of this backend), for ``calt_hf.expanded``.
     """
 
     name: str
@@ -42,6 +53,7 @@ class Backend:
     reseeders: tuple[Reseeder, ...] = field(default=())
     leaf_types: tuple[type, ...] = field(default=())
     time_limit: Callable[[float], AbstractContextManager] = signal_time_limit
+    terms: Callable[[Any], Terms | None] = no_terms
 
 
 def _as_list(obj: Any, backend: Backend) -> list | None:
@@ -147,6 +159,10 @@ class TermWriter:
 
 def _sort_key(entry: tuple[Any, bool, str]) -> Any:
     return entry[0]
+
+
+def unsupported_coefficients(ring: Any) -> ValueError:
+    return ValueError(f"encoding 'expanded' needs coefficients in ZZ, QQ or GF(p), not in {ring}; use encoding 'text'")
 
 
 def integer_coefficient(value: Any) -> tuple[bool, str, bool]:

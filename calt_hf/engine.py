@@ -42,6 +42,7 @@ from calt_hf.checkpoint import (
 )
 from calt_hf.folder import FolderInUseError, adopt, claim, clear, foreign_entries, refuse_foreign, task_differences
 from calt_hf.conversion import Backend
+from calt_hf.expanded import check_encoding
 from calt_hf import pickling
 from calt_hf.hf.description import DatasetDescription
 from calt_hf.hf.tokenizer import NUMBER_TOKENS
@@ -110,12 +111,13 @@ def _seen_problems(save_dir: Path, split: str, splits: list[str], dedup: str) ->
 
 def _drop_repeats(result: ChunkResult, seen: HashSet, task: GenerationTask) -> ChunkResult:
     """Keep the chunk's samples whose problem is new (first occurrence wins), then finish the chunk."""
-    rows, runtimes, sample_statistics = result.raw
+    rows, runtimes, sample_statistics, expanded = result.raw
     keep = seen.first_new(problem_hashes(row[0] for row in rows))
     result.dropped = len(rows) - int(keep.sum())
     chosen = [i for i, kept in enumerate(keep) if kept]
     return finish_chunk(
-        result, [rows[i] for i in chosen], [runtimes[i] for i in chosen], [sample_statistics[i] for i in chosen], task
+        result, [rows[i] for i in chosen], [runtimes[i] for i in chosen], [sample_statistics[i] for i in chosen], task,
+        None if expanded is None else [expanded[i] for i in chosen],
     )
 
 
@@ -386,6 +388,7 @@ class DatasetGenerator:
         dedup: str = "none",
         data_quality: bool = True,
         instance_generator: ProblemGenerator | None = None,
+        encoding: str = "text",
     ) -> None:
         """Generate every split of ``dataset_sizes`` with ``problem_generator(seed) -> (problem, solution)``
         (``instance_generator=``, calt-x 1.x's name for it, is accepted too; give one of the two).
@@ -413,6 +416,10 @@ class DatasetGenerator:
         drops repeated problems inside a split, ``"across"`` also those of earlier splits (in
         ``dataset_sizes`` order); dropped samples are replaced from past the end of the split.
         At most ``batch_size`` samples are held in memory. Bad arguments raise ValueError before any work.
+
+        ``encoding="expanded"`` (with ``hf_dataset``) adds the Parquet columns ``problem_expanded`` and
+        ``solution_expanded``, each polynomial as ``C3 E2 E1 + ...`` (``calt_hf.expanded``), and their
+        tokenizer under ``expanded/``.
         """
         sizes = validate_dataset_sizes(dataset_sizes)
         if instance_generator is not None:
@@ -439,12 +446,18 @@ class DatasetGenerator:
             raise ValueError("resume=True needs checkpoint=True: without checkpoints there is nothing to resume from")
         use_checkpoint = checkpoint
         check_choice("dedup", dedup, DEDUP_CHOICES)
+        sampler = getattr(problem_generator, "sampler", None)
+        check_encoding(encoding, "encoding", problem_generator, hf_dataset, getattr(sampler, "field_str", None))
         writer = dataset_writer if dataset_writer is not None else DatasetWriter(save_dir, save_text, save_json)
         if hf_dataset:
             writer.save_parquet = True
+            writer.save_expanded = encoding == "expanded"
             if description is not None:
                 check_choice("description.number_tokens", description.number_tokens, NUMBER_TOKENS)
         fast_writer = type(writer).save_batch is DatasetWriter.save_batch
+        if encoding == "expanded" and not fast_writer:
+            raise ValueError(f"encoding='expanded' needs a writer whose save_batch is DatasetWriter's; {type(writer).__name__} "
+                             "overrides it and would receive the string rows only")
         formats = writer.output_formats()
         task = GenerationTask(
             problem_generator=problem_generator,
@@ -461,6 +474,7 @@ class DatasetGenerator:
             measure_quality=data_quality or dedup != "none",
             order_free=bool(getattr(problem_generator, "order_free", None)),
             finish_in_worker=dedup == "none",
+            expanded=encoding == "expanded",
         )
         blob = self._pickle_task(task)
         common = {
@@ -476,6 +490,7 @@ class DatasetGenerator:
             "sample_timeout": sample_timeout,
             "dedup": dedup,
             "data_quality": data_quality,
+            **({"encoding": encoding} if encoding != "text" else {}),  # runs recorded before the key still resume
             **dict(fingerprint or {}),
         }
         # Through JSON and back, so it compares equal to what the state file recorded.

@@ -5,7 +5,7 @@
 run into the same folder is refused at once instead of interleaving its files with the first one's.
 A folder is the run's when it holds calt_hf's record (``.calt_hf/.folder.json`` or a split's state);
 its own entries are then the split files of recorded splits, ``data/``, ``images/``, ``README.md``,
-the tokenizer's two files, ``config.yaml`` and ``.calt_hf/``, plus what an ``overwrite`` left in place. Anything else is foreign:
+the tokenizer's two files, ``lexer.yaml``, ``expanded/``, ``config.yaml`` and ``.calt_hf/``, plus what an ``overwrite`` left in place. Anything else is foreign:
 a run refuses it unless ``overwrite``, which clears every dataset file of the folder, whichever run
 made it, and keeps (and records) the rest.
 """
@@ -24,14 +24,15 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from calt_hf.checkpoint import SPLIT_SUFFIXES, STATE_DIR, RunConflictError, describe_differences
-from calt_hf.hf.tokenizer import TOKENIZER_CONFIG_FILE, TOKENIZER_FILE
+from calt_hf.hf.lexer import LEXER_FILE
+from calt_hf.hf.tokenizer import EXPANDED_DIR, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE
 from calt_hf.writer import write_atomically
 
 LOCK_NAME = ".lock"
 PID_NAME = ".lock.pid"
 FOLDER_NAME = ".folder.json"
 #: What a run writes besides split files: Parquet shards, histogram pictures, the card, the tokenizer, the CLI's config.
-DATASET_ENTRIES = ("data", "images", "README.md", TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, "config.yaml")
+DATASET_ENTRIES = ("data", "images", "README.md", TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, LEXER_FILE, EXPANDED_DIR, "config.yaml")
 #: Fingerprint keys that may differ between runs of one task sharing a folder (CALT's "method 3": train
 #: in one run, test in another): the split itself and how it was run, not what it holds.
 RUN_KEYS = ("split", "size", "root_seed", "on_error", "max_retries", "sample_timeout", "formats", "dedup", "data_quality", "statistics", "statistics_code")

@@ -20,6 +20,7 @@ from time import perf_counter
 from typing import Any
 
 from calt_hf.conversion import Backend, to_strings
+from calt_hf.expanded import to_expanded
 from calt_hf.quality import QualityMeasures, measure
 from calt_hf.seeding import Reseeder, default_reseeders, derive_seed
 from calt_hf.interrupts import die_with_parent
@@ -68,6 +69,7 @@ class GenerationTask:
     measure_quality: bool = True
     order_free: bool = False  # the generator's problems are order-free lists (``Problem.order_free``): hash them sorted too
     finish_in_worker: bool = True  # False with dedup: the parent filters the rows, then finishes the chunk
+    expanded: bool = False  # also write each sample in the expanded form (calt_hf.expanded), for the Parquet
 
 
 @dataclass(frozen=True)
@@ -106,16 +108,19 @@ class ChunkResult:
     first_errors: list[dict[str, Any]] = field(default_factory=list)
     quality: QualityMeasures | None = None
     dropped: int = 0  # repeated problems removed by dedup
-    #: Unfinished chunks (``finish_in_worker=False``) carry their raw samples instead of ``encoded``.
-    raw: tuple[list, list, list] | None = None
+    #: Unfinished chunks (``finish_in_worker=False``) carry their raw samples instead of ``encoded``:
+    #: rows, runtimes, statistics and (``expanded``) the rows' expanded forms.
+    raw: tuple[list, list, list, list | None] | None = None
 
 
-def finish_chunk(result: ChunkResult, rows: list, runtimes: list, sample_statistics: list, task: GenerationTask) -> ChunkResult:
+def finish_chunk(
+    result: ChunkResult, rows: list, runtimes: list, sample_statistics: list, task: GenerationTask, expanded: list | None = None
+) -> ChunkResult:
     """Summarise, measure and encode a chunk's accepted samples (in the worker, or after dedup in the parent)."""
     result.accepted = len(rows)
     result.statistics.update_batch(runtimes, sample_statistics)
     result.quality = measure(rows, sample_statistics, task.order_free) if task.measure_quality else None
-    result.encoded = encode_batch(rows, task.formats)
+    result.encoded = encode_batch(rows, task.formats, expanded)
     result.rows = rows if task.keep_rows else None
     result.raw = None
     return result
@@ -149,8 +154,9 @@ def _installed_task(ref: TaskRef) -> tuple[GenerationTask, tuple[Reseeder, ...]]
     return _installed[ref.key]
 
 
-def _attempt(task: GenerationTask, reseeders: tuple[Reseeder, ...], seed: int) -> tuple[tuple, Any, float]:
-    """One try at a sample: its string row, its statistics and its generation time."""
+def _attempt(task: GenerationTask, reseeders: tuple[Reseeder, ...], seed: int) -> tuple[tuple, Any, float, tuple | None]:
+    """One try at a sample: its string row, its statistics, its generation time and (``task.expanded``)
+    its expanded row, written from the objects."""
     with _GLOBAL_RNG_LOCK:
         for reseed in reseeders:
             reseed(seed)
@@ -173,7 +179,8 @@ def _attempt(task: GenerationTask, reseeders: tuple[Reseeder, ...], seed: int) -
     statistics = task.statistics_calculator(problem, solution) if task.statistics_calculator is not None else None
     row = (to_strings(problem, task.cas, "the problem"), to_strings(solution, task.cas, "the solution"))
     check_formats(*row, task.formats, "the sample")  # to_strings guarantees the nesting
-    return row, statistics, runtime
+    expanded = (to_expanded(problem, task.cas, "the problem"), to_expanded(solution, task.cas, "the solution")) if task.expanded else None
+    return row, statistics, runtime, expanded
 
 
 _isolation_executor: Any = None
@@ -217,13 +224,14 @@ def generate_chunk(ref: TaskRef, split: str, start: int, stop: int) -> ChunkResu
     rows: list = []
     runtimes: list[float] = []
     sample_statistics: list = []
+    expanded_rows: list | None = [] if task.expanded else None
     result = ChunkResult(start, stop, 0, {}, None, MemoryEfficientStatisticsCalculator())
     for index in range(start, stop):
         seed = derive_seed(task.root_seed, split, index)
         for attempt in range(attempts):
             attempt_seed = seed if attempt == 0 else retry_seed(seed, attempt)
             try:
-                row, statistics, runtime = _attempt(task, reseeders, attempt_seed)
+                row, statistics, runtime, expanded = _attempt(task, reseeders, attempt_seed)
             except (Exception, SystemExit) as error:  # sys.exit() in a generator fails its sample, not the run
                 if task.on_error == "raise":
                     raise _failure(split, index, attempt_seed, error) from error
@@ -236,14 +244,16 @@ def generate_chunk(ref: TaskRef, split: str, start: int, stop: int) -> ChunkResu
             rows.append(row)
             runtimes.append(runtime)
             sample_statistics.append(statistics)
+            if expanded_rows is not None:
+                expanded_rows.append(expanded)
             result.resampled += attempt > 0
             break
         else:
             result.skipped += 1
     if not task.finish_in_worker:
-        result.raw = (rows, runtimes, sample_statistics)
+        result.raw = (rows, runtimes, sample_statistics, expanded_rows)
         return result
-    return finish_chunk(result, rows, runtimes, sample_statistics, task)
+    return finish_chunk(result, rows, runtimes, sample_statistics, task, expanded_rows)
 
 
 def _describe(error: BaseException) -> str:

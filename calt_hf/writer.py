@@ -168,6 +168,10 @@ class OutputFormat:
         """The payload (bytes here) of a batch of checked samples; pure, so workers can run it."""
         raise NotImplementedError
 
+    def encode_with_expanded(self, samples: Sequence[StringSample], expanded: Sequence[tuple[str, str]]) -> Any:
+        """``encode``, for formats that also hold the samples' expanded forms (Parquet); the files do not."""
+        return self.encode(samples)
+
 
 class TextFormat(OutputFormat):
     """``{tag}_raw.txt``: ``problem # solution`` a line, lists joined by the writer's separators."""
@@ -269,9 +273,14 @@ def check_formats(problem: Any, solution: Any, formats: Sequence[OutputFormat], 
             raise ValueError(f"{what}: {error}") from None
 
 
-def encode_batch(samples: Sequence[StringSample], formats: Sequence[OutputFormat]) -> dict[str, Any]:
-    """Encode checked samples for every format: ``{suffix: payload}`` (bytes for the file formats)."""
-    return {fmt.suffix: fmt.encode(samples) for fmt in formats}
+def encode_batch(
+    samples: Sequence[StringSample], formats: Sequence[OutputFormat], expanded: Sequence[tuple[str, str]] | None = None
+) -> dict[str, Any]:
+    """Encode checked samples (and their expanded forms, if written) for every format: ``{suffix: payload}``
+    (bytes for the file formats)."""
+    if expanded is None:
+        return {fmt.suffix: fmt.encode(samples) for fmt in formats}
+    return {fmt.suffix: fmt.encode_with_expanded(samples, expanded) for fmt in formats}
 
 
 class _TimedeltaDumper(yaml.SafeDumper):
@@ -300,11 +309,13 @@ class DatasetWriter:
         save_text: bool = True,
         save_json: bool = True,
         save_parquet: bool = False,
+        save_expanded: bool = False,
     ) -> None:
         self.save_dir = Path(save_dir) if save_dir else Path.cwd()
         self.save_text = save_text
         self.save_json = save_json
         self.save_parquet = save_parquet
+        self.save_expanded = save_expanded  # the Parquet shards also hold the expanded columns
         self.logger = logger
         self._file_handles: dict[str, dict[str, Sink]] = {}  # {tag: {format suffix: open sink}}
 
@@ -319,7 +330,7 @@ class DatasetWriter:
         if self.save_parquet:
             from calt_hf.hf.parquet import ParquetFormat  # pyarrow only when asked for
 
-            formats.append(ParquetFormat())
+            formats.append(ParquetFormat(expanded=self.save_expanded))
         return tuple(formats)
 
     def _path(self, tag: str, suffix: str) -> Path:

@@ -68,9 +68,9 @@ def test_push_then_load_from_the_hub(hub, tmp_path):
     assert result.returncode == 0, result.stderr
     files = hub.files("user/sums")
     assert "README.md" in files and "data/train-00000-of-00001.parquet" in files and "data/test-00000-of-00001.parquet" in files
-    assert not any(name.endswith((".pkl", ".txt", ".jsonl", ".yaml")) for name in files)
+    assert not any(name.endswith((".pkl", ".txt", ".jsonl", ".yaml")) for name in files if name != "lexer.yaml")
     assert files["README.md"] == (save_dir / "README.md").read_bytes()
-    assert all(files[name] == (save_dir / name).read_bytes() for name in ("tokenizer.json", "tokenizer_config.json"))
+    assert all(files[name] == (save_dir / name).read_bytes() for name in ("tokenizer.json", "tokenizer_config.json", "lexer.yaml"))
     assert len(hub.commits("user/sums")) == 2  # the repo's creation, then one upload commit
     local = load_dataset_dict(save_dir)
     assert hub_rows(hub, "user/sums", tmp_path) == {name: split.to_list() for name, split in local.items()}

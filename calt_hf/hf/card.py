@@ -17,7 +17,9 @@ import yaml
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from calt_hf.hf.description import DatasetDescription
-from calt_hf.hf.parquet import COLUMNS, DATA_DIR, EMPTY, JSON, LIST, NESTED, STRING, split_sizes, text_batches
+from calt_hf.expanded import EXPANDED_COLUMNS
+from calt_hf.hf.parquet import DATA_DIR, EMPTY, JSON, LIST, NESTED, STRING, columns_of, split_sizes, text_batches
+from calt_hf.hf.tokenizer import EXPANDED_DIR
 from calt_hf.quality import Histogram
 from calt_hf.writer import write_atomically
 
@@ -107,7 +109,7 @@ def card_data(
         ],
     )
     data["dataset_info"] = {
-        "features": [{"name": column, **_YAML_FEATURES[kinds[column]]} for column in COLUMNS if column in kinds],
+        "features": [{"name": column, **_YAML_FEATURES[kinds[column]]} for column in columns_of(kinds)],
         "splits": [{"name": s, "num_bytes": sizes[s][1], "num_examples": sizes[s][0]} for s in splits],
         "download_size": sum(size[2] for size in sizes.values()),
         "dataset_size": sum(size[1] for size in sizes.values()),
@@ -173,7 +175,7 @@ def render_card(
         summary=description.summary,
         problem_text=description.problem,
         solution_text=description.solution,
-        features={column: _FEATURE_TEXT[kinds[column]] for column in COLUMNS if column in kinds},
+        features={column: _FEATURE_TEXT[kinds[column]] for column in columns_of(kinds)},
         settings=description.settings,
         command=description.command,
         versions=library_versions(),
@@ -181,6 +183,8 @@ def render_card(
         load_path=description.load_path,
         images=images or {},
         references=REFERENCES,
+        expanded=EXPANDED_COLUMNS[0] in kinds,
+        expanded_dir=EXPANDED_DIR,
         order_free=order_free,
     )
 

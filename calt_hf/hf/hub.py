@@ -1,6 +1,7 @@
 """Upload a packaged ``save_dir`` to the Hugging Face Hub as a dataset repository, in one commit.
 
-Only what a Hub dataset needs goes up by default (``README.md``, ``data/``, ``images/``); the pickles,
+Only what a Hub dataset needs goes up by default (``README.md``, ``data/``, ``images/``, the tokenizers,
+``lexer.yaml``); the pickles,
 raw text and JSON Lines stay local unless ``include_raw``. The token is never a configuration value: it
 comes from where huggingface_hub looks (``HF_TOKEN``, ``hf auth login``) or from an environment variable
 or a file that ``TokenSource`` names, and is handed to huggingface_hub and to the redaction step only.
@@ -22,12 +23,14 @@ from pathlib import Path
 from calt_hf.redaction import add_secret
 from calt_hf.writer import write_atomically
 
-HUB_FILES = ["README.md", "tokenizer.json", "tokenizer_config.json", "data/**", "images/**"]
+HUB_FILES = ["README.md", "tokenizer.json", "tokenizer_config.json", "lexer.yaml", "expanded/**", "data/**", "images/**"]
 RAW_FILES = ["*_data.pkl", "*_raw.txt", "*_data.jsonl", "*_stats.yaml", "config.yaml"]
 _REPO_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*")
-#: The card's load instructions (``dataset = load_dataset("...")`` and ``tokenizer = AutoTokenizer.from_pretrained("...")``
-#: in dataset_cards/calt_hf_dataset.md).
-_LOAD_LINE = re.compile(r'^(dataset = load_dataset\(|tokenizer = AutoTokenizer\.from_pretrained\()"[^"\n]*"(\))$', re.MULTILINE)
+#: The card's load instructions in dataset_cards/calt_hf_dataset.md: ``dataset = load_dataset("...")``,
+#: ``tokenizer = AutoTokenizer.from_pretrained("...")`` and the expanded tokenizer's (with its ``subfolder``).
+_LOAD_LINE = re.compile(
+    r'^(dataset = load_dataset\(|(?:expanded_)?tokenizer = AutoTokenizer\.from_pretrained\()"[^"\n]*"(\)|, subfolder="[^"\n]*"\))$', re.MULTILINE
+)
 #: Seconds before the first retry; each later one waits twice as long, up to ``_MAX_WAIT``.
 _FIRST_WAIT, _MAX_WAIT = 1.0, 30.0
 

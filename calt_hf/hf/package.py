@@ -16,18 +16,20 @@ from pathlib import Path
 
 from calt_hf.hf.card import write_card
 from calt_hf.hf.description import DatasetDescription
+from calt_hf.expanded import EXPANDED_COLUMNS
 from calt_hf.hf.parquet import (
-    COLUMNS,
     DATA_DIR,
     ROWS_PER_SHARD,
     ParquetFormat,
+    columns_of,
     join_kinds,
     kinds_of_file,
     rewrite,
     split_shards,
     text_batches,
 )
-from calt_hf.hf.tokenizer import fit_tokenizer, number_mode, write_tokenizer
+from calt_hf.hf.lexer import LexerFit, write_lexer
+from calt_hf.hf.tokenizer import EXPANDED_DIR, fit_expanded_tokenizer, fit_tokenizer, number_mode, write_tokenizer
 from calt_hf.checkpoint import STATE_DIR
 from calt_hf.quality import draw_histograms, load_histograms
 from calt_hf.writer import validate_tag
@@ -87,8 +89,12 @@ def unify_features(save_dir: Path, splits: Sequence[str]) -> dict[str, str]:
     """Give every split the same column kinds (one ``DatasetDict`` has one feature set), widening shards."""
     data_dir = save_dir / DATA_DIR
     per_split = {split: kinds_of_file(split_shards(data_dir, split)[0]) for split in splits}
+    columns = {tuple(columns_of(kinds)) for kinds in per_split.values()}
+    if len(columns) > 1:
+        raise ValueError(f"the splits of {save_dir} have different columns ({sorted(columns)}): some were generated with "
+                         "encoding 'expanded' and some without; generate them all with the same hf.encoding")
     unified: dict[str, str] = {}
-    for column in COLUMNS:
+    for column in columns.pop():
         kind = None
         for kinds in per_split.values():
             kind = join_kinds(kind, kinds[column])
@@ -107,7 +113,8 @@ def package_dataset(
     rows_per_shard: int = ROWS_PER_SHARD,
 ) -> Path:
     """Make ``save_dir`` a Hugging Face dataset: shards for splits that lack them, one feature set, the
-    tokenizer fitted to every split (``tokenizer.json``, ``tokenizer_config.json``), ``README.md``.
+    tokenizer fitted to every split (``tokenizer.json``, ``tokenizer_config.json``; with the expanded columns
+    also ``expanded/`` holding theirs), CALT's ``lexer.yaml`` (in the same passes), ``README.md``.
 
     ``splits`` (default: every split found, train first) fixes their order in the card. Returns the card's path.
     """
@@ -122,8 +129,16 @@ def package_dataset(
         if not split_shards(save_dir / DATA_DIR, split):
             write_shards(save_dir, split, rows_per_shard)
     kinds = unify_features(save_dir, names)
-    tokenizer, token_lengths = fit_tokenizer({split: text_batches(save_dir, split, kinds) for split in names}, mode)
+    lexer = LexerFit()
+    texts = {split: lexer.observe(text_batches(save_dir, split, kinds)) for split in names}
+    tokenizer, token_lengths = fit_tokenizer(texts, mode)
     write_tokenizer(save_dir, tokenizer)
+    lexer.add_pieces(tokenizer.get_vocab())
+    if EXPANDED_COLUMNS[0] in kinds:  # the expanded form's own tokenizer; its exact C and E tokens for the lexer
+        expanded = {split: lexer.observe(text_batches(save_dir, split, kinds, columns=EXPANDED_COLUMNS), expanded=True) for split in names}
+        (save_dir / EXPANDED_DIR).mkdir(exist_ok=True)
+        write_tokenizer(save_dir / EXPANDED_DIR, fit_expanded_tokenizer(expanded))
+    write_lexer(save_dir, lexer.config(mode))
     state_dir = save_dir / STATE_DIR
     histograms = {split: {**load_histograms(state_dir, split), **token_lengths[split]} for split in names}
     images = draw_histograms(save_dir / IMAGES_DIR, histograms)

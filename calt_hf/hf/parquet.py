@@ -6,7 +6,8 @@ appends the tables to ``data/{split}-NNNNN-of-NNNNN.parquet`` in index order. Ro
 sit at fixed row positions, so the files are byte-identical whatever the chunking. When a column's kind
 widens mid-split (a list of lists after only empty lists, a string among lists), the rows already
 written are rewritten row group by row group with the wider type, which yields exactly the bytes a
-run that knew the kind from the start would have written.
+run that knew the kind from the start would have written. With ``encoding="expanded"`` each shard also
+holds ``problem_expanded`` and ``solution_expanded`` (strings, computed by the workers).
 """
 
 from __future__ import annotations
@@ -21,9 +22,12 @@ from typing import Any, ClassVar
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from calt_hf.expanded import EXPANDED_COLUMNS
 from calt_hf.writer import OutputFormat, StringSample, TextFormat
 
 COLUMNS = ("problem", "solution")
+#: Every column a shard may hold, in order: the text form's, then (``encoding="expanded"``) the expanded strings.
+ALL_COLUMNS = COLUMNS + EXPANDED_COLUMNS
 DATA_DIR = "data"
 ROWS_PER_SHARD = 1_000_000
 ROW_GROUP_ROWS = 10_000
@@ -75,11 +79,16 @@ def feature_of(kind: str) -> Any:
     }[kind]
 
 
+def columns_of(kinds: dict[str, str]) -> list[str]:
+    """The columns of shards with these kinds, in order."""
+    return [column for column in ALL_COLUMNS if column in kinds]
+
+
 def features_of(kinds: dict[str, str]) -> Any:
-    """``datasets.Features`` for the problem and solution kinds."""
+    """``datasets.Features`` for the problem and solution kinds (and the expanded columns, if any)."""
     from datasets import Features
 
-    return Features({column: feature_of(kinds[column]) for column in COLUMNS})
+    return Features({column: feature_of(kinds[column]) for column in columns_of(kinds)})
 
 
 _VALUE = {"dtype": "string", "_type": "Value"}
@@ -99,7 +108,7 @@ _DISK_TYPES = {**_ARROW_TYPES, JSON: pa.json_(pa.string())}
 def schema_of(kinds: dict[str, str]) -> pa.Schema:
     """The Parquet schema: Hugging Face features in the metadata (as ``datasets`` writes them), plus our kinds
     (which tell "empty")."""
-    columns = [column for column in COLUMNS if column in kinds]
+    columns = columns_of(kinds)
     features = {"info": {"features": {column: _FEATURE_DICTS[kinds[column]] for column in columns}}}
     return pa.schema(
         [pa.field(column, _DISK_TYPES[kinds[column]]) for column in columns],
@@ -121,19 +130,20 @@ def _column(values: list, kind: str) -> pa.Array:
 def _convert(table: pa.Table, kinds: dict[str, str], target: dict[str, str]) -> pa.Table:
     """A table of ``kinds`` as ``target`` kinds (JSON text where a column became Json)."""
     columns = []
-    for column in COLUMNS:
+    names = columns_of(target)
+    for column in names:
         array = table.column(column)
         if kinds[column] == target[column] or _ARROW_TYPES[kinds[column]] == _ARROW_TYPES[target[column]]:
             columns.append(array)
         else:
             columns.append(_column(array.to_pylist(), target[column]))
-    return pa.table(dict(zip(COLUMNS, columns)))
+    return pa.table(dict(zip(names, columns)))
 
 
 def _to_disk(table: pa.Table, kinds: dict[str, str]) -> pa.Table:
     schema = schema_of(kinds)
     return pa.Table.from_arrays(
-        [table.column(c).cast(schema.field(c).type) for c in COLUMNS], schema=schema
+        [table.column(c).cast(schema.field(c).type) for c in columns_of(kinds)], schema=schema
     )
 
 
@@ -150,9 +160,10 @@ class ParquetFormat(OutputFormat):
 
     suffix: ClassVar[str] = "parquet"
 
-    def __init__(self, rows_per_shard: int = ROWS_PER_SHARD, row_group_rows: int = ROW_GROUP_ROWS) -> None:
+    def __init__(self, rows_per_shard: int = ROWS_PER_SHARD, row_group_rows: int = ROW_GROUP_ROWS, expanded: bool = False) -> None:
         self.rows_per_shard = rows_per_shard
         self.row_group_rows = row_group_rows
+        self.expanded = expanded  # shards also hold the expanded columns (``encode_with_expanded``)
 
     def encode(self, samples: Sequence[StringSample]) -> ArrowChunk:
         kinds: dict[str, str] = {}
@@ -164,10 +175,18 @@ class ParquetFormat(OutputFormat):
         columns = {column: _column([s[i] for s in samples], kinds[column]) for i, column in enumerate(COLUMNS)}
         return ArrowChunk(kinds, pa.table(columns))
 
+    def encode_with_expanded(self, samples: Sequence[StringSample], expanded: Sequence[tuple[str, str]]) -> ArrowChunk:
+        chunk = self.encode(samples)
+        table = chunk.table
+        for index, column in enumerate(EXPANDED_COLUMNS):
+            table = table.append_column(column, pa.array([row[index] for row in expanded], type=pa.string()))
+        return ArrowChunk({**chunk.kinds, **dict.fromkeys(EXPANDED_COLUMNS, STRING)}, table)
+
     def open_sink(self, directory: Path, tag: str, append: bool) -> ParquetSink:
         if append:
             raise ValueError("Parquet shards cannot be appended to; write the split between open() and close()")
-        return ParquetSink(directory / DATA_DIR, tag, self.rows_per_shard, self.row_group_rows)
+        columns = ALL_COLUMNS if self.expanded else COLUMNS
+        return ParquetSink(directory / DATA_DIR, tag, self.rows_per_shard, self.row_group_rows, columns)
 
 
 def shard_name(split: str, index: int, count: int) -> str:
@@ -182,9 +201,9 @@ def split_shards(data_dir: Path, split: str) -> list[Path]:
 class ParquetSink:
     """Streams a split into Parquet shards under temporary names; ``close`` gives them their final names."""
 
-    def __init__(self, data_dir: Path, split: str, rows_per_shard: int, row_group_rows: int) -> None:
+    def __init__(self, data_dir: Path, split: str, rows_per_shard: int, row_group_rows: int, columns: Sequence[str] = COLUMNS) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
-        self.data_dir, self.split = data_dir, split
+        self.data_dir, self.split, self.columns = data_dir, split, tuple(columns)
         self.rows_per_shard, self.row_group_rows = rows_per_shard, row_group_rows
         self.kinds: dict[str, str] | None = None
         self.pending: list[pa.Table] = []  # at most one row group of rows waiting
@@ -197,7 +216,7 @@ class ParquetSink:
         return self.data_dir / f"{self.split}-{index:05d}{_PART}"
 
     def write(self, chunk: ArrowChunk) -> None:
-        kinds = chunk.kinds if self.kinds is None else {c: join_kinds(self.kinds[c], chunk.kinds[c]) for c in COLUMNS}
+        kinds = chunk.kinds if self.kinds is None else {c: join_kinds(self.kinds[c], chunk.kinds[c]) for c in self.columns}
         if self.kinds is not None and kinds != self.kinds:
             self._widen(kinds)
         self.kinds = kinds
@@ -248,7 +267,7 @@ class ParquetSink:
 
     def finish(self) -> None:
         if self.kinds is None:  # an empty split still gets one (empty) shard
-            self.kinds = {column: STRING for column in COLUMNS}
+            self.kinds = {column: STRING for column in self.columns}
         self._flush(final=True)
         if not self.parts:
             self.parts.append(self._part(0))
@@ -294,7 +313,7 @@ def rewrite(path: Path, kinds: dict[str, str], target: dict[str, str], keep_open
 def _from_disk(table: pa.Table) -> pa.Table:
     """Json columns come back as the json extension type: plain JSON text again, for ``_convert``."""
     columns = {}
-    for column in COLUMNS:
+    for column in table.column_names:
         values = table.column(column)
         storage = getattr(values.type, "storage_type", None)
         columns[column] = values if storage is None else pa.chunked_array([c.storage for c in values.chunks], type=storage)
@@ -314,9 +333,11 @@ def split_sizes(save_dir: Path, split: str) -> tuple[int, int, int, int]:
     return examples, arrow_bytes, sum(shard.stat().st_size for shard in shards), len(shards)
 
 
-def text_batches(save_dir: Path, split: str, kinds: dict[str, str], rows: int | None = None) -> Iterator[list[tuple[str, str]]]:
+def text_batches(
+    save_dir: Path, split: str, kinds: dict[str, str], rows: int | None = None, columns: Sequence[str] = COLUMNS
+) -> Iterator[list[tuple[str, str]]]:
     """A split's (problem, solution) in the text form (``a | b || c``), one batch a row group, streamed from
-    its shards; ``rows`` stops after that many."""
+    its shards; ``rows`` stops after that many. ``columns=EXPANDED_COLUMNS``: the expanded forms instead."""
     text = TextFormat(" | ", " || ")
     left = rows
     for shard in split_shards(save_dir / DATA_DIR, split):
@@ -328,7 +349,7 @@ def text_batches(save_dir: Path, split: str, kinds: dict[str, str], rows: int | 
             if left is not None:
                 table, left = table.slice(0, left), left - min(left, table.num_rows)
             parts = []
-            for column in COLUMNS:
+            for column in columns:
                 values = table.column(column).to_pylist()
                 if kinds[column] == JSON:
                     values = [json.loads(value) for value in values]

@@ -23,6 +23,8 @@ from calt_hf.writer import PROBLEM_SOLUTION_SEP, write_atomically
 
 TOKENIZER_FILE = "tokenizer.json"
 TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
+#: The expanded columns' tokenizer: ``AutoTokenizer.from_pretrained(save_dir / "expanded")``.
+EXPANDED_DIR = "expanded"
 PAD, BOS, EOS, UNK = "<pad>", "<s>", "</s>", "<unk>"
 SPECIAL_TOKENS = [PAD, BOS, EOS, UNK]
 NUMBER_TOKENS = ("auto", "whole", "digits")
@@ -47,16 +49,19 @@ def _pattern(mode: str) -> str:
 
 
 def new_tokenizer(mode: str, vocabulary: Iterable[str] = ()):
-    """A tokenizer with the text form's pre-tokenizer, ``<s> ... </s>`` around every text, and this vocabulary
-    (after the special tokens, ids 0-3)."""
+    """A tokenizer with the text form's pre-tokenizer (``expanded``: one token a word, decoded with spaces
+    between), ``<s> ... </s>`` around every text, and this vocabulary (after the special tokens, ids 0-3)."""
     from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors
 
     vocab = {token: index for index, token in enumerate(SPECIAL_TOKENS)}
     for token in vocabulary:
         vocab.setdefault(token, len(vocab))
     tokenizer = Tokenizer(models.WordLevel(vocab, unk_token=UNK))
-    tokenizer.pre_tokenizer = pre_tokenizers.Split(Regex(_pattern(mode)), behavior="isolated")
-    tokenizer.decoder = decoders.Fuse()
+    if mode == EXPANDED_DIR:
+        tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    else:
+        tokenizer.pre_tokenizer = pre_tokenizers.Split(Regex(_pattern(mode)), behavior="isolated")
+        tokenizer.decoder = decoders.Fuse()
     tokenizer.post_processor = processors.TemplateProcessing(
         single=f"{BOS} $A {EOS}", pair=f"{BOS} $A {EOS} $B:1 {EOS}:1", special_tokens=[(BOS, 1), (EOS, 2)]
     )
@@ -94,6 +99,25 @@ def fit_tokenizer(splits: Mapping[str, Iterable[list[tuple[str, str]]]], mode: s
         pieces.update(str(n) for n in range(10**DIGIT_GROUP))
         pieces.update(str(n).zfill(DIGIT_GROUP) for n in range(10 ** (DIGIT_GROUP - 1)))
     return new_tokenizer(mode, sorted(pieces, key=_order)), histograms
+
+
+def _expanded_order(token: str) -> tuple:
+    """C tokens by value, then E tokens by value, then the separators (a stable vocabulary)."""
+    if token[:1] in "CE" and token[1:].lstrip("-").isdigit():
+        return (token[0], int(token[1:]), token)
+    return ("Z", 0, token)
+
+
+def fit_expanded_tokenizer(splits: Mapping[str, Iterable[list[tuple[str, str]]]]):
+    """The expanded columns' tokenizer: every word (``C3``, ``C-7/2``, ``E2``, ``+``, ``|``, ``||``, a
+    multiplicity) of every split's expanded problem and solution."""
+    words: set[str] = set()
+    for batches in splits.values():
+        for batch in batches:
+            for row in batch:
+                for text in row:
+                    words.update(text.split())
+    return new_tokenizer(EXPANDED_DIR, sorted(words, key=_expanded_order))
 
 
 def write_tokenizer(save_dir: Path, tokenizer) -> list[Path]:

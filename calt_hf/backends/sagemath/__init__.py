@@ -56,12 +56,14 @@ from sympy import RR as SYMPY_RR
 from calt_hf.conversion import (
     Backend,
     CoefficientFormatter,
+    Terms,
     TermWriter,
     generic_coefficient,
     integer_coefficient,
     modular_coefficient,
     rational_coefficient,
     real_coefficient,
+    unsupported_coefficients,
 )
 
 __all__ = ["MT_STATE_WRITABLE", "SAGEMATH", "element_to_str", "poly_to_str", "reseed_sage"]
@@ -135,6 +137,26 @@ def element_to_str(obj: Any) -> str:
     return str(obj)
 
 
+def _fraction(value: Any) -> Fraction:
+    return Fraction(int(value.numerator()), int(value.denominator()))
+
+
+def exact_terms(obj: Any) -> Terms | None:
+    """A polynomial's ``dict()`` items, nonzero, in their order (what CALT's expanded form reads): GF(p) and
+    ZZ as ints, QQ as fractions; exponents as tuples (an ``ETuple``, or a univariate ring's int)."""
+    if not isinstance(obj, (MPolynomial, Polynomial)):
+        return None
+    base = obj.base_ring()
+    if base is QQ:
+        convert: Any = _fraction
+    elif base is ZZ or (base.is_finite() and base.is_prime_field()):
+        convert = int
+    else:
+        raise unsupported_coefficients(base)
+    return [(tuple(int(e) for e in exponents) if isinstance(exponents, ETuple) else (int(exponents),), convert(c))
+            for exponents, c in obj.dict().items() if c != 0]
+
+
 def matrix_rows(obj: Any) -> list | None:
     """Sage matrices as lists of rows, Sage vectors as lists."""
     if isinstance(obj, Matrix):
@@ -200,4 +222,5 @@ SAGEMATH = Backend(
     as_rows=matrix_rows,
     reseeders=(reseed_sage,),
     leaf_types=(MPolynomial, Polynomial),
+    terms=exact_terms,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
@@ -13,12 +14,14 @@ from sympy.polys.rings import PolyElement, PolyRing
 from calt_hf.conversion import (
     Backend,
     CoefficientFormatter,
+    Terms,
     TermWriter,
     generic_coefficient,
     integer_coefficient,
     modular_coefficient,
     rational_coefficient,
     real_coefficient,
+    unsupported_coefficients,
 )
 
 
@@ -57,9 +60,21 @@ def element_to_str(obj: Any) -> str:
     return str(obj)
 
 
+def exact_terms(obj: Any) -> Terms | None:
+    """A ring polynomial's ``terms()`` (what CALT's expanded form reads): GF(p) and ZZ as ints, QQ as fractions."""
+    if not isinstance(obj, PolyElement):
+        return None
+    domain = obj.ring.domain
+    if domain.is_FiniteField or domain.is_ZZ:
+        return [(monomial, int(c)) for monomial, c in obj.terms()]
+    if domain.is_QQ:
+        return [(monomial, Fraction(int(c.numerator), int(c.denominator))) for monomial, c in obj.terms()]
+    raise unsupported_coefficients(domain)
+
+
 def matrix_rows(obj: Any) -> list | None:
     """SymPy matrices as lists of rows."""
     return obj.tolist() if isinstance(obj, MatrixBase) else None
 
 
-SYMPY = Backend(name="sympy", element_to_str=element_to_str, as_rows=matrix_rows, leaf_types=(PolyElement,))
+SYMPY = Backend(name="sympy", element_to_str=element_to_str, as_rows=matrix_rows, leaf_types=(PolyElement,), terms=exact_terms)
