@@ -83,6 +83,11 @@ def test_expanded_columns_are_calts_expanded_form_of_the_same_polynomials(tmp_pa
                 assert terms_of(expanded) == text_terms(text, ["x", "y"])  # exact, fractions included
     assert (fractions > 0) == (field == "QQ")
     tokenizer = AutoTokenizer.from_pretrained(str(tmp_path), subfolder="expanded")
+    vocabulary = tokenizer.get_vocab()
+    if field.startswith("GF"):  # every element of the field as a C token, seen or not
+        assert {f"C{n}" for n in range(int(field[2:]))} <= set(vocabulary)
+    largest = max(int(token[1:]) for token in vocabulary if token[:1] == "E" and token[1:].isdigit())
+    assert {f"E{e}" for e in range(largest + 1)} <= set(vocabulary)  # and every exponent up to the largest
     for split in rows.values():
         for text in (text for row in split for text in row):
             ids = tokenizer(text)["input_ids"]

@@ -74,7 +74,8 @@ def test_a_gf7_gcd_run_ships_a_lossless_tokenizer_with_one_token_a_coefficient(t
         {"train": 150, "test": 20}, GCDProblem(gf7_sampler), PolynomialStatistics(gf7_sampler), save_dir=tmp_path, hf_dataset=True
     )
     tokenizer = check_tokenizer(tmp_path, ["train", "test"])
-    assert set(number_tokens(tokenizer)) <= {str(n) for n in range(7)}
+    # every element of GF(7), seen or not (a model may have to write one), and the exponents seen
+    assert {str(n) for n in range(7)} <= set(number_tokens(tokenizer))
     pieces = set(tokenizer.get_vocab())
     assert {" + ", " | ", " # ", "^", "*", "x", "y"} <= pieces
     assert tokenizer.tokenize("3*x^2 + 1") == ["3", "*", "x", "^", "2", " + ", "1"]
@@ -185,3 +186,10 @@ def test_the_fast_pieces_are_the_pre_tokenizers_pieces_on_every_problem(field):
         fast = re.compile(_pattern(mode)).findall
         for value in texts:
             assert fast(value) == [piece for piece, _ in pre_tokenizer.pre_tokenize_str(value)], (mode, value)
+
+
+@pytest.mark.parametrize(("field", "elements"), [("GF7", range(7)), ("GF(19997)", range(19997)), ("GF32003", range(0)), ("QQ", range(0)), (None, range(0))])
+def test_small_fields_are_complete_in_the_vocabulary(field, elements):
+    from calt_hf.hf.tokenizer import field_elements
+
+    assert field_elements({"field_str": field}) == elements

@@ -29,7 +29,14 @@ from calt_hf.hf.parquet import (
     text_batches,
 )
 from calt_hf.hf.lexer import LexerFit, write_lexer
-from calt_hf.hf.tokenizer import EXPANDED_DIR, fit_expanded_tokenizer, fit_tokenizer, number_mode, write_tokenizer
+from calt_hf.hf.tokenizer import (
+    EXPANDED_DIR,
+    field_elements,
+    fit_expanded_tokenizer,
+    fit_tokenizer,
+    number_mode,
+    write_tokenizer,
+)
 from calt_hf.checkpoint import STATE_DIR
 from calt_hf.quality import draw_histograms, load_histograms
 from calt_hf.writer import validate_tag
@@ -131,13 +138,14 @@ def package_dataset(
     kinds = unify_features(save_dir, names)
     lexer = LexerFit()
     texts = {split: lexer.observe(text_batches(save_dir, split, kinds)) for split in names}
-    tokenizer, token_lengths = fit_tokenizer(texts, mode)
+    numbers = field_elements(description.settings)
+    tokenizer, token_lengths = fit_tokenizer(texts, mode, numbers)
     write_tokenizer(save_dir, tokenizer)
     lexer.add_pieces(tokenizer.get_vocab())
     if EXPANDED_COLUMNS[0] in kinds:  # the expanded form's own tokenizer; its exact C and E tokens for the lexer
         expanded = {split: lexer.observe(text_batches(save_dir, split, kinds, columns=EXPANDED_COLUMNS), expanded=True) for split in names}
         (save_dir / EXPANDED_DIR).mkdir(exist_ok=True)
-        write_tokenizer(save_dir / EXPANDED_DIR, fit_expanded_tokenizer(expanded))
+        write_tokenizer(save_dir / EXPANDED_DIR, fit_expanded_tokenizer(expanded, numbers))
     write_lexer(save_dir, lexer.config(mode))
     state_dir = save_dir / STATE_DIR
     histograms = {split: {**load_histograms(state_dir, split), **token_lengths[split]} for split in names}

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from calt_hf.quality import Histogram
-from calt_hf.sampling import check_choice
+from calt_hf.sampling import check_choice, parse_field
 from calt_hf.writer import PROBLEM_SOLUTION_SEP, write_atomically
 
 TOKENIZER_FILE = "tokenizer.json"
@@ -41,6 +41,20 @@ def number_mode(choice: str, settings: Mapping[str, Any]) -> str:
     if choice != "auto":
         return choice
     return "whole" if str(settings.get("field_str") or "").upper().startswith("GF") else "digits"
+
+
+#: Up to this characteristic, a GF(p) dataset's tokenizers hold every element 0..p-1 (``C0``..``C{p-1}`` in the
+#: expanded form), seen in the data or not, so a model can write any coefficient; larger fields keep what was seen.
+COMPLETE_FIELD_LIMIT = 20_000
+
+
+def field_elements(settings: Mapping[str, Any]) -> range:
+    """Every element of the run's GF(p) as integers 0..p-1 (empty for other fields, or p above the limit)."""
+    try:
+        field = parse_field(settings.get("field_str"))
+    except ValueError:  # integer problems, custom generators: no field
+        return range(0)
+    return range(field.characteristic) if field.kind == "GF" and field.characteristic <= COMPLETE_FIELD_LIMIT else range(0)
 
 
 def _pattern(mode: str) -> str:
@@ -74,7 +88,9 @@ def _order(piece: str) -> tuple:
     return (0, int(piece), piece) if piece.isascii() and piece.isdigit() else (1, 0, piece)
 
 
-def fit_tokenizer(splits: Mapping[str, Iterable[list[tuple[str, str]]]], mode: str) -> tuple[Any, dict[str, dict[str, Histogram]]]:
+def fit_tokenizer(
+    splits: Mapping[str, Iterable[list[tuple[str, str]]]], mode: str, numbers: Iterable[int] = ()
+) -> tuple[Any, dict[str, dict[str, Histogram]]]:
     """The tokenizer whose vocabulary is every piece of every split (batches of problem and solution texts),
     and each split's ``problem_tokens`` and ``solution_tokens`` histograms in its tokens, in the same pass:
     every piece is in the vocabulary, so a text's length is its pieces plus the ``<s>`` and ``</s>`` added.
@@ -95,6 +111,8 @@ def fit_tokenizer(splits: Mapping[str, Iterable[list[tuple[str, str]]]], mode: s
                     pieces.update(split_text)
                     lengths[name][len(split_text) + added] += 1
         histograms[split] = {name: Histogram(counts) for name, counts in lengths.items()}
+    if mode == "whole":  # the field's elements the data happens to lack (a model may need to write them)
+        pieces.update(map(str, numbers))
     if mode == "digits":  # every digit group, so that any integer encodes (and a model can write it)
         pieces.update(str(n) for n in range(10**DIGIT_GROUP))
         pieces.update(str(n).zfill(DIGIT_GROUP) for n in range(10 ** (DIGIT_GROUP - 1)))
@@ -108,15 +126,18 @@ def _expanded_order(token: str) -> tuple:
     return ("Z", 0, token)
 
 
-def fit_expanded_tokenizer(splits: Mapping[str, Iterable[list[tuple[str, str]]]]):
+def fit_expanded_tokenizer(splits: Mapping[str, Iterable[list[tuple[str, str]]]], numbers: Iterable[int] = ()):
     """The expanded columns' tokenizer: every word (``C3``, ``C-7/2``, ``E2``, ``+``, ``|``, ``||``, a
-    multiplicity) of every split's expanded problem and solution."""
-    words: set[str] = set()
+    multiplicity) of every split's expanded problem and solution, the field's elements as C tokens, and
+    every exponent up to the largest seen."""
+    words: set[str] = {f"C{number}" for number in numbers}
     for batches in splits.values():
         for batch in batches:
             for row in batch:
                 for text in row:
                     words.update(text.split())
+    exponents = [int(word[1:]) for word in words if word[:1] == "E" and word[1:].isdigit()]
+    words.update(f"E{e}" for e in range(max(exponents, default=-1) + 1))
     return new_tokenizer(EXPANDED_DIR, sorted(words, key=_expanded_order))
 
 
