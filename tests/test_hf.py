@@ -177,7 +177,7 @@ def test_the_shard_schema_is_what_datasets_makes_of_the_features(problem_kind, s
     byte what ``datasets.Features.arrow_schema`` gives for the same features."""
     import json
 
-    from calt_hf.hf.parquet import features_of, schema_of
+    from calt_hf.hf.parquet import schema_of
 
     kinds = {"problem": problem_kind, "solution": solution_kind}
     expected = features_of(kinds).arrow_schema
@@ -195,7 +195,6 @@ def test_the_card_writes_the_features_as_datasets_does(kind):
 
     from calt_hf.hf.card import _FEATURE_TEXT, card_data
     from calt_hf.hf.description import DatasetDescription
-    from calt_hf.hf.parquet import feature_of, features_of
 
     kinds = {"problem": kind, "solution": "string"}
     sizes = {"train": (10, 1000, 500, 1), "test": (2, 200, 100, 1)}
@@ -210,3 +209,28 @@ def test_the_card_writes_the_features_as_datasets_does(kind):
     DatasetInfosDict({"default": info}).to_dataset_card_data(expected)
     assert ours == expected.to_dict()["dataset_info"]
     assert eval(_FEATURE_TEXT[kind], vars(datasets)) == feature_of(kind)
+
+
+# The datasets features of each column kind: the reference that the shard schema and the card are checked against.
+def feature_of(kind: str):
+    """The ``datasets`` feature of a kind: Value, List(Value), List(List(Value)) or Json()."""
+    from datasets import Json, List, Value
+
+    from calt_hf.hf.parquet import EMPTY, JSON, LIST, NESTED, STRING
+
+    return {
+        STRING: Value("string"),
+        EMPTY: List(Value("string")),
+        LIST: List(Value("string")),
+        NESTED: List(List(Value("string"))),
+        JSON: Json(),
+    }[kind]
+
+
+def features_of(kinds: dict[str, str]):
+    """``datasets.Features`` for the problem and solution kinds (and the expanded columns, if any)."""
+    from datasets import Features
+
+    from calt_hf.hf.parquet import columns_of
+
+    return Features({column: feature_of(kinds[column]) for column in columns_of(kinds)})

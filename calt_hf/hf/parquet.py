@@ -66,35 +66,15 @@ def join_kinds(a: str | None, b: str) -> str:
     return JSON
 
 
-def feature_of(kind: str) -> Any:
-    """The ``datasets`` feature of a kind: Value, List(Value), List(List(Value)) or Json()."""
-    from datasets import Json, List, Value
-
-    return {
-        STRING: Value("string"),
-        EMPTY: List(Value("string")),
-        LIST: List(Value("string")),
-        NESTED: List(List(Value("string"))),
-        JSON: Json(),
-    }[kind]
-
-
 def columns_of(kinds: dict[str, str]) -> list[str]:
     """The columns of shards with these kinds, in order."""
     return [column for column in ALL_COLUMNS if column in kinds]
 
 
-def features_of(kinds: dict[str, str]) -> Any:
-    """``datasets.Features`` for the problem and solution kinds (and the expanded columns, if any)."""
-    from datasets import Features
-
-    return Features({column: feature_of(kinds[column]) for column in columns_of(kinds)})
-
-
 _VALUE = {"dtype": "string", "_type": "Value"}
 #: Each kind's feature as ``datasets.Features.to_dict()`` writes it, and its Arrow type on disk (``datasets.Json``
 #: is Arrow's canonical JSON extension type): written without importing ``datasets`` (a second of every run's
-#: start; tests/test_hf.py checks both against ``features_of(kinds).arrow_schema``).
+#: start; tests/test_hf.py checks both against ``datasets.Features.arrow_schema``).
 _FEATURE_DICTS = {
     STRING: _VALUE,
     EMPTY: {"feature": _VALUE, "_type": "List"},
