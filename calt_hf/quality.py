@@ -33,9 +33,12 @@ _TEXT = TextFormat(" | ", " || ")
 
 def problem_hashes(problems: Iterable[Any]) -> np.ndarray:
     """8-byte hashes of the problems' whitespace-normalised text form."""
-    digests = b"".join(
-        hashlib.blake2b(" ".join(_TEXT.join(problem).split()).encode(), digest_size=8).digest() for problem in problems
-    )
+    return text_hashes(map(_TEXT.join, problems))
+
+
+def text_hashes(texts: Iterable[str]) -> np.ndarray:
+    """8-byte hashes of texts (problems in their text form), whitespace-normalised."""
+    digests = b"".join(hashlib.blake2b(" ".join(text.split()).encode(), digest_size=8).digest() for text in texts)
     return np.frombuffer(digests, dtype=HASH_DTYPE)
 
 
@@ -104,8 +107,8 @@ class QualityMeasures:
 
 def measure(rows: Sequence[tuple], sample_statistics: Sequence[Any]) -> QualityMeasures:
     """The quality measures of a batch of string rows and their statistics dictionaries."""
-    measures = QualityMeasures(problem_hashes(row[0] for row in rows).tobytes())
     texts = {"problem": [_TEXT.join(row[0]) for row in rows], "solution": [_TEXT.join(row[1]) for row in rows]}
+    measures = QualityMeasures(text_hashes(texts["problem"]).tobytes())
     for part, values in texts.items():
         measures.histograms[f"{part}_chars"] = Histogram(Counter(map(len, values)))
     values: dict[str, list] = {}  # gathered per statistic first: one histogram each, not one per value
