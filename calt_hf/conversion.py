@@ -33,8 +33,8 @@ class Backend:
     ``element_to_str`` turns one leaf object (a polynomial, a number, anything) into a string;
     ``as_rows`` returns a container of this backend (e.g. a matrix) as a list of lists, or None;
     ``reseeders`` reseed the backend's own random state before each sample; ``leaf_types`` are types
-    known to be leaves (polynomials), converted without probing for containers first; ``time_limit``
-    is a context manager factory that raises ``SampleTimeout`` when a sample outlives ``sample_timeout``.
+    known to be leaves (polynomials), converted without probing for containers first, by ``leaf_to_str``
+    when given (a direct call, without ``element_to_str``'s dispatch); ``time_limit`` is a context manager factory that raises ``SampleTimeout`` when a sample outlives ``sample_timeout``.
     """
 
     name: str
@@ -42,6 +42,7 @@ class Backend:
     as_rows: Callable[[Any], list | None] = no_rows
     reseeders: tuple[Reseeder, ...] = field(default=())
     leaf_types: tuple[type, ...] = field(default=())
+    leaf_to_str: Callable[[Any], str] | None = None
     time_limit: Callable[[float], AbstractContextManager] = signal_time_limit
 
 
@@ -60,8 +61,9 @@ def to_strings(obj: Any, backend: Backend, what: str) -> str | list:
     Tuples, numpy arrays and backend matrices count as lists. ``None`` anywhere, or a third level of
     nesting, is a ValueError that names ``what``.
     """
-    if isinstance(obj, backend.leaf_types):
-        return backend.element_to_str(obj)
+    leaf_types, leaf_to_str = backend.leaf_types, backend.leaf_to_str or backend.element_to_str
+    if isinstance(obj, leaf_types):
+        return leaf_to_str(obj)
     if obj is None:
         raise ValueError(f"{what} is None; a generator must return (problem, solution) objects")
     if isinstance(obj, str):
@@ -71,8 +73,8 @@ def to_strings(obj: Any, backend: Backend, what: str) -> str | list:
         return backend.element_to_str(obj)
     converted: list = []
     for item in outer:
-        if isinstance(item, backend.leaf_types):
-            converted.append(backend.element_to_str(item))
+        if isinstance(item, leaf_types):
+            converted.append(leaf_to_str(item))
             continue
         inner = None if isinstance(item, str) or item is None else _as_list(item, backend)
         if inner is None:
@@ -84,7 +86,7 @@ def to_strings(obj: Any, backend: Backend, what: str) -> str | list:
 
 def _leaf(obj: Any, backend: Backend, what: str) -> str:
     if isinstance(obj, backend.leaf_types):
-        return backend.element_to_str(obj)
+        return (backend.leaf_to_str or backend.element_to_str)(obj)
     if obj is None:
         raise ValueError(f"{what} contains None")
     if isinstance(obj, str):

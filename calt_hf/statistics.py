@@ -168,7 +168,7 @@ class MemoryEfficientStatisticsCalculator:
         flat: dict[str, list[float]] = {}
         for sample in batch_sample_stats:
             for category, entry in (sample or {}).items():
-                if isinstance(entry, Mapping):
+                if type(entry) is dict or isinstance(entry, Mapping):  # isinstance of an ABC is slow
                     metrics = nested.setdefault(category, {})
                     for name, value in entry.items():
                         if is_number(value):

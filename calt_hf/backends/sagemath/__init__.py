@@ -1,9 +1,10 @@
 """The SageMath backend adapter (passagemath): Sage polynomials as text, Sage matrices as rows, and the
 reseeding of Sage's random state before each sample.
 
-Text: polynomials are written from their terms (``f.exponents()``, ``f.coefficients()``) by the shared
-``TermWriter``, in the ring's term order, so GF(7)'s 6 is written ``6`` (Sage prints ``-1``) and the text equals the
-SymPy backend's for the same polynomial, field and order. Reals of 53 bits use SymPy's decimal form.
+Text: polynomials are written from their terms (``terms``: ``f.exponents()``, ``f.coefficients()``, already in
+the ring's term order, so never sorted again) by the shared ``TermWriter``, so GF(7)'s 6 is written ``6`` (Sage
+prints ``-1``) and the text equals the SymPy backend's for the same polynomial, field and order. Reals of 53 bits
+use SymPy's decimal form.
 
 Reseeding: every Sage ``random_element`` draws from the *current randstate*: GMP's Mersenne Twister
 (``ZZ``, ``QQ``, ``RR``) and, through ``sage.misc.prandom``, a ``random.Random`` that the randstate
@@ -222,4 +223,5 @@ SAGEMATH = Backend(
     as_rows=matrix_rows,
     reseeders=(reseed_sage,),
     leaf_types=(MPolynomial, Polynomial),
+    leaf_to_str=poly_to_str,
 )
