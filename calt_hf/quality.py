@@ -121,7 +121,8 @@ def measure(rows: Sequence[tuple], sample_statistics: Sequence[Any]) -> QualityM
             elif is_number(entry):
                 values.setdefault(category, []).append(entry)
     for name, numbers in values.items():
-        measures.histograms[name] = Histogram(Counter(map(_histogram_key, numbers)))
+        keys = numbers if set(map(type, numbers)) == {int} else map(_histogram_key, numbers)  # ints are their keys
+        measures.histograms[name] = Histogram(Counter(keys))
     return measures
 
 
