@@ -8,9 +8,10 @@ errors, polynomial layout) is shared, so both backends write the same text for t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from calt_hf.seeding import Reseeder
@@ -41,10 +42,11 @@ class Backend:
     ``element_to_str`` turns one leaf object (a polynomial, a number, anything) into a string;
     ``as_rows`` returns a container of this backend (e.g. a matrix) as a list of lists, or None;
     ``reseeders`` reseed the backend's own random state before each sample; ``leaf_types`` are types
-    known to be leaves (polynomials), converted without probing for containers first; ``time_limit``
-    is a context manager factory that raises ``SampleTimeout`` when a sample outlives ``sample_timeout``;
-    ``terms`` returns a polynomial's terms as exact integers or fractions, in the order CALT's expanded
-    form reads them (None for anything that is not a polynomial of this backend), for ``calt_hf.expanded``.
+    known to be leaves (polynomials), converted without probing for containers first, by ``leaf_to_str``
+    when given (a direct call, without ``element_to_str``'s dispatch); ``time_limit`` is a context manager
+    factory that raises ``SampleTimeout`` when a sample outlives ``sample_timeout``; ``terms`` returns a
+    polynomial's terms as exact integers or fractions, in the order CALT's expanded form reads them (None for
+    anything that is not a polynomial of this backend), for ``calt_hf.expanded``.
     """
 
     name: str
@@ -52,6 +54,7 @@ class Backend:
     as_rows: Callable[[Any], list | None] = no_rows
     reseeders: tuple[Reseeder, ...] = field(default=())
     leaf_types: tuple[type, ...] = field(default=())
+    leaf_to_str: Callable[[Any], str] | None = None
     time_limit: Callable[[float], AbstractContextManager] = signal_time_limit
     terms: Callable[[Any], Terms | None] = no_terms
 
@@ -71,8 +74,9 @@ def to_strings(obj: Any, backend: Backend, what: str) -> str | list:
     Tuples, numpy arrays and backend matrices count as lists. ``None`` anywhere, or a third level of
     nesting, is a ValueError that names ``what``.
     """
-    if isinstance(obj, backend.leaf_types):
-        return backend.element_to_str(obj)
+    leaf_types, leaf_to_str = backend.leaf_types, backend.leaf_to_str or backend.element_to_str
+    if isinstance(obj, leaf_types):
+        return leaf_to_str(obj)
     if obj is None:
         raise ValueError(f"{what} is None; a generator must return (problem, solution) objects")
     if isinstance(obj, str):
@@ -82,8 +86,8 @@ def to_strings(obj: Any, backend: Backend, what: str) -> str | list:
         return backend.element_to_str(obj)
     converted: list = []
     for item in outer:
-        if isinstance(item, backend.leaf_types):
-            converted.append(backend.element_to_str(item))
+        if isinstance(item, leaf_types):
+            converted.append(leaf_to_str(item))
             continue
         inner = None if isinstance(item, str) or item is None else _as_list(item, backend)
         if inner is None:
@@ -95,7 +99,7 @@ def to_strings(obj: Any, backend: Backend, what: str) -> str | list:
 
 def _leaf(obj: Any, backend: Backend, what: str) -> str:
     if isinstance(obj, backend.leaf_types):
-        return backend.element_to_str(obj)
+        return (backend.leaf_to_str or backend.element_to_str)(obj)
     if obj is None:
         raise ValueError(f"{what} contains None")
     if isinstance(obj, str):
@@ -108,10 +112,10 @@ def _leaf(obj: Any, backend: Backend, what: str) -> str:
 class TermWriter:
     """Writes polynomials of one ring: ``3*x^2*y - x + 6``, terms in the ring's term order.
 
-    The text and sort key of each (exponents, coefficient) pair is computed once and cached, so a
-    polynomial costs one dictionary look-up per term, a sort and a join. ``order_key`` maps exponents
-    to a key that sorts terms ascending in the ring's order; None means exponents already sort that way
-    (lex). Pass terms in any order.
+    Each (exponents, coefficient) pair is rendered once and cached with its sort key, as it reads first
+    (``-3*x^2``) and after another term (`` - 3*x^2``), so a polynomial costs one dictionary look-up per
+    term and a join (plus a sort in ``write``). ``order_key`` maps exponents to a key that sorts terms
+    ascending in the ring's order; None means exponents already sort that way (lex).
     """
 
     _CACHE_LIMIT = 1 << 17
@@ -122,9 +126,11 @@ class TermWriter:
         self.names = names
         self.coefficient = coefficient
         self.order_key = order_key
-        self._terms: dict[tuple, tuple[Any, bool, str]] = {}
+        self._terms = _TermCache(self._term, self._CACHE_LIMIT)
 
-    def _term(self, exponents: tuple[int, ...], coeff: Any) -> tuple[Any, bool, str]:
+    def _term(self, term: tuple[tuple[int, ...], Any]) -> tuple[Any, str, str]:
+        """``(sort key, text as the first term, text after another term)`` of one (exponents, coefficient)."""
+        exponents, coeff = tuple(term[0]), term[1]
         negative, magnitude, is_one = self.coefficient(coeff)
         monomial = "*".join(name if e == 1 else f"{name}^{e}" for name, e in zip(self.names, exponents) if e)
         if not monomial:
@@ -134,31 +140,42 @@ class TermWriter:
         else:
             body = f"{magnitude}*{monomial}"
         key = exponents if self.order_key is None else self.order_key(exponents)
-        return key, negative, body
+        return key, "-" + body if negative else body, (" - " if negative else " + ") + body
 
     def write(self, terms: Iterable[tuple[tuple[int, ...], Any]]) -> str:
-        """The text of the polynomial with these (exponents, coefficient) terms; ``0`` when there are none."""
-        cache = self._terms
-        entries = []
-        for exponents, coeff in terms:
-            cache_key = (exponents, coeff)
-            entry = cache.get(cache_key)
-            if entry is None:
-                if len(cache) >= self._CACHE_LIMIT:
-                    cache.clear()
-                entry = cache[cache_key] = self._term(tuple(exponents), coeff)
-            entries.append(entry)
-        if not entries:
-            return "0"
+        """The text of the polynomial with these (exponents, coefficient) terms, in any order; ``0`` for none."""
+        entries = list(map(self._terms.__getitem__, terms))
         entries.sort(key=_sort_key, reverse=True)
-        _, negative, body = entries[0]
-        parts = ["-" + body if negative else body]
-        parts.extend((" - " if negative else " + ") + body for _, negative, body in entries[1:])
-        return "".join(parts)
+        return _joined(iter(entries))
+
+    def write_ordered(self, terms: Iterable[tuple[tuple[int, ...], Any]]) -> str:
+        """As ``write``, for terms already in the ring's order, leading term first (no sort)."""
+        return _joined(map(self._terms.__getitem__, terms))
 
 
-def _sort_key(entry: tuple[Any, bool, str]) -> Any:
-    return entry[0]
+class _TermCache(dict):
+    """term -> its ``TermWriter`` entry, rendered on first look-up; emptied when it reaches ``limit``."""
+
+    def __init__(self, render: Callable[[tuple], tuple[Any, str, str]], limit: int) -> None:
+        super().__init__()
+        self.render, self.limit = render, limit
+
+    def __missing__(self, term: tuple) -> tuple[Any, str, str]:
+        if len(self) >= self.limit:
+            self.clear()
+        entry = self[term] = self.render(term)
+        return entry
+
+
+_sort_key = itemgetter(0)
+_continued = itemgetter(2)
+
+
+def _joined(entries: Iterator[tuple[Any, str, str]]) -> str:
+    first = next(entries, None)
+    if first is None:
+        return "0"
+    return first[1] + "".join(map(_continued, entries))
 
 
 def unsupported_coefficients(ring: Any) -> ValueError:

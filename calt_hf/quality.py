@@ -47,9 +47,16 @@ def comparison_text(problem: Any, order_free: bool = False) -> str:
 
 def problem_hashes(problems: Iterable[Any], order_free: bool = False) -> np.ndarray:
     """8-byte hashes of the problems' comparison texts (``comparison_text``)."""
-    digests = b"".join(
-        hashlib.blake2b(comparison_text(problem, order_free).encode(), digest_size=8).digest() for problem in problems
-    )
+    return _hashes(comparison_text(problem, order_free) for problem in problems)
+
+
+def text_hashes(texts: Iterable[str]) -> np.ndarray:
+    """8-byte hashes of problems already in their text form (``comparison_text`` without ``order_free``)."""
+    return _hashes(map(_normalised, texts))
+
+
+def _hashes(normalised: Iterable[str]) -> np.ndarray:
+    digests = b"".join(hashlib.blake2b(text.encode(), digest_size=8).digest() for text in normalised)
     return np.frombuffer(digests, dtype=HASH_DTYPE)
 
 
@@ -121,10 +128,10 @@ class QualityMeasures:
 def measure(rows: Sequence[tuple], sample_statistics: Sequence[Any], order_free: bool = False) -> QualityMeasures:
     """The quality measures of a batch of string rows and their statistics dictionaries (``order_free``: with
     the order-free hashes too)."""
-    measures = QualityMeasures(problem_hashes(row[0] for row in rows).tobytes())
+    texts = {"problem": [_TEXT.join(row[0]) for row in rows], "solution": [_TEXT.join(row[1]) for row in rows]}
+    measures = QualityMeasures(text_hashes(texts["problem"]).tobytes())
     if order_free:
         measures.order_free_hashes = problem_hashes((row[0] for row in rows), order_free=True).tobytes()
-    texts = {"problem": [_TEXT.join(row[0]) for row in rows], "solution": [_TEXT.join(row[1]) for row in rows]}
     for part, values in texts.items():
         measures.histograms[f"{part}_chars"] = Histogram(Counter(map(len, values)))
     values: dict[str, list] = {}  # gathered per statistic first: one histogram each, not one per value
@@ -137,7 +144,8 @@ def measure(rows: Sequence[tuple], sample_statistics: Sequence[Any], order_free:
             elif is_number(entry):
                 values.setdefault(category, []).append(entry)
     for name, numbers in values.items():
-        measures.histograms[name] = Histogram(Counter(map(_histogram_key, numbers)))
+        keys = numbers if set(map(type, numbers)) == {int} else map(_histogram_key, numbers)  # ints are their keys
+        measures.histograms[name] = Histogram(Counter(keys))
     return measures
 
 

@@ -210,9 +210,10 @@ _TEXT_FORBIDDEN = re.compile("[|#\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 def _has_forbidden(obj: StringProblemOrSolution) -> bool:
-    if isinstance(obj, str):
-        return _TEXT_FORBIDDEN.search(obj) is not None
-    return any(_has_forbidden(item) for item in obj)
+    # One search over the concatenated elements (a character is in it if it is in one of them).
+    if not isinstance(obj, str):
+        obj = "".join(item if isinstance(item, str) else "".join(item) for item in obj)
+    return _TEXT_FORBIDDEN.search(obj) is not None
 
 
 class JsonLinesFormat(OutputFormat):

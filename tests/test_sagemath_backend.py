@@ -171,6 +171,33 @@ def test_text_equals_the_sympy_backends(field_str, order):
         assert backend.element_to_str(poly) == sympy_poly_to_str(_to_sympy(poly, sympy_sampler))
 
 
+@pytest.mark.parametrize("field", [GF(7), GF(101), QQ, ZZ], ids=str)
+@pytest.mark.parametrize(
+    "order", ["lex", "deglex", "degrevlex", "invlex", "neglex", "negdegrevlex", "degrevlex(2),lex(1)", "wdegrevlex", None]
+)
+def test_text_from_singulars_terms_is_sages_own_text(field, order):
+    """Terms are read in Singular's order, unsorted: the text is Sage's own (coefficients lifted to 0..p-1 for
+    GF(p)) under every term order, weighted and block orders included, and for univariate rings (None)."""
+    if order is None:
+        ring = PolynomialRing(field, "t")
+    else:
+        term_order = sage_all.TermOrder("wdegrevlex", (2, 1, 3)) if order == "wdegrevlex" else order
+        ring = PolynomialRing(field, "x, y, z", order=term_order)
+    set_random_seed(5)
+    for _ in range(150):
+        poly = ring.random_element(degree=5) if order is None else ring.random_element(degree=5, terms=6)
+        lifted = poly.change_ring(ZZ) if field.characteristic() else poly
+        assert backend.element_to_str(poly) == str(lifted)
+
+
+@pytest.mark.parametrize("order", ["lex", "degrevlex", "wdegrevlex"])
+def test_total_degree_is_the_standard_degree(order):
+    term_order = sage_all.TermOrder("wdegrevlex", (2, 1)) if order == "wdegrevlex" else order
+    sampler = PolynomialSampler(ring=PolynomialRing(GF(7), "x, y", order=term_order))
+    x, y = sampler.get_ring().gens()
+    assert [sampler.total_degree(p) for p in (x**3 + x * y**5, y + 1, sampler.get_ring()(3), sampler.get_ring()(0))] == [6, 1, 0, 0]
+
+
 def test_text_of_sage_objects():
     R = PolynomialRing(GF(7), "x, y", order="degrevlex")
     x, y = R.gens()

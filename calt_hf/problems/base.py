@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable, Sequence
 from typing import Any, Callable, ClassVar
 
 from calt_hf.sampling import check_int
@@ -117,10 +118,14 @@ class PolynomialStatistics:
 
     def _describe(self, obj: Any) -> dict[str, int]:
         polys = obj if isinstance(obj, (list, tuple)) else (obj,)
+        return self.summary(polys, map(self.sampler.total_degree, polys))
+
+    def summary(self, polys: Sequence[Any], degrees: Iterable[int]) -> dict[str, int]:
+        """The statistics of some polynomials whose total degrees are known (a subclass may need them too)."""
         return {
             "num_polynomials": len(polys),
             "num_terms": sum(map(self.sampler.num_terms, polys)),
-            "total_degree": max(map(self.sampler.total_degree, polys), default=0),
+            "total_degree": max(degrees, default=0),
         }
 
     def __call__(self, problem: Any, solution: Any) -> dict[str, dict[str, int]]:

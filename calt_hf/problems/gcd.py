@@ -64,16 +64,26 @@ class GCDProblem(Problem):
 
 def degeneracies(sampler: Any, f: Any, g: Any, solution: Any) -> dict[str, int]:
     """Which degenerate kinds a pair is (1 or 0 each, so that their means are shares)."""
+    return _degeneracies(f, g, solution, *map(sampler.total_degree, (f, g, solution)))
+
+
+def _degeneracies(f: Any, g: Any, solution: Any, f_degree: int, g_degree: int, solution_degree: int) -> dict[str, int]:
+    # bool(solution), not solution != 0: Sage coerces the 0 first (3.5 us).
     return {
-        "gcd_is_one": int(solution != 0 and sampler.total_degree(solution) == 0),
-        "constant_input": int(sampler.total_degree(f) == 0 or sampler.total_degree(g) == 0),
+        "gcd_is_one": int(bool(solution) and solution_degree == 0),
+        "constant_input": int(f_degree == 0 or g_degree == 0),
         "equal_inputs": int(f == g),
     }
 
 
 class GCDStatistics(PolynomialStatistics):
-    """The default statistics, plus the ``degenerate`` shares of GCD pairs."""
+    """The default statistics, plus the ``degenerate`` shares of GCD pairs (each total degree computed once)."""
 
     def __call__(self, problem: Any, solution: Any) -> dict[str, dict[str, int]]:
         f, g = problem
-        return {**super().__call__(problem, solution), "degenerate": degeneracies(self.sampler, f, g, solution)}
+        f_degree, g_degree, solution_degree = map(self.sampler.total_degree, (f, g, solution))
+        return {
+            "problem": self.summary(problem, (f_degree, g_degree)),
+            "solution": self.summary((solution,), (solution_degree,)),
+            "degenerate": _degeneracies(f, g, solution, f_degree, g_degree, solution_degree),
+        }

@@ -15,6 +15,7 @@ from typing import Any
 from sage.all__sagemath_singular import GF, QQ, RR, ZZ, PolynomialRing, matrix
 from sage.misc.prandom import randint, sample
 from sage.rings.polynomial.multi_polynomial import MPolynomial
+from sage.rings.polynomial.multi_polynomial_libsingular import MPolynomial_libsingular
 from sage.rings.polynomial.polynomial_element import Polynomial
 from sage.rings.polynomial.term_order import TermOrder
 
@@ -23,6 +24,8 @@ from calt_hf.sampling import FieldSpec, PolynomialSamplerBase, check_symbols, pa
 
 #: SymPy's names for the usual orders; Sage's own names (and TermOrder objects) are passed through.
 SYMPY_ORDERS = {"grlex": "deglex", "grevlex": "degrevlex"}
+#: Term orders without weights, under which Singular's degree of a monomial is the sum of its exponents.
+UNWEIGHTED_ORDERS = frozenset({"lex", "deglex", "degrevlex", "invlex", "neglex", "negdeglex", "negdegrevlex"})
 
 
 def _sage_order(order: Any, ngens: int) -> TermOrder:
@@ -120,6 +123,11 @@ class PolynomialSampler(PolynomialSamplerBase):
             except (ValueError, TypeError) as error:
                 raise ValueError(f"symbols={symbols!r} do not name a polynomial ring: {error}") from error
         self._multivariate = isinstance(self._ring.gen(), MPolynomial)
+        # Singular's degree (0.7 us) is the weighted one: the standard degree under the unweighted orders only;
+        # ``degree(None, True)`` (2-3 us) otherwise.
+        self._singular_degree = isinstance(self._ring.gen(), MPolynomial_libsingular) and (
+            self._ring.term_order().name() in UNWEIGHTED_ORDERS
+        )
         self._univariate_draw = self._ring.ngens() == 1  # calt-x draws one variable's degrees directly
         if not self._univariate_draw:  # the ring whose random_element chooses a candidate's monomials
             self._shapes = PolynomialRing(ZZ, self._ring.variable_names(), order=self._ring.term_order())
@@ -162,6 +170,8 @@ class PolynomialSampler(PolynomialSamplerBase):
 
     def total_degree(self, poly: Any) -> int:
         """Total (standard, unweighted) degree of a polynomial; 0 for the zero polynomial."""
+        if self._singular_degree:
+            return max(poly.total_degree(), 0)
         return max(poly.degree(None, True) if self._multivariate else poly.degree(), 0)
 
     def num_terms(self, poly: Any) -> int:

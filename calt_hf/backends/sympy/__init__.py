@@ -77,4 +77,11 @@ def matrix_rows(obj: Any) -> list | None:
     return obj.tolist() if isinstance(obj, MatrixBase) else None
 
 
-SYMPY = Backend(name="sympy", element_to_str=element_to_str, as_rows=matrix_rows, leaf_types=(PolyElement,), terms=exact_terms)
+SYMPY = Backend(
+    name="sympy",
+    element_to_str=element_to_str,
+    as_rows=matrix_rows,
+    leaf_types=(PolyElement,),
+    leaf_to_str=poly_to_str,
+    terms=exact_terms,
+)
