@@ -256,7 +256,8 @@ def draw_histograms(images_dir: Path, histograms: dict[str, dict[str, Histogram]
     their samples: ``{statistic: file name}``, for ``histograms`` as ``{split: {statistic: histogram}}``.
 
     The count axis is logarithmic (the tails are what a model-size question needs), integer statistics get
-    integer ticks, and a statistic with one value in every split is not drawn (the card's tables say it).
+    integer ticks, and a statistic with fewer than three values over all splits (a constant, or a yes/no flag whose
+    share is its mean) is not drawn: the card's tables say all there is.
     Past ``MAX_SPLITS_PER_FIGURE`` splits, the first ones are drawn and the title says how many. The legend
     sits above the plot, where it hides no line and needs no search for a free corner."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -270,7 +271,7 @@ def draw_histograms(images_dir: Path, histograms: dict[str, dict[str, Histogram]
                 by_statistic.setdefault(name, {})[split] = histogram
     files = {}
     for name, per_split in sorted(by_statistic.items()):
-        if len({value for histogram in per_split.values() for value in histogram.counts}) < 2:
+        if len({value for histogram in per_split.values() for value in histogram.counts}) < 3:
             continue
         shown = dict(list(per_split.items())[:MAX_SPLITS_PER_FIGURE])
         values = sorted({value for histogram in shown.values() for value in histogram.counts})

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sympy import isprime
 
 FIELD_CHOICES = "QQ, RR, ZZ, GF(p) or GFp with p prime (e.g. GF(7), GF7)"
 SAMPLING_CHOICES = ("uniform", "fixed")
@@ -41,6 +40,8 @@ def parse_field(field_str: Any) -> FieldSpec:
             digits = text[3:-1] if text.startswith("GF(") and text.endswith(")") else text[2:]
             if digits.isdigit():
                 p = int(digits)
+                from sympy import isprime  # here: a SageMath worker unpickling its sampler need not import SymPy
+
                 if isprime(p):  # Baillie-PSW: instant for GF(2^127-1), where trial division never ends
                     return FieldSpec("GF", p)
                 raise ValueError(f"field_str={field_str!r} is not allowed: GF(n) needs n prime (prime fields only), got n={p}")

@@ -12,8 +12,6 @@ import importlib.util
 import random
 from collections.abc import Callable
 
-import sympy.core.random as _sympy_random
-
 #: A function that reseeds one random generator from a sample's seed (a backend may add one, e.g. Sage).
 Reseeder = Callable[[int], None]
 
@@ -26,11 +24,6 @@ def derive_seed(root_seed: int, split: str, index: int) -> int:
 
 def _reseed_python(seed: int) -> None:
     random.seed(seed)
-
-
-def _reseed_sympy(seed: int) -> None:
-    # ``sympy.core.random.rng`` is what randprime, random_poly and friends draw from.
-    _sympy_random.rng.seed(seed)
 
 
 def _numpy_reseeder() -> Reseeder | None:
@@ -49,8 +42,21 @@ def _numpy_reseeder() -> Reseeder | None:
     return reseed_numpy
 
 
+def _sympy_reseeder() -> Reseeder:
+    """Reseed ``sympy.core.random.rng``, what randprime, random_poly and friends draw from.
+
+    SymPy is imported here, when a run's generator needs reseeding, not when this module is: a SageMath
+    worker running the problem library (which seeds itself) then never imports SymPy (~0.5 s a worker)."""
+    import sympy.core.random as sympy_random
+
+    def reseed_sympy(seed: int) -> None:
+        sympy_random.rng.seed(seed)
+
+    return reseed_sympy
+
+
 def default_reseeders() -> tuple[Reseeder, ...]:
     """The generators every backend reseeds before each sample: Python's, SymPy's and numpy's."""
     numpy_reseeder = _numpy_reseeder()
-    base: tuple[Reseeder, ...] = (_reseed_python, _reseed_sympy)
+    base: tuple[Reseeder, ...] = (_reseed_python, _sympy_reseeder())
     return base + ((numpy_reseeder,) if numpy_reseeder else ())

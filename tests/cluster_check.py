@@ -1,11 +1,12 @@
 """Run one generation on a real cluster and compare it byte for byte with loky's (used by test_clusters.py).
 
-    python tests/cluster_check.py {dask,dask-local,ray,ray-local} OUT_DIR
+    python tests/cluster_check.py {dask,ray} OUT_DIR
 
 Meant to run inside a loopback-only network namespace (``unshare --net`` + ``ip link set lo up``), where
-Ray and Dask bind 127.0.0.1 and nothing can leave the machine. ``dask`` and ``ray`` start a scheduler (head)
-and workers as separate processes, as on a cluster, and connect to them by address; the ``-local``
-modes let calt_hf start a LocalCluster / a local Ray instance itself. Exits non-zero on any difference.
+Ray and Dask bind 127.0.0.1 and nothing can leave the machine. Two runs are compared with loky's: first
+calt_hf starts a LocalCluster / a local Ray instance itself (``address=None``, the "-local" run), then a
+scheduler (head) and workers are started as separate processes, as on a cluster, and the run connects to
+them by address. Exits non-zero on any difference.
 """
 
 from __future__ import annotations
@@ -90,33 +91,34 @@ def check_unimportable_generator_fails_fast(address: str) -> None:
         print("unimportable generator: failed fast")
 
 
+def compare(mode: str, expected: dict[str, bytes], out: Path, backend: str, address: str | None) -> None:
+    began = time.monotonic()
+    actual = run(out / mode, backend=backend, n_jobs=2, address=address)
+    print(f"{mode}: {time.monotonic() - began:.1f} s")
+    assert sorted(actual) == sorted(expected), (sorted(actual), sorted(expected))
+    different = [name for name in expected if actual[name] != expected[name]]
+    assert not different, f"{mode} output differs from loky's in {different}"
+    print(f"{mode}: identical to loky ({len(expected)} files)")
+
+
 def main() -> None:
-    mode, out = sys.argv[1], Path(sys.argv[2])
+    backend, out = sys.argv[1], Path(sys.argv[2])
     # The head and this driver must agree on Ray's token authentication; in a loopback-only namespace it
     # protects nothing, so both run without it.
     os.environ["RAY_AUTH_MODE"] = "disabled"
     expected = run(out / "loky", backend="loky", n_jobs=2)
-    processes, address = [], None
+    compare(f"{backend}-local", expected, out, backend, None)  # before any head runs: Ray would join it
+    processes: list[subprocess.Popen] = []
     try:
-        if mode == "dask":
-            processes, address = dask_cluster()
-        elif mode == "ray":
-            processes, address = ray_cluster()
-        backend = mode.split("-")[0]
-        began = time.monotonic()
-        actual = run(out / mode, backend=backend, n_jobs=2, address=address)
-        print(f"{mode}: {time.monotonic() - began:.1f} s")
-        assert sorted(actual) == sorted(expected), (sorted(actual), sorted(expected))
-        different = [name for name in expected if actual[name] != expected[name]]
-        assert not different, f"{mode} output differs from loky's in {different}"
-        if mode == "dask":
+        processes, address = dask_cluster() if backend == "dask" else ray_cluster()
+        compare(backend, expected, out, backend, address)
+        if backend == "dask":
             check_unimportable_generator_fails_fast(address)
-        print(f"{mode}: identical to loky ({len(expected)} files)")
     finally:
         for process in processes:
             process.terminate()
             process.wait(timeout=30)
-        if mode == "ray":
+        if backend == "ray":
             subprocess.run([str(BIN / "ray"), "stop", "--force"], check=False, capture_output=True)
 
 

@@ -142,7 +142,7 @@ def test_a_full_disk_says_where_and_how_much_is_free_and_resume_works_once_there
     printed command resumes, and the files match a run that had room."""
     disk = tmp_path / "disk"
     disk.mkdir()
-    words = ["problem=gcd", "dataset_sizes={train: 8000, test: 100}", "parallel.n_jobs=2", "verbose=false"]
+    words = ["problem=sum", "dataset_sizes={train: 8000, test: 100}", "parallel.n_jobs=2", "verbose=false"]
     script = f"""
 set -u
 mount -t tmpfs -o size=1m tmpfs {disk}

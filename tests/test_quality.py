@@ -104,6 +104,14 @@ def test_a_problem_space_too_small_stops_and_says_by_how_much(tmp_path):
     assert report["data_quality"]["duplicates"]["repeated"] == 0
 
 
+def test_a_yes_no_flag_is_not_drawn_a_statistic_of_three_values_is(tmp_path):
+    from calt_hf.quality import Histogram, draw_histograms
+
+    histograms = {"train": {"flag": Histogram({0: 5, 1: 3}), "degree": Histogram({1: 2, 2: 3, 3: 1})}, "test": {"flag": Histogram({1: 2})}}
+    assert draw_histograms(tmp_path, histograms) == {"degree": "degree.png"}  # the flag's share is its mean, in the table
+    assert [p.name for p in tmp_path.iterdir()] == ["degree.png"]
+
+
 def test_pictures_are_drawn_referenced_and_listed_for_upload(tmp_path, gf7_sampler):
     from calt_hf.hf.hub import HUB_FILES
     from calt_hf.problems import GCDProblem, PolynomialStatistics

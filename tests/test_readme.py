@@ -47,10 +47,14 @@ def named_python_files() -> dict[str, str]:
     return files
 
 
+def without_comment(command: str) -> str:
+    return re.sub(r"\s+#\s.*$", "", command)
+
+
 def scaled(command: str) -> str:
     """The command with small sizes for each split it names (train and test by default) appended, when it
     runs the generator; its trailing comment dropped."""
-    command = re.sub(r"\s+#\s.*$", "", command)
+    command = without_comment(command)
     if "train_example.py" in command:  # a few steps of training (argparse keeps the last value given)
         return command + " --steps 3 --batch-size 8 --eval-samples 8 --max-length 64"
     if not re.search(r"(calt_hf\.generate|calt-hf-generate)", command.split("&&")[-1]) or re.search(r" (-sc|--cfg|--help)\b", command):
@@ -132,7 +136,10 @@ def test_every_example_of_help_runs_as_typed(user_env, tmp_path):
     help_text = run_in_bash("python -m calt_hf.generate --help", tmp_path, user_env).stdout
     examples = [line.strip() for line in help_text.split("== Examples ==")[1].split("\n\n")[0].splitlines() if line.strip()]
     assert len(examples) >= 4
+    in_readme = {without_comment(command) for block in SHELL_BLOCKS for command in shell_commands(block)}
     for number, command in enumerate(examples):
+        if without_comment(command) in in_readme:
+            continue  # the same command is run by test_every_shell_command_of_the_readme_runs_as_typed
         cwd = tmp_path / f"example{number}"
         cwd.mkdir()
         for name, text in named_python_files().items():

@@ -3,23 +3,25 @@
 SymPy's ``PolyElement`` and Sage's polynomials name normalisation, factorization, Gröbner bases and
 reduction differently; each helper dispatches on the polynomial's type, so a problem stays one class for
 both backends and both give the same text where the mathematics agrees. Sage is never imported here:
-its polynomials are reached through their own methods only.
+its polynomials are reached through their own methods only, and SymPy only once it is loaded: a SymPy
+polynomial cannot exist before ``sympy.polys.rings`` is imported, so a SageMath worker never imports
+SymPy for these checks (~0.5 s a worker).
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
-
-from sympy.polys.groebnertools import groebner as sympy_groebner
-from sympy.polys.rings import PolyElement, PolyRing
 
 
 def is_sympy(f: Any) -> bool:
-    return isinstance(f, PolyElement)
+    rings = sys.modules.get("sympy.polys.rings")
+    return rings is not None and isinstance(f, rings.PolyElement)
 
 
 def is_sympy_ring(ring: Any) -> bool:
-    return isinstance(ring, PolyRing)
+    rings = sys.modules.get("sympy.polys.rings")
+    return rings is not None and isinstance(ring, rings.PolyRing)
 
 
 def ngens(ring: Any) -> int:
@@ -74,6 +76,8 @@ def groebner_basis(generators: list, ring: Any) -> list:
     """The reduced Gröbner basis of the ideal the generators span, under the ring's term order: monic,
     by decreasing leading monomial (SymPy's Buchberger and Singular's ``std`` both return it so)."""
     if is_sympy(generators[0]):
+        from sympy.polys.groebnertools import groebner as sympy_groebner
+
         return sympy_groebner(generators, ring)
     return list(ring.ideal(generators).groebner_basis("libsingular:std"))  # reduced; ~3x faster than the default
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 import random
 
-from sympy import isprime, nextprime
-
 from calt_hf.problems.base import IntegerProblem, check_range
 
 
@@ -28,12 +26,16 @@ class IntegerFactorizationProblem(IntegerProblem):
     def __init__(self, min_count: int = 1, max_count: int = 4, min_prime: int = 2, max_prime: int = 1000) -> None:
         check_range("min_count", min_count, "max_count", max_count, 1)
         check_range("min_prime", min_prime, "max_prime", max_prime, 2)
+        from sympy import nextprime  # SymPy here and in _prime: importing the problem library does not load it
+
         if nextprime(min_prime - 1) > max_prime:
             raise ValueError(f"max_prime={max_prime} is not allowed: no prime lies from min_prime={min_prime} to it")
         super().__init__(min_count=min_count, max_count=max_count, min_prime=min_prime, max_prime=max_prime)
         self.min_count, self.max_count, self.min_prime, self.max_prime = min_count, max_count, min_prime, max_prime
 
     def _prime(self) -> int:
+        from sympy import isprime
+
         while True:
             candidate = random.randint(self.min_prime, self.max_prime)
             if isprime(candidate):
