@@ -215,15 +215,25 @@ def load_histograms(state_dir: Path, split: str) -> dict[str, Histogram]:
     return {name: Histogram.from_json(items) for name, items in json.loads(path.read_text()).items()}
 
 
+def sorted_in_place(hashes: bytearray) -> np.ndarray:
+    """The hashes as a sorted array over the same memory (a split's hashes are a set: the order of its
+    samples is not needed), so that counting and saving them needs no copy: 8 bytes a sample in all."""
+    array = np.frombuffer(hashes, dtype=HASH_DTYPE)
+    array.sort()
+    return array
+
+
 def _duplicates(hashes: np.ndarray) -> dict[str, int]:
-    distinct = int(len(np.unique(hashes)))
+    """Counts over sorted hashes: one boolean a sample, where ``np.unique`` would copy and sort them again."""
+    distinct = int(len(hashes) > 0) + int(np.count_nonzero(hashes[1:] != hashes[:-1]))
     return {"samples": int(len(hashes)), "distinct_problems": distinct, "repeated": int(len(hashes)) - distinct}
 
 
 def split_report(
     hashes: np.ndarray, histograms: dict[str, Histogram], dropped: int | None, order_free_hashes: np.ndarray | None = None
 ) -> dict[str, Any]:
-    """The ``data_quality`` block of a split's statistics file (overlaps are added once all splits exist)."""
+    """The ``data_quality`` block of a split's statistics file (overlaps are added once all splits exist), from
+    sorted hashes (``sorted_in_place``)."""
     report: dict[str, Any] = {"duplicates": _duplicates(hashes)}
     if order_free_hashes is not None:
         report["duplicates_order_free"] = _duplicates(order_free_hashes)
