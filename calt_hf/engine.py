@@ -89,9 +89,6 @@ __all__ = [
     "validate_dataset_sizes",
 ]
 
-#: Seconds of work a chunk should hold: long enough to make per-task overhead negligible, short enough
-#: for smooth progress and load balance.
-_TARGET_CHUNK_SECONDS = 0.1
 _MAX_CHUNK = 4096
 _FIRST_CHUNK = 8
 #: How often the same chunk may take its worker down before the run gives up on it.
@@ -300,9 +297,11 @@ class _SplitAssembler:
 
 
 class _ChunkPlanner:
-    """Sizes chunks to about ``_TARGET_CHUNK_SECONDS`` of work from the measured mean sample time."""
+    """Sizes chunks to about ``target_seconds`` of work (the pool's ``chunk_seconds``) from the measured
+    mean sample time."""
 
-    def __init__(self) -> None:
+    def __init__(self, target_seconds: float) -> None:
+        self.target_seconds = target_seconds
         self.runtime = IncrementalStatistics()
         self.dispatched = 0  # end of the last chunk handed to joblib
         self.careful_until = 0  # after a lost worker: single-sample chunks up to here, to corner the culprit
@@ -318,7 +317,7 @@ class _ChunkPlanner:
             if position < self.careful_until:
                 size = 1
             elif self.runtime.count and self.runtime.mean > 0:
-                size = int(_TARGET_CHUNK_SECONDS / self.runtime.mean)
+                size = int(self.target_seconds / self.runtime.mean)
             else:
                 size = _FIRST_CHUNK
             size = max(1, min(size, _MAX_CHUNK, math.ceil((stop - position) / (2 * n_workers))))
@@ -681,7 +680,7 @@ class DatasetGenerator:
     ) -> None:
         """Generate until the split has ``size`` samples (or has tried ``limit`` indices), handing each
         chunk to ``accept`` in index order; ``sync`` makes what was accepted durable before an error."""
-        planner = _ChunkPlanner()
+        planner = _ChunkPlanner(pool.chunk_seconds)
         losses, lost_at = 0, -1
         with tqdm(total=size, initial=progress.accepted, desc=split, unit=" samples", disable=not self.verbose, dynamic_ncols=True) as bar:
             while progress.accepted < size and progress.next_index < limit:

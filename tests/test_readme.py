@@ -174,6 +174,7 @@ def test_quick_start_sets_up_and_generates_in_a_fresh_copy(tmp_path):
             shutil.copy2(ROOT / name, copy / name)
     env = {key: value for key, value in os.environ.items() if key not in ("VIRTUAL_ENV", "PYTHONPATH")}
     env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if not p.startswith(str(Path(sys.prefix))))
+    env["PIP_NO_COMPILE"] = "1"  # pip's byte-compiling of every installed module is most of the install's CPU; Python compiles on import
     run_in_bash(scaled(quick_start[0]), copy, env)
     loaded = datasets.load_dataset(str(copy / "datasets" / "sympy_gcd_GF7"))
     assert {split: len(rows) for split, rows in loaded.items()} == {"train": 40, "test": 8}
