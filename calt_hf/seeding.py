@@ -46,7 +46,7 @@ def _sympy_reseeder() -> Reseeder:
     """Reseed ``sympy.core.random.rng``, what randprime, random_poly and friends draw from.
 
     SymPy is imported here, when a run's generator needs reseeding, not when this module is: a SageMath
-    worker running the problem library (which seeds itself) then never imports SymPy (~0.5 s a worker)."""
+    worker running the problem library (which seeds itself) then never imports SymPy (~0.3 s a worker)."""
     import sympy.core.random as sympy_random
 
     def reseed_sympy(seed: int) -> None:

@@ -132,3 +132,13 @@ class FailWhileMarked:
         if seed == self.seed and Path(self.marker).exists():
             raise RuntimeError(f"marked seed {seed}")
         return integer_sum_generator(seed)
+
+
+#: Files that take minutes each (a fresh venv, a dozen command line runs, Ray and Dask clusters) are handed
+#: out first, so that the two test processes spend the last minutes on short files, not one on a long one.
+LONGEST_FIRST = ("test_quick_start.py", "test_readme.py", "test_clusters.py", "test_run_folder.py", "test_interrupts.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: each file keeps its order
