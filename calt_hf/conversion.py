@@ -74,7 +74,7 @@ def to_strings(obj: Any, backend: Backend, what: str) -> str | list:
     Tuples, numpy arrays and backend matrices count as lists. ``None`` anywhere, or a third level of
     nesting, is a ValueError that names ``what``.
     """
-    leaf_types, leaf_to_str = backend.leaf_types, backend.leaf_to_str or backend.element_to_str
+    leaf_types, leaf_to_str = backend.leaf_types, _leaf_writer(backend)
     if isinstance(obj, leaf_types):
         return leaf_to_str(obj)
     if obj is None:
@@ -97,9 +97,13 @@ def to_strings(obj: Any, backend: Backend, what: str) -> str | list:
     return converted
 
 
+def _leaf_writer(backend: Backend) -> Callable[[Any], str]:
+    return backend.leaf_to_str or backend.element_to_str
+
+
 def _leaf(obj: Any, backend: Backend, what: str) -> str:
     if isinstance(obj, backend.leaf_types):
-        return (backend.leaf_to_str or backend.element_to_str)(obj)
+        return _leaf_writer(backend)(obj)
     if obj is None:
         raise ValueError(f"{what} contains None")
     if isinstance(obj, str):

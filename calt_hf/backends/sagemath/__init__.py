@@ -77,7 +77,7 @@ def _sage_rational(value: Any) -> tuple[bool, str, bool]:
 
 def _sage_real(value: Any) -> tuple[bool, str, bool]:
     # 53-bit reals in SymPy's form (0.5, not 0.500000000000000): the same number, the same text. SymPy is
-    # imported here, for real rings only: a worker of any other ring need not load it (~0.5 s).
+    # imported here, for real rings only: a worker of any other ring need not load it (~0.3 s).
     from sympy import RR as SYMPY_RR
 
     return real_coefficient(SYMPY_RR(float(value)))
