@@ -14,6 +14,7 @@ streamed to disk batch by batch (never held in memory whole).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -145,7 +146,8 @@ class FileSink:
         os.replace(self.part, self.path)
 
     def abort(self) -> None:
-        self.handle.close()
+        with contextlib.suppress(OSError):  # closing flushes the buffer, which a full disk refuses: remove it anyway
+            self.handle.close()
         self.part.unlink(missing_ok=True)
 
 

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 import pickle
 
 import pytest
@@ -161,3 +162,19 @@ def test_a_split_whose_finishing_fails_leaves_no_file_that_looks_complete(tmp_pa
     left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file() and ".calt_hf" not in p.parts)
     assert left == [], left
     assert list((tmp_path / ".calt_hf" / "train").glob("*.chunk"))
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_files_the_disk_refuses_to_flush_are_removed_all_of_them(tmp_path):
+    """Each .part of a split is a link to /dev/full, whose every write-out fails with ENOSPC, as a full disk's does
+    once Python's buffer is flushed: closing the split raises that error and removes every unfinished file (the
+    first refused close used to stop the clean-up, leaving .part files behind)."""
+    writer = DatasetWriter(save_dir=tmp_path)
+    names = ["train_raw.txt", "train_data.pkl", "train_data.jsonl"]
+    for name in names:
+        (tmp_path / f"{name}.part").symlink_to("/dev/full")
+    writer.open("train")
+    writer.save_batch([("1 + 2", "3")] * 100, tag="train")
+    with pytest.raises(OSError, match="No space left"):
+        writer.close("train")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], "unfinished files left behind"

@@ -12,6 +12,7 @@ holds ``problem_expanded`` and ``solution_expanded`` (strings, computed by the w
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterator, Sequence
@@ -264,7 +265,9 @@ class ParquetSink:
             os.replace(part, self.data_dir / shard_name(self.split, index, len(self.parts)))
 
     def abort(self) -> None:
-        self._close_writer()
+        with contextlib.suppress(OSError):  # a full disk refuses the footer: the shards go anyway
+            self._close_writer()
+        self.writer = None
         for part in self.parts:
             part.unlink(missing_ok=True)
 
