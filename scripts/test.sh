@@ -10,7 +10,9 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[dev,sage,dask,ray,train]"
 .venv/bin/python -m pip install --quiet --no-deps calt-x==1.5.0  # reference for tests/test_calt_parity.py
-.venv/bin/python -m pytest -q -n 2 --dist loadfile "$@"  # two processes; one file each (module fixtures, one cluster at a time)
+# Two processes, one file each (module fixtures, one cluster at a time), in the order tests/conftest.py gives
+# (longest first; xdist would otherwise hand out the files with the most tests first).
+.venv/bin/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder "$@"
 # The declared floors (scripts/floor-constraints.txt: the oldest datasets and huggingface-hub that
 # pyproject.toml admits) against the tests of the Hugging Face side, in an environment of their own.
 if [ "$#" = 0 ]; then

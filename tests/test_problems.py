@@ -233,19 +233,19 @@ def test_every_problem_and_backend_has_a_case_and_a_check():
 @pytest.mark.parametrize("name, backend, overrides", CASES, ids=lambda v: "-".join(v) if isinstance(v, list) else v)
 def test_generated_solutions_are_right(tmp_path, name, backend, overrides):
     cfg = compose_config(
-        f"problem={name}", f"backend={backend}", "dataset_sizes={train: 200}", "parallel.n_jobs=1", "verbose=false",
+        f"problem={name}", f"backend={backend}", "dataset_sizes={train: 100}", "parallel.backend=sequential", "verbose=false",
         "hf.package=false", "save_text=false", f"save_dir={tmp_path}", *overrides,
     )
     job = build_job(cfg)
     job.run()
     rows = DatasetWriter(str(tmp_path)).load_dataset_jsonl("train")
-    assert len(rows) == 200
+    assert len(rows) == 100
     nesting = dict(cfg.problem.nesting)
     assert {_nesting(p) for p, _ in rows} == {nesting["problem"]}
     assert {_nesting(s) for _, s in rows} == {nesting["solution"]}
     ring = Ring(cfg.sampler.symbols, cfg.sampler.field_str, cfg.sampler.order)
     CHECKS[name](rows, ring, backend)
-    assert len({str(row) for row in rows}) > 100  # varied samples, not a few repeated
+    assert len({str(row) for row in rows}) > 50  # varied samples, not a few repeated
     assert (Path(tmp_path) / "config.yaml").exists()
 
 

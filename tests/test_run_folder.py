@@ -37,11 +37,11 @@ def cli_env(extra: dict | None = None) -> dict:
 
 
 def start_cli(save_dir: Path, *words: str, seed: int = 42, hold: Path | None = None) -> subprocess.Popen:
-    """A CLI run of conftest.gated_generator; with ``hold``, it waits at train sample HOLD_INDEX while that file exists."""
+    """A CLI run of conftest.gated_generator, not packaged (who holds the folder is the question here); with ``hold``, it waits at train sample HOLD_INDEX while that file exists."""
     env = cli_env({"CALT_HF_TEST_HOLD": str(hold), "CALT_HF_TEST_HOLD_SEED": str(derive_seed(seed, "train", HOLD_INDEX))} if hold else None)
     command = [
         sys.executable, "-m", "calt_hf.generate", "problem=custom", "problem.target=conftest.gated_generator",
-        "dataset_sizes={train: 300, test: 30}", f"root_seed={seed}", "parallel.n_jobs=2", "verbose=false",
+        "dataset_sizes={train: 300, test: 30}", f"root_seed={seed}", "parallel.n_jobs=2", "verbose=false", "hf.package=false",
         f"save_dir={save_dir}", *words,
     ]
     return subprocess.Popen(
@@ -191,7 +191,7 @@ def test_a_resume_after_editing_the_generator_is_refused_naming_what_changed(tmp
     (tmp_path / "mods").mkdir()
     module = tmp_path / "mods" / "my_module.py"
     module.write_text(GENERATOR_MODULE)
-    words = ["problem=custom", "problem.target=my_module.my_generator", "dataset_sizes={train: 40}", "save_dir=out"]
+    words = ["problem=custom", "problem.target=my_module.my_generator", "dataset_sizes={train: 40}", "save_dir=out", "hf.package=false"]
     env = {"PYTHONPATH": str(tmp_path / "mods")}
     assert run_cli(*words, cwd=tmp_path, env=env).returncode == 0
     unchanged = run_cli(*words, "resume=true", cwd=tmp_path, env=env)

@@ -338,10 +338,6 @@ def test_cli(tmp_path):
         assert config["sampler"]["order"] == "degrevlex"
         assert "| order | `degrevlex` |" in (tmp_path / run / "README.md").read_text()  # the card's settings
     assert all(" || " not in line and " # " in line for line in (tmp_path / "gb" / "train_raw.txt").read_text().splitlines())
-    refused = _cli(tmp_path, "backend=sympy", "problem=factor", "save_dir=never")  # GF(7) in x, y: Sage only
-    assert refused.returncode == 2
-    assert "sampler.field_str=GF7 is not allowed for problem=factor on backend=sympy" in refused.stdout + refused.stderr
-    assert "backend=sagemath" in refused.stdout + refused.stderr and not (tmp_path / "never").exists()
 
 
 BLOCK_SAGE = textwrap.dedent(
