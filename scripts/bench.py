@@ -9,6 +9,7 @@
     python scripts/bench.py --backend sagemath      # GCD, sum and random_product (R.random_element) in Sage
 
     python scripts/bench.py --checkpoint --dask      # + the cost of checkpoints, Dask LocalCluster vs loky (GCD)
+    unshare --net sh -c 'ip link set lo up && python scripts/bench.py --ray'   # + a local Ray vs loky (GCD)
     python scripts/bench.py --packaging             # + time and peak RSS of packaging 100k and 1M samples
     python scripts/bench.py --quality               # + what the data quality report costs (gcd)
     python scripts/bench.py --folder                # + recording and verifying a complete split's files
@@ -312,6 +313,8 @@ def main() -> None:
     parser.add_argument("--reference", metavar="PYTHON", help="a Python with calt-x installed, to measure CALT too")
     parser.add_argument("--checkpoint", action="store_true", help="also measure what checkpoints cost (gcd)")
     parser.add_argument("--dask", action="store_true", help="also measure a Dask LocalCluster against loky (gcd)")
+    parser.add_argument("--ray", action="store_true", help="also measure a local Ray against loky (gcd; as root, "
+                        "inside `unshare --net` with lo up, as tests/cluster_check.py runs it)")
     parser.add_argument("--packaging", action="store_true", help="also measure packaging 100k and 1M samples")
     parser.add_argument("--quality", action="store_true", help="also measure what the data quality report costs (gcd)")
     parser.add_argument("--folder", action="store_true", help="also measure recording and verifying a split's files")
@@ -431,7 +434,7 @@ def warm_table(args, results: dict) -> None:
 
 def extras(args, results: dict) -> None:
     """The optional measurements (checkpoints, Dask, quality, packaging, folder, tokenizer, RSS)."""
-    if args.checkpoint or args.dask or args.quality:
+    if args.checkpoint or args.dask or args.ray or args.quality:
         api, generator, statistics = build(args.backend, "gcd")
         n = int(DEFAULT_SIZES["gcd"] * args.scale)
         loky = full_rate(api, generator, statistics, n, args.n_jobs)
@@ -455,6 +458,17 @@ def extras(args, results: dict) -> None:
                 dask_rate = full_rate(api, generator, statistics, n, args.n_jobs, backend="dask", address=cluster.scheduler_address)
             results["gcd_dask_local_per_s"] = dask_rate
             print(f"Dask LocalCluster (reused across runs) on gcd: {dask_rate:,.0f}/s against loky's {loky:,.0f}/s ({dask_rate / loky:.0%})", flush=True)
+        if args.ray:
+            import ray
+
+            # One local Ray, started here and reused by the warm-up run and the measured one (as a running cluster is).
+            ray.init(num_cpus=args.n_jobs, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
+            try:
+                ray_rate = full_rate(api, generator, statistics, n, args.n_jobs, backend="ray")
+            finally:
+                ray.shutdown()
+            results["gcd_ray_local_per_s"] = ray_rate
+            print(f"Ray, local (reused across runs) on gcd: {ray_rate:,.0f}/s against loky's {loky:,.0f}/s ({ray_rate / loky:.0%})", flush=True)
     if args.packaging:
         for n in (100_000, 1_000_000):
             cost = packaging_cost(n)
