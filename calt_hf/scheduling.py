@@ -55,7 +55,7 @@ class Pool:
     local_files: bool
     streams: bool  # ordered results as they complete (else: a list per window)
     worker_lost: tuple[type[BaseException], ...]
-    chunk_seconds: float = LOCAL_CHUNK_SECONDS  # work per chunk: long enough to hide a task's round trip, short for balance
+    chunk_seconds: float  # work per chunk: long enough to hide a task's round trip, short for balance
     parallel: joblib.Parallel | None = None
 
     def map(self, function, calls: Iterator[tuple]) -> Iterator:

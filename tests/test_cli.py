@@ -2,8 +2,8 @@
 multirun, a user's own generator), the saved config.yaml, and configuration errors."""
 
 import itertools
-import re
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -17,6 +17,7 @@ from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 
 from calt_hf.config import build_job, register_configs
+from calt_hf.generate import replace_mappings
 from calt_hf.problems import PROBLEMS
 from calt_hf.sympy import DatasetWriter
 
@@ -289,9 +290,7 @@ def test_configuration_errors_name_the_key_and_write_nothing(tmp_path, override,
 
 @pytest.mark.parametrize("override, expected", VALUE_ERRORS)
 def test_a_refused_value_is_named_before_any_work(tmp_path, override, expected):
-    overrides = [override, *_extra(override), f"save_dir={tmp_path / 'out'}"]
-    if override == "dataset_sizes={train: -3}":  # as the command line passes it (generate.replace_mappings)
-        overrides = ["~dataset_sizes", "+dataset_sizes={train: -3}", *overrides[1:]]
+    overrides = replace_mappings([override, *_extra(override), f"save_dir={tmp_path / 'out'}"])  # as the command line does
     with pytest.raises(ValueError, match=re.escape(expected)):
         build_job(compose_config(*overrides)).run()
     assert list(tmp_path.iterdir()) == []

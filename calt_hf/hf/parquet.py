@@ -233,9 +233,9 @@ class ParquetSink:
         self.rows_in_shard += table.num_rows
 
     def _close_writer(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            self.writer = None
+        writer, self.writer = self.writer, None  # gone even if closing fails (a full disk refuses the footer)
+        if writer is not None:
+            writer.close()
 
     def _widen(self, kinds: dict[str, str]) -> None:
         """Rewrite what is written with wider column kinds; the last shard stays open for more rows."""
@@ -267,7 +267,6 @@ class ParquetSink:
     def abort(self) -> None:
         with contextlib.suppress(OSError):  # a full disk refuses the footer: the shards go anyway
             self._close_writer()
-        self.writer = None
         for part in self.parts:
             part.unlink(missing_ok=True)
 
