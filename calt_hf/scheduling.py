@@ -20,7 +20,7 @@ from pathlib import Path
 
 import joblib
 
-from calt_hf.interrupts import die_with_parent
+from calt_hf.worker import start_worker
 
 logger = logging.getLogger(__name__)
 # A run that stops early (a failing sample, a full disk, a signal) drops its queued chunks on purpose; joblib
@@ -130,10 +130,10 @@ def _ray_init(address: str | None, n_jobs: int, stack: ExitStack) -> int:
 
 def _parallel(backend: str, n_jobs: int, n_workers: int, streams: bool) -> joblib.Parallel:
     """The ``joblib.Parallel`` of a run. Loky workers ignore the terminal's Ctrl-C and die with this process
-    (``interrupts.die_with_parent``); joblib runs n_jobs=1 in this process (the chunks then go to a
+    (``worker.start_worker``); joblib runs n_jobs=1 in this process (the chunks then go to a
     one-process pool, ``TaskRef.isolated``, so that a segfault or os._exit in the generator loses a worker,
     not the run)."""
-    worker_setup = {"initializer": die_with_parent, "initargs": (os.getpid(),)} if backend == "loky" and n_workers > 1 else {}
+    worker_setup = {"initializer": start_worker, "initargs": (os.getpid(),)} if backend == "loky" and n_workers > 1 else {}
     return joblib.Parallel(
         n_jobs=n_workers if backend in CLUSTERS else n_jobs,
         backend=None if backend == "dask" else backend,

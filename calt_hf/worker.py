@@ -139,11 +139,27 @@ _GLOBAL_RNG_LOCK = threading.Lock()
 _installed: dict[str, tuple[GenerationTask, tuple[Reseeder, ...]]] = {}
 
 
+#: True in the processes calt_hf starts to run chunks (``start_worker``), where the formats may prepare the
+#: process (``OutputFormat.prepare_worker``); False in the user's own process (sequential and threading runs).
+_own_process = False
+
+
+def start_worker(parent_pid: int) -> None:
+    """Initializer of the processes calt_hf starts to run chunks: they die with ``parent_pid``
+    (``interrupts.die_with_parent``) and are this run's alone."""
+    global _own_process
+    _own_process = True
+    die_with_parent(parent_pid)
+
+
 def install_task(key: str, blob: bytes) -> None:
     """Unpickle a run's task once in this process."""
     if key not in _installed:
         _installed.clear()  # one run at a time per process: drop the previous run's generator
         task: GenerationTask = pickle.loads(blob)
+        if _own_process:
+            for fmt in task.formats:
+                fmt.prepare_worker()
         reseeders = default_reseeders() + (task.cas.reseeders if task.reseed_backend else ()) if task.reseed else ()
         _installed[key] = (task, reseeders)
 
@@ -205,7 +221,7 @@ def _run_isolated(ref: TaskRef, split: str, start: int, stop: int) -> ChunkResul
     for fresh in (False, True):
         if fresh or _isolation_executor is None:
             _isolation_executor = ProcessPoolExecutor(
-                max_workers=1, timeout=600, initializer=die_with_parent, initargs=(os.getpid(),)
+                max_workers=1, timeout=600, initializer=start_worker, initargs=(os.getpid(),)
             )
         try:
             future = _isolation_executor.submit(*call)

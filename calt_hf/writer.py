@@ -174,6 +174,9 @@ class OutputFormat:
         """``encode``, for formats that also hold the samples' expanded forms (Parquet); the files do not."""
         return self.encode(samples)
 
+    def prepare_worker(self) -> None:
+        """Called once in each process calt_hf starts to run chunks, before its first ``encode``."""
+
 
 class TextFormat(OutputFormat):
     """``{tag}_raw.txt``: ``problem # solution`` a line, lists joined by the writer's separators."""

@@ -4,6 +4,7 @@ helper, or a cache the user filled by trying the generator once. Each must run w
 backend and give the same bytes as the same generator imported from a module; and code written for
 calt-x 1.x must run with only the import changed."""
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -148,3 +149,44 @@ def test_instance_generator_and_problem_generator_exclude_each_other(tmp_path):
             {"train": 2}, integer_sum_generator, instance_generator=integer_sum_generator, save_dir=tmp_path
         )
     assert not any(tmp_path.iterdir())
+
+
+PANDAS_SCRIPT = textwrap.dedent(
+    """
+    import json
+    import math
+    import sys
+
+    import pyarrow as pa
+
+    from calt_hf.sympy import DatasetGenerator
+
+    def pandas_loaded(seed):
+        return str("pandas" in sys.modules), str(seed % 7)
+
+    def lazily_uses_pandas(seed):  # imports pandas after the worker's first chunk: pyarrow's explicit path still works
+        import pandas as pd
+        table = pa.Table.from_pandas(pd.DataFrame({"v": [1.0, math.nan]}))
+        return str(table.column("v").null_count), str(seed % 7)
+
+    if __name__ == "__main__":
+        runner = DatasetGenerator(n_jobs=2, verbose=False)
+        runner.run({"train": 3000}, pandas_loaded, None, save_dir="probed", hf_dataset=True)
+        runner.run({"train": 3000}, lazily_uses_pandas, None, save_dir="explicit", hf_dataset=True)
+        import pandas as pd
+        print(json.dumps({"own_process_nulls": pa.array(pd.Series([1.0, math.nan])).null_count}))
+    """
+)
+
+
+def test_workers_skip_pyarrows_pandas_probe_and_the_users_process_keeps_it(tmp_path):
+    """The workers write Parquet without importing pandas (pyarrow would, on its first ``pa.array``); a
+    generator that uses pandas through pyarrow still can; the user's own process is left as it was."""
+    from datasets import load_dataset
+
+    (tmp_path / "script.py").write_text(PANDAS_SCRIPT)
+    result = subprocess.run([sys.executable, "script.py"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads(result.stdout.splitlines()[-1]) == {"own_process_nulls": 1}
+    assert set(load_dataset(str(tmp_path / "probed"))["train"]["problem"]) == {"False"}
+    assert set(load_dataset(str(tmp_path / "explicit"))["train"]["problem"]) == {"1"}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,34 @@ _ARROW_TYPES = {
     NESTED: pa.list_(pa.list_(pa.string())),
     JSON: pa.string(),  # JSON text in the workers; the json extension type on disk
 }
+
+
+class _NoPandas:
+    """A meta path finder that makes ``import pandas`` fail (``skip_pandas_probe``)."""
+
+    @staticmethod
+    def find_spec(name: str, path: Any = None, target: Any = None) -> None:
+        if name == "pandas":
+            raise ImportError("pandas is not probed for in this process")
+
+
+def skip_pandas_probe() -> None:
+    """Keep pyarrow from importing pandas (0.5 s of CPU, before a worker's first chunk is back) in a worker.
+
+    pyarrow's first conversion of Python values (``pa.array``) imports pandas, if installed, only to ask
+    whether the values are a pandas Series (apache/arrow#34994); ours are lists of strings. Letting that
+    one probe fail marks pandas absent for the probes, for good; pyarrow's explicit pandas functions
+    (``to_pandas``, ``from_pandas``) still import it when called. The cost: in this process a pandas Series
+    given to ``pa.array`` before any of those is read as a plain sequence (its NaN stays NaN, not null),
+    which is why only the processes calt_hf starts for a run do this (``worker.start_worker``), never a
+    user's own."""
+    if "pandas" in sys.modules:
+        return
+    sys.meta_path.insert(0, _NoPandas)
+    try:
+        pa.array([])
+    finally:
+        sys.meta_path.remove(_NoPandas)
 
 
 def value_kind(value: Any) -> str:
@@ -162,6 +191,9 @@ class ParquetFormat(OutputFormat):
         for index, column in enumerate(EXPANDED_COLUMNS):
             table = table.append_column(column, pa.array([row[index] for row in expanded], type=pa.string()))
         return ArrowChunk({**chunk.kinds, **dict.fromkeys(EXPANDED_COLUMNS, STRING)}, table)
+
+    def prepare_worker(self) -> None:
+        skip_pandas_probe()
 
     def open_sink(self, directory: Path, tag: str, append: bool) -> ParquetSink:
         if append:
