@@ -34,7 +34,6 @@ from calt_hf.config import build_job, register_configs
 from calt_hf.engine import EmptySplitError, SampleGenerationError, WorkerLostError
 from calt_hf.hf.hub import HubPushError
 from calt_hf.interrupts import signals_stop_the_run
-from calt_hf.scheduling import LOCAL_PROCESSES, cancel_warm_up, warm_process_pool
 
 logger = logging.getLogger("calt_hf.generate")
 
@@ -89,31 +88,12 @@ def gives_token(word: str) -> bool:
 _NO_JOB_FLAGS = ("--help", "-h", "--hydra-help", "--cfg", "-c", "--info", "-i", "--shell-completion", "-sc", "--version", "-p", "--package")
 
 
-def warm_up_workers(words: list[str]) -> None:
-    """Start the run's worker processes while Hydra composes its configuration (``scheduling.warm_process_pool``)
-    when the command line will run on local processes: the default ``parallel.backend`` (or loky, multiprocessing)
-    with a ``parallel.n_jobs`` readable here; with ``backend=sagemath`` the workers import SageMath meanwhile."""
-    if any(word in _NO_JOB_FLAGS for word in words):
-        return
-    settings = dict(word.lstrip("+").split("=", 1) for word in words if "=" in word)
-    if settings.get("parallel.backend", "multiprocessing") not in LOCAL_PROCESSES:
-        return
-    try:
-        n_jobs = int(settings.get("parallel.n_jobs", "-1"))
-    except ValueError:  # Hydra reports it
-        return
-    modules = ("calt_hf.worker",) + (("calt_hf.backends.sagemath",) if settings.get("backend") == "sagemath" else ())
-    if n_jobs != 0:
-        warm_process_pool(n_jobs, modules)
-
-
 def main() -> None:
     """``python -m calt_hf.generate`` and ``calt-hf-generate``."""
     redaction.install()  # first: Hydra's messages, tracebacks and every logger print through it
     if any(gives_token(word) for word in sys.argv[1:]):
         print(f"configuration error: {TOKEN_ADVICE}", file=sys.stderr)
         sys.exit(2)
-    warm_up_workers(sys.argv[1:])
     sys.argv[1:] = replace_mappings(sys.argv[1:])
     try:
         _generate()
@@ -123,8 +103,6 @@ def main() -> None:
         if stop.code == EXIT_FAILED and not _job_started:
             sys.exit(EXIT_CONFIG)
         raise
-    finally:
-        cancel_warm_up()
 
 
 @hydra.main(version_base="1.3", config_path="pkg://calt_hf.conf", config_name="config")

@@ -60,8 +60,18 @@ def signals_stop_the_run() -> Iterator[None]:
 
 
 def die_with_parent(parent_pid: int) -> None:
-    """Worker initializer: ignore the terminal's Ctrl-C and end when ``parent_pid`` (the run) is gone."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """Worker initializer: ignore the terminal's Ctrl-C, end on SIGTERM (a worker forked from the run inherits
+    the run's handlers, ``signals_stop_the_run``) and end when ``parent_pid`` (the run) is gone.
+
+    Where cysignals is loaded (Sage), SIGINT's Python handler stays cysignals' own: its alarms
+    (``sample_timeout``) reach Python code through it, as they do in a fresh process that imports Sage."""
+    if "cysignals" in sys.modules:
+        from cysignals.signals import python_check_interrupt
+
+        signal.signal(signal.SIGINT, python_check_interrupt)
+    else:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)

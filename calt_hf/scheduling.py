@@ -9,18 +9,21 @@ in this process, a file on this machine, or bytes with each chunk) and which err
 
 from __future__ import annotations
 
-import importlib
 import logging
+import multiprocessing
 import os
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import joblib
+from joblib._parallel_backends import FallbackToBackend, ParallelBackendBase, SequentialBackend
+from joblib.externals.loky import ProcessPoolExecutor
 
-from calt_hf.worker import start_worker
+from calt_hf.worker import FORK_WORKERS, start_worker
 
 logger = logging.getLogger(__name__)
 # A run that stops early (a failing sample, a full disk, a signal) drops its queued chunks on purpose; joblib
@@ -128,65 +131,68 @@ def _ray_init(address: str | None, n_jobs: int, stack: ExitStack) -> int:
     return int(ray.cluster_resources().get("CPU", 1))
 
 
+class ForkedPoolBackend(ParallelBackendBase):
+    """A joblib backend over a loky pool of the run's own: workers forked from this process when the run's
+    ``Parallel`` opens, stopped when it closes. joblib's loky backend (a reusable executor) starts fresh
+    interpreters, which must import Python's world again before their first sample; a forked worker holds
+    it already. loky still watches the workers: one that dies raises ``TerminatedWorkerError``."""
+
+    supports_retrieve_callback = True  # ordered results as they complete (return_as="generator")
+
+    def effective_n_jobs(self, n_jobs: int) -> int:
+        return joblib.effective_n_jobs(n_jobs)  # loky's answer (1 in a daemon process or a non-main thread)
+
+    def configure(self, n_jobs: int = 1, parallel: joblib.Parallel | None = None, **_: object) -> int:
+        n_jobs = self.effective_n_jobs(n_jobs)
+        if n_jobs == 1:
+            raise FallbackToBackend(SequentialBackend(nesting_level=self.nesting_level))
+        self._workers = ProcessPoolExecutor(
+            n_jobs, context=multiprocessing.get_context("fork"), initializer=start_worker, initargs=(os.getpid(),)
+        )
+        self.parallel = parallel
+        return n_jobs
+
+    def submit(self, func: Callable, callback: Callable | None = None):
+        future = self._workers.submit(func)
+        if callback is not None:
+            future.add_done_callback(callback)
+        return future
+
+    def retrieve_result_callback(self, future) -> Any:
+        return future.result()
+
+    def terminate(self) -> None:
+        if self._workers is not None:
+            self._workers.shutdown(wait=True)
+            self._workers = None
+
+    def abort_everything(self, ensure_ready: bool = True) -> None:
+        self._workers.shutdown(wait=True, kill_workers=True)
+        self._workers = None
+        if ensure_ready:
+            self.configure(n_jobs=self.parallel.n_jobs, parallel=self.parallel)
+
+
 def _parallel(backend: str, n_jobs: int, n_workers: int, streams: bool) -> joblib.Parallel:
-    """The ``joblib.Parallel`` of a run. Loky workers ignore the terminal's Ctrl-C and die with this process
+    """The ``joblib.Parallel`` of a run. Local workers ignore the terminal's Ctrl-C and die with this process
     (``worker.start_worker``); joblib runs n_jobs=1 in this process (the chunks then go to a
     one-process pool, ``TaskRef.isolated``, so that a segfault or os._exit in the generator loses a worker,
     not the run)."""
-    worker_setup = {"initializer": start_worker, "initargs": (os.getpid(),)} if backend == "loky" and n_workers > 1 else {}
+    chosen: Any = None if backend == "dask" else backend
+    worker_setup: dict[str, Any] = {}
+    if backend == "loky" and n_workers > 1:
+        if FORK_WORKERS:
+            chosen = ForkedPoolBackend()
+        else:
+            worker_setup = {"initializer": start_worker, "initargs": (os.getpid(),)}
     return joblib.Parallel(
         n_jobs=n_workers if backend in CLUSTERS else n_jobs,
-        backend=None if backend == "dask" else backend,
+        backend=chosen,
         return_as="generator" if streams else "list",
         batch_size=1,
         pre_dispatch="2 * n_jobs",
         **worker_setup,
     )
-
-
-def _import_modules(modules: tuple[str, ...]) -> None:
-    for module in modules:
-        importlib.import_module(module)
-
-
-_warming: Iterator | None = None  # the warm-up's results, consumed by the run that uses its workers
-
-
-def warm_process_pool(n_jobs: int, modules: tuple[str, ...] = ("calt_hf.worker",)) -> None:
-    """Start the loky workers of a run with ``n_jobs`` now, each importing ``modules``, and return at once, so
-    that the run (``open_pool("loky", n_jobs)``, which first collects this warm-up) finds them ready instead
-    of paying their start (~0.7 s of Python start and imports here, seconds with SageMath) before its first
-    sample.
-
-    The command line calls this before Hydra composes the configuration, so the workers start on the cores
-    the parent's own start leaves idle. It is a ``joblib.Parallel`` made exactly as the run's, so joblib
-    keeps its reusable executor for the run (a pool of another size or backend replaces it). Called from
-    the main thread: workers get their parent-death signal from the thread that starts them.
-    """
-    global _warming
-    n_workers = joblib.effective_n_jobs(n_jobs)
-    if n_workers < 2 or _warming is not None:
-        return
-    parallel = _parallel("loky", n_jobs, n_workers, streams=True)
-    _warming = parallel(joblib.delayed(_import_modules)(modules) for _ in range(n_workers))
-
-
-def cancel_warm_up() -> None:
-    """Stop warmed-up workers no run took (a refused configuration): joblib aborts the warm-up and kills them,
-    rather than the exit waiting for their imports."""
-    global _warming
-    if _warming is not None:
-        warming, _warming = _warming, None
-        warming.close()
-
-
-def _collect_warm_up() -> None:
-    """Two ``joblib.Parallel`` never share the executor at once: a run starts once the warm-up is done."""
-    global _warming
-    if _warming is not None:
-        warming, _warming = _warming, None
-        for _ in warming:
-            pass
 
 
 @contextmanager
@@ -203,7 +209,6 @@ def open_pool(backend: str, n_jobs: int, address: str | None = None) -> Iterator
         else:
             n_workers = 1 if backend == "sequential" else joblib.effective_n_jobs(n_jobs)
         streams = backend != "ray"  # Ray's joblib backend is a multiprocessing pool: no ordered streaming
-        _collect_warm_up()
         pool = Pool(
             make_parallel=lambda: _parallel(backend, n_jobs, n_workers, streams),
             n_workers=n_workers,

@@ -96,7 +96,8 @@ def core_reseeders(api, generator) -> tuple:
 
 
 def full_rate(api, generator, statistics, n: int, n_jobs: int, backend: str = "loky", address: str | None = None, **options) -> float:
-    """Samples per second of ``DatasetGenerator.run`` (workers already started: a warm pool, or a running cluster)."""
+    """Samples per second of ``DatasetGenerator.run`` after a first small run (SymPy's caches warm; a cluster's
+    workers started; local workers are forked anew by each run)."""
     runner = api.DatasetGenerator(backend=backend, n_jobs=n_jobs, verbose=False, address=address)
     with tempfile.TemporaryDirectory() as save_dir:
         runner.run({"warmup": 200}, generator, statistics, save_dir=save_dir)
@@ -124,9 +125,8 @@ with tempfile.TemporaryDirectory() as save_dir:
     )
     done = time.perf_counter()
     parent_cpu = time.process_time() - cpu
-    import psutil
-    workers = psutil.Process().children(recursive=True)
-    worker_cpu = sum(sum(w.cpu_times()[:2]) for w in workers if w.is_running())
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the run's workers, reaped when its pool closed
+    worker_cpu = children.ru_utime + children.ru_stime
 print(json.dumps({{"imports": imported - began, "run": done - start, "parent_cpu": parent_cpu, "worker_cpu": worker_cpu}}))
 """
 
