@@ -10,6 +10,7 @@ sample is dropped or retried with derived seeds; the parent fills the gap from t
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -170,6 +171,11 @@ def install_task(key: str, blob: bytes) -> None:
                 fmt.prepare_worker()
         reseeders = default_reseeders() + (task.cas.reseeders if task.reseed_backend else ()) if task.reseed else ()
         _installed[key] = (task, reseeders)
+        if _own_process:
+            # What the worker holds now (Python, SymPy or Sage, the task) lives as long as the worker: frozen, the
+            # collector stops scanning its ~100k-170k objects in the full collections that every chunk's
+            # allocations trigger (Sage sum: 263 -> 243 us a sample).
+            gc.freeze()
 
 
 def _installed_task(ref: TaskRef) -> tuple[GenerationTask, tuple[Reseeder, ...]]:
