@@ -40,17 +40,23 @@ def test_workers_are_forked_from_the_run_and_gone_after_it(tmp_path):
     assert children_after == 0
 
 
-def test_forked_workers_write_what_the_other_schedules_write(tmp_path, gf7_sampler):
+def test_forked_workers_write_what_fresh_ones_and_this_process_write(tmp_path, gf7_sampler, monkeypatch):
+    """Forked (Linux), fresh interpreters (joblib's reusable loky pool: the path where fork is not used, as on
+    macOS), and the sequential backend give the same bytes."""
+    import calt_hf.scheduling
+    import calt_hf.worker
     from calt_hf.problems import GCDProblem, PolynomialStatistics
     from calt_hf.sympy import DatasetGenerator
 
     outputs = {}
-    for name, backend, n_jobs in (("forked", "loky", 2), ("sequential", "sequential", 1)):
+    for name, backend, n_jobs, fork in (("forked", "loky", 2, True), ("fresh", "loky", 2, False), ("sequential", "sequential", 1, True)):
+        for module in (calt_hf.scheduling, calt_hf.worker):
+            monkeypatch.setattr(module, "FORK_WORKERS", fork)
         DatasetGenerator(backend=backend, n_jobs=n_jobs, verbose=False).run(
             {"train": 300}, GCDProblem(gf7_sampler), PolynomialStatistics(gf7_sampler), save_dir=str(tmp_path / name)
         )
         outputs[name] = [(tmp_path / name / f).read_bytes() for f in ("train_raw.txt", "train_data.pkl", "train_data.jsonl")]
-    assert outputs["forked"] == outputs["sequential"]
+    assert outputs["forked"] == outputs["fresh"] == outputs["sequential"]
 
 
 def test_a_refused_command_line_leaves_no_worker_and_says_one_line(tmp_path):
