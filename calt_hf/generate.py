@@ -84,10 +84,6 @@ def gives_token(word: str) -> bool:
     return isinstance(value, dict) and "token" in value
 
 
-#: Words after which the command runs no job (help, printed config, shell completion, Hydra's info).
-_NO_JOB_FLAGS = ("--help", "-h", "--hydra-help", "--cfg", "-c", "--info", "-i", "--shell-completion", "-sc", "--version", "-p", "--package")
-
-
 def main() -> None:
     """``python -m calt_hf.generate`` and ``calt-hf-generate``."""
     redaction.install()  # first: Hydra's messages, tracebacks and every logger print through it

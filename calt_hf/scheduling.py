@@ -23,7 +23,7 @@ import joblib
 from joblib._parallel_backends import FallbackToBackend, ParallelBackendBase, SequentialBackend
 from joblib.externals.loky import ProcessPoolExecutor
 
-from calt_hf.worker import FORK_WORKERS, start_worker
+from calt_hf.worker import FORK_WORKERS, start_worker, stop_isolated_child
 
 logger = logging.getLogger(__name__)
 # A run that stops early (a failing sample, a full disk, a signal) drops its queued chunks on purpose; joblib
@@ -220,4 +220,6 @@ def open_pool(backend: str, n_jobs: int, address: str | None = None) -> Iterator
             chunk_seconds=CLUSTER_CHUNK_SECONDS if backend in CLUSTERS else LOCAL_CHUNK_SECONDS,
         )
         stack.callback(pool.reset)
+        if pool.isolated and pool.local_files:  # n_jobs=1 here: its child is this run's alone, as a pool's workers are
+            stack.callback(stop_isolated_child)
         yield pool

@@ -246,6 +246,15 @@ def _run_isolated(ref: TaskRef, split: str, start: int, stop: int) -> ChunkResul
     raise RuntimeError("could not start the process that runs the samples")
 
 
+def stop_isolated_child() -> None:
+    """End this process's isolating child, if any: at the end of a local run, since a forked child holds what
+    the run held when it was forked (its memory, its open files) for as long as it lives."""
+    global _isolation_executor
+    if _isolation_executor is not None:
+        _isolation_executor.shutdown(wait=True)
+        _isolation_executor = None
+
+
 def generate_chunk(ref: TaskRef, split: str, start: int, stop: int) -> ChunkResult:
     """Generate, convert, check and encode samples ``start`` .. ``stop - 1`` of ``split``."""
     if ref.isolated:

@@ -257,12 +257,13 @@ def tree_rss_kib(pid: int) -> int:
 def peak_rss(backend: str, task: str, n: int, n_jobs: int, batch_size: int) -> dict[str, float]:
     """Run a generation in a fresh process; peak RSS of that process and of its whole tree (MiB)."""
     code = (
-        "import sys, tempfile, resource; sys.path.insert(0, %r)\n"
+        "import sys, tempfile; sys.path.insert(0, %r)\n"
         "from scripts.bench import build\n"
         "api, generator, statistics = build(%r, %r)\n"
         "with tempfile.TemporaryDirectory() as d:\n"
         "    api.DatasetGenerator(n_jobs=%d, verbose=False).run({'train': %d}, generator, statistics, save_dir=d, batch_size=%d)\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec, so it would report this script's own peak
+        "print(next(int(line.split()[1]) for line in open('/proc/self/status') if line.startswith('VmHWM')))\n"
     ) % (str(REPO), backend, task, n_jobs, n, batch_size)
     process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     peak_tree = 0

@@ -20,7 +20,8 @@ SCRIPT = textwrap.dedent(
         me = psutil.Process()
         return [str(me.ppid()), " ".join(me.cmdline())], str(seed % 7)
 
-    DatasetGenerator(n_jobs=2, verbose=False).run({"train": 40}, who, save_dir=sys.argv[1])
+    for n_jobs in (2, 1):  # a pool of two, and the one child that isolates the samples of n_jobs=1
+        DatasetGenerator(n_jobs=n_jobs, verbose=False).run({"train": 40}, who, save_dir=f"{sys.argv[1]}/{n_jobs}")
     print(json.dumps([os.getpid(), " ".join(psutil.Process().cmdline()), len(psutil.Process().children())]), flush=True)
     """
 )
@@ -32,12 +33,13 @@ def test_workers_are_forked_from_the_run_and_gone_after_it(tmp_path):
     result = subprocess.run([sys.executable, str(script), str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     parent, command_line, children_after = json.loads(result.stdout.splitlines()[-1])
-    rows = [json.loads(line) for line in (tmp_path / "out" / "train_data.jsonl").read_text().splitlines()]
-    assert len(rows) == 40
-    # every sample came from a child of the run started by fork (its command line is the run's own, not a
-    # fresh interpreter's), and the pool was shut down with the run
-    assert {tuple(row["problem"]) for row in rows} == {(str(parent), command_line)}
-    assert children_after == 0
+    for n_jobs in (2, 1):
+        rows = [json.loads(line) for line in (tmp_path / "out" / str(n_jobs) / "train_data.jsonl").read_text().splitlines()]
+        assert len(rows) == 40
+        # every sample came from a child of the run started by fork (its command line is the run's own, not a
+        # fresh interpreter's)
+        assert {tuple(row["problem"]) for row in rows} == {(str(parent), command_line)}, n_jobs
+    assert children_after == 0  # and the children ended with their runs
 
 
 def test_forked_workers_write_what_fresh_ones_and_this_process_write(tmp_path, gf7_sampler, monkeypatch):
