@@ -263,9 +263,9 @@ def test_reseed_backend_switch(tmp_path):
             {"train": 30, "test": 5}, self_seeding_sage_generator, save_dir=tmp_path / name, batch_size=8
         )
     assert _files(tmp_path / "a") == _files(tmp_path / "b")
-    # ... while unseeded ones then continue Sage's state from run to run.
-    for name in ("c", "d"):
-        DatasetGenerator(n_jobs=1, verbose=False, reseed_backend=False).run(
+    # ... while unseeded ones then draw from Sage's state as the worker found it, not from their seeds.
+    for name, reseed in (("c", False), ("d", True)):
+        DatasetGenerator(n_jobs=1, verbose=False, reseed_backend=reseed).run(
             {"train": 10, "test": 2}, unseeded_sage_generator, save_dir=tmp_path / name
         )
     assert (tmp_path / "c" / "train_raw.txt").read_bytes() != (tmp_path / "d" / "train_raw.txt").read_bytes()
