@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import joblib
-from joblib._parallel_backends import FallbackToBackend, ParallelBackendBase, SequentialBackend
+from joblib._parallel_backends import ParallelBackendBase
 from joblib.externals.loky import ProcessPoolExecutor
 
 from calt_hf.worker import FORK_WORKERS, start_worker, stop_isolated_child
@@ -144,8 +144,6 @@ class ForkedPoolBackend(ParallelBackendBase):
 
     def configure(self, n_jobs: int = 1, parallel: joblib.Parallel | None = None, **_: object) -> int:
         n_jobs = self.effective_n_jobs(n_jobs)
-        if n_jobs == 1:
-            raise FallbackToBackend(SequentialBackend(nesting_level=self.nesting_level))
         self._workers = ProcessPoolExecutor(
             n_jobs, context=multiprocessing.get_context("fork"), initializer=start_worker, initargs=(os.getpid(),)
         )
