@@ -120,8 +120,8 @@ imported = time.perf_counter()
 cpu = time.process_time()
 with tempfile.TemporaryDirectory() as save_dir:
     start = time.perf_counter()
-    api.DatasetGenerator(n_jobs={n_jobs}, verbose=False).run(
-        {{"train": {n}}}, generator, statistics, save_dir=save_dir, hf_dataset={package}
+    {generator_class}(n_jobs={n_jobs}, verbose=False).run(
+        {{"train": {n}}}, generator, statistics, save_dir=save_dir{options}
     )
     done = time.perf_counter()
     parent_cpu = time.process_time() - cpu
@@ -131,12 +131,19 @@ print(json.dumps({{"imports": imported - began, "run": done - start, "parent_cpu
 """
 
 
-def cold_run(backend: str, task: str, n: int, n_jobs: int, package: bool = False) -> dict[str, float]:
+def cold_run(
+    backend: str, task: str, n: int, n_jobs: int, package: bool = False, reference: str | None = None
+) -> dict[str, float]:
     """One run in a fresh process: seconds of ``run()`` (cold pool included) and of the whole command, and the
-    CPU seconds of the parent and of its workers during the run."""
-    code = _COLD_RUN.format(repo=str(REPO), backend=backend, task=task, n=n, n_jobs=n_jobs, package=package)
+    CPU seconds of the parent and of its workers during the run. ``reference``: a Python with calt-x (and
+    calt_hf, for the generator) installed, to run CALT's ``DatasetGenerator`` on the same task instead."""
+    code = _COLD_RUN.format(
+        repo=str(REPO), backend=backend, task=task, n=n, n_jobs=n_jobs,
+        generator_class=f"__import__('calt.dataset.{backend}', fromlist=['_']).DatasetGenerator" if reference else "api.DatasetGenerator",
+        options="" if reference else f", hf_dataset={package}",
+    )
     began = time.perf_counter()
-    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    output = subprocess.run([reference or sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     measured = json.loads(output.splitlines()[-1])
     measured["process"] = time.perf_counter() - began
     return measured
@@ -400,6 +407,13 @@ def cold_table(args, results: dict) -> None:
             f"workers {run['worker_cpu'] / n * 1e6:.0f} us CPU, parent {run['parent_cpu'] / n * 1e6:.1f} us CPU",
             flush=True,
         )
+        if args.reference:
+            calt = results[f"cold_{task}_{n}_calt"] = cold_run(args.backend, task, n, args.n_jobs, reference=args.reference)
+            print(
+                f"  CALT (calt-x) the same, cold: run {calt['run']:.2f} s, whole command {calt['process']:.2f} s; "
+                f"calt_hf {calt['run'] / run['run']:.2f}x as fast (whole command {calt['process'] / run['process']:.2f}x)",
+                flush=True,
+            )
     if args.backend == "sympy" and not args.tasks:
         before = parallel_bare_rate("sympy", "gcd", args.n_jobs)
         seconds = cli_job()
