@@ -331,8 +331,9 @@ class DatasetGenerator:
 
     ``backend`` is a joblib backend name (``"loky"``, ``"threading"``, ``"sequential"``, ...), or
     ``"dask"``/``"ray"`` for a cluster at ``address`` (a local one when None). ``"multiprocessing"``,
-    CALT's default, runs on loky's process pool: joblib's multiprocessing pool cannot stream results
-    back in order, which bounded memory and busy workers need. Before each sample, Python's, SymPy's
+    CALT's default, forks its workers from this process on Linux (they start with what it imported) and
+    runs them under loky's executor, which streams results back in order and notices a worker that died
+    (joblib's multiprocessing pool does neither); ``"loky"`` starts fresh interpreters instead. Before each sample, Python's, SymPy's
     and numpy's generators are seeded with the sample's seed, and so is the backend's own random state
     (Sage's); ``reseed_backend=False`` skips the latter for generators that seed the backend themselves,
     and a generator with ``seeds_itself = True`` (the problem library's) skips all of it: it promises that
@@ -622,7 +623,7 @@ class DatasetGenerator:
         if pool.local_files:
             path = scratch / "task.pkl"
             path.write_bytes(blob)
-            return TaskRef(key, path=str(path), isolated=pool.isolated)
+            return TaskRef(key, path=str(path), isolated=pool.isolated, fork=pool.forks)
         return TaskRef(key, blob=blob, isolated=pool.isolated)
 
     # -- generation ---------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Where chunks run: a joblib ``Parallel`` for the chosen backend, and how to read its results.
 
-Everything goes through joblib: its own process pool (loky; CALT's ``"multiprocessing"`` maps to it,
-since joblib's multiprocessing pool cannot stream ordered results), threads, or a cluster through
+Everything goes through joblib: a process pool (CALT's ``"multiprocessing"``: workers forked from the run on
+Linux, ``ForkedPoolBackend``; ``"loky"``: joblib's loky, fresh interpreters), threads, or a cluster through
 joblib's Dask backend (``distributed.Client``, a ``LocalCluster`` on 127.0.0.1 when no address is
 given) or Ray's (``ray.util.joblib``). A ``Pool`` also says how workers get the run's task (installed
 in this process, a file on this machine, or bytes with each chunk) and which errors mean a worker died.
@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -23,7 +24,7 @@ import joblib
 from joblib._parallel_backends import ParallelBackendBase
 from joblib.externals.loky import ProcessPoolExecutor
 
-from calt_hf.worker import FORK_WORKERS, start_worker, stop_isolated_child
+from calt_hf.worker import start_worker, stop_isolated_child
 
 logger = logging.getLogger(__name__)
 # A run that stops early (a failing sample, a full disk, a signal) drops its queued chunks on purpose; joblib
@@ -56,6 +57,7 @@ class Pool:
     in_process: bool  # chunks run in this process (threads, sequential): no worker to lose
     isolated: bool  # each chunk runs in a child process of the worker (see worker.TaskRef)
     local_files: bool
+    forks: bool  # workers (or the isolating child) are forked from this process
     streams: bool  # ordered results as they complete (else: a list per window)
     worker_lost: tuple[type[BaseException], ...]
     chunk_seconds: float  # work per chunk: long enough to hide a task's round trip, short for balance
@@ -131,6 +133,12 @@ def _ray_init(address: str | None, n_jobs: int, stack: ExitStack) -> int:
     return int(ray.cluster_resources().get("CPU", 1))
 
 
+#: Where worker processes are forked from the run: they then start with everything it has imported (SymPy or
+#: Sage, the task's modules) instead of importing it again in a fresh interpreter (0.9-1.4 s of CPU a worker).
+#: Not on macOS, whose system libraries are not fork-safe, nor where ``os.fork`` does not exist.
+FORK_WORKERS = sys.platform.startswith("linux")
+
+
 class ForkedPoolBackend(ParallelBackendBase):
     """A joblib backend over a loky pool of the run's own: workers forked from this process when the run's
     ``Parallel`` opens, stopped when it closes. joblib's loky backend (a reusable executor) starts fresh
@@ -171,15 +179,23 @@ class ForkedPoolBackend(ParallelBackendBase):
             self.configure(n_jobs=self.parallel.n_jobs, parallel=self.parallel)
 
 
+def forks(backend: str) -> bool:
+    """Whether ``backend``'s workers are forked from the run: CALT's ``"multiprocessing"`` on Linux. ``"loky"``
+    keeps joblib's meaning, fresh interpreters, for a process that must not be forked (one that holds a GPU
+    context, or threads in the middle of their work)."""
+    return backend == "multiprocessing" and FORK_WORKERS
+
+
 def _parallel(backend: str, n_jobs: int, n_workers: int, streams: bool) -> joblib.Parallel:
     """The ``joblib.Parallel`` of a run. Local workers ignore the terminal's Ctrl-C and die with this process
     (``worker.start_worker``); joblib runs n_jobs=1 in this process (the chunks then go to a
     one-process pool, ``TaskRef.isolated``, so that a segfault or os._exit in the generator loses a worker,
     not the run)."""
-    chosen: Any = None if backend == "dask" else backend
+    # joblib's multiprocessing pool neither streams results in order nor notices a dead worker: loky's does
+    chosen: Any = None if backend == "dask" else "loky" if backend == "multiprocessing" else backend
     worker_setup: dict[str, Any] = {}
-    if backend == "loky" and n_workers > 1:
-        if FORK_WORKERS:
+    if backend in LOCAL_PROCESSES and n_workers > 1:
+        if forks(backend):
             chosen = ForkedPoolBackend()
         else:
             worker_setup = {"initializer": start_worker, "initargs": (os.getpid(),)}
@@ -196,7 +212,6 @@ def _parallel(backend: str, n_jobs: int, n_workers: int, streams: bool) -> jobli
 @contextmanager
 def open_pool(backend: str, n_jobs: int, address: str | None = None) -> Iterator[Pool]:
     """A joblib ``Parallel`` for ``backend`` that stays up for a whole run (and is shut down after)."""
-    backend = "loky" if backend == "multiprocessing" else backend
     with ExitStack() as stack:
         if backend == "dask":
             client = _dask_client(address, n_jobs, stack)
@@ -213,11 +228,12 @@ def open_pool(backend: str, n_jobs: int, address: str | None = None) -> Iterator
             in_process=backend in IN_PROCESS,
             isolated=backend in CLUSTERS or n_workers == 1,
             local_files=backend in LOCAL_PROCESSES,
+            forks=forks(backend),
             streams=streams,
             worker_lost=_lost_worker_errors(backend),
             chunk_seconds=CLUSTER_CHUNK_SECONDS if backend in CLUSTERS else LOCAL_CHUNK_SECONDS,
         )
         stack.callback(pool.reset)
-        if pool.isolated and pool.local_files:  # n_jobs=1 here: its child is this run's alone, as a pool's workers are
+        if pool.isolated and pool.forks:  # n_jobs=1 here: its forked child is this run's alone, as a pool's workers are
             stack.callback(stop_isolated_child)
         yield pool

@@ -90,6 +90,7 @@ class TaskRef:
     path: str | None = None
     blob: bytes | None = None
     isolated: bool = False
+    fork: bool = False  # the isolating child is forked from the process that runs the chunk (a local run's)
 
 
 @dataclass
@@ -142,11 +143,6 @@ def retry_seed(seed: int, attempt: int) -> int:
 _GLOBAL_RNG_LOCK = threading.Lock()
 _installed: dict[str, tuple[GenerationTask, tuple[Reseeder, ...]]] = {}
 
-
-#: Where worker processes are forked from the run: they then start with everything it has imported (SymPy or
-#: Sage, the task's modules) instead of importing it again in a fresh interpreter (0.9-1.4 s of CPU a worker).
-#: Not on macOS, whose system libraries are not fork-safe, nor where ``os.fork`` does not exist.
-FORK_WORKERS = sys.platform.startswith("linux")
 
 #: True in the processes calt_hf starts to run chunks (``start_worker``), where the formats may prepare the
 #: process (``OutputFormat.prepare_worker``); False in the user's own process (sequential and threading runs).
@@ -213,14 +209,16 @@ def _attempt(task: GenerationTask, reseeders: tuple[Reseeder, ...], seed: int) -
     return row, statistics, runtime, expanded
 
 
-_isolation_executor: Any = None
+#: This process's isolating child: its one-process loky pool, and whether that child was forked.
+_isolation: tuple[Any, bool] | None = None
 
 
 def _run_isolated(ref: TaskRef, split: str, start: int, stop: int) -> ChunkResult:
     """Run the chunk in this process's one-process loky pool (its own, not the reusable one joblib manages);
-    a pool broken by a dead child is replaced on the next chunk. A local run's child is forked (``FORK_WORKERS``);
-    a cluster worker's starts afresh (Ray's and Dask's threads are no state to fork)."""
-    global _isolation_executor
+    a pool broken by a dead child, or one started the other way (``ref.fork``), is replaced. A local run's
+    child is forked (``scheduling.forks``); a cluster worker's starts afresh (Ray's and Dask's threads are no
+    state to fork)."""
+    global _isolation
 
     from joblib.externals.loky import ProcessPoolExecutor
     from joblib.externals.loky.process_executor import BrokenProcessPool, ShutdownExecutorError
@@ -231,15 +229,17 @@ def _run_isolated(ref: TaskRef, split: str, start: int, stop: int) -> ChunkResul
             "reproducible; start Dask workers with DASK_DISTRIBUTED__WORKER__DAEMON=False"
         )
     call = (generate_chunk, replace(ref, isolated=False), split, start, stop)
+    if _isolation is not None and _isolation[1] != ref.fork:
+        stop_isolated_child()
     for fresh in (False, True):
-        if fresh or _isolation_executor is None:
-            forked = FORK_WORKERS and ref.path is not None  # a task file: a run on this machine's processes
-            _isolation_executor = ProcessPoolExecutor(
-                max_workers=1, timeout=600, initializer=start_worker, initargs=(os.getpid(),),
-                context=multiprocessing.get_context("fork") if forked else None,
+        if fresh or _isolation is None:
+            context = multiprocessing.get_context("fork") if ref.fork else None
+            executor = ProcessPoolExecutor(
+                max_workers=1, timeout=600, initializer=start_worker, initargs=(os.getpid(),), context=context
             )
+            _isolation = (executor, ref.fork)
         try:
-            future = _isolation_executor.submit(*call)
+            future = _isolation[0].submit(*call)
         except (BrokenProcessPool, ShutdownExecutorError, RuntimeError):
             continue  # broken by the previous chunk's dead child: make a new one
         return future.result()
@@ -249,10 +249,10 @@ def _run_isolated(ref: TaskRef, split: str, start: int, stop: int) -> ChunkResul
 def stop_isolated_child() -> None:
     """End this process's isolating child, if any: at the end of a local run, since a forked child holds what
     the run held when it was forked (its memory, its open files) for as long as it lives."""
-    global _isolation_executor
-    if _isolation_executor is not None:
-        _isolation_executor.shutdown(wait=True)
-        _isolation_executor = None
+    global _isolation
+    if _isolation is not None:
+        _isolation[0].shutdown(wait=True)
+        _isolation = None
 
 
 def generate_chunk(ref: TaskRef, split: str, start: int, stop: int) -> ChunkResult:

@@ -20,9 +20,13 @@ SCRIPT = textwrap.dedent(
         me = psutil.Process()
         return [str(me.ppid()), " ".join(me.cmdline())], str(seed % 7)
 
-    for n_jobs in (2, 1):  # a pool of two, and the one child that isolates the samples of n_jobs=1
-        DatasetGenerator(n_jobs=n_jobs, verbose=False).run({"train": 40}, who, save_dir=f"{sys.argv[1]}/{n_jobs}")
-    print(json.dumps([os.getpid(), " ".join(psutil.Process().cmdline()), len(psutil.Process().children())]), flush=True)
+    # the default backend ("multiprocessing"): a pool of two, and the one child that isolates n_jobs=1's samples;
+    # then joblib's "loky", fresh interpreters
+    for name, backend, n_jobs in (("2", "multiprocessing", 2), ("1", "multiprocessing", 1), ("loky", "loky", 2)):
+        if backend == "loky":  # (joblib keeps loky's workers for later runs)
+            children_after_forked_runs = len(psutil.Process().children())
+        DatasetGenerator(backend=backend, n_jobs=n_jobs, verbose=False).run({"train": 40}, who, save_dir=f"{sys.argv[1]}/{name}")
+    print(json.dumps([os.getpid(), " ".join(psutil.Process().cmdline()), children_after_forked_runs]), flush=True)
     """
 )
 
@@ -32,33 +36,34 @@ def test_workers_are_forked_from_the_run_and_gone_after_it(tmp_path):
     script.write_text(SCRIPT)
     result = subprocess.run([sys.executable, str(script), str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    parent, command_line, children_after = json.loads(result.stdout.splitlines()[-1])
-    for n_jobs in (2, 1):
-        rows = [json.loads(line) for line in (tmp_path / "out" / str(n_jobs) / "train_data.jsonl").read_text().splitlines()]
+    parent, command_line, children_after_forked_runs = json.loads(result.stdout.splitlines()[-1])
+    workers = {}
+    for name in ("2", "1", "loky"):
+        rows = [json.loads(line) for line in (tmp_path / "out" / name / "train_data.jsonl").read_text().splitlines()]
         assert len(rows) == 40
-        # every sample came from a child of the run started by fork (its command line is the run's own, not a
-        # fresh interpreter's)
-        assert {tuple(row["problem"]) for row in rows} == {(str(parent), command_line)}, n_jobs
-    assert children_after == 0  # and the children ended with their runs
+        workers[name] = {tuple(row["problem"]) for row in rows}
+    # every sample of the default backend came from a child of the run started by fork (its command line is
+    # the run's own), and the children ended with their runs
+    assert workers["2"] == workers["1"] == {(str(parent), command_line)}
+    assert children_after_forked_runs == 0
+    # "loky" keeps joblib's meaning: children of the run, fresh interpreters
+    assert {ppid for ppid, _ in workers["loky"]} == {str(parent)}
+    assert all("loky" in line and line != command_line for _, line in workers["loky"])
 
 
-def test_forked_workers_write_what_fresh_ones_and_this_process_write(tmp_path, gf7_sampler, monkeypatch):
-    """Forked (Linux), fresh interpreters (joblib's reusable loky pool: the path where fork is not used, as on
-    macOS), and the sequential backend give the same bytes."""
-    import calt_hf.scheduling
-    import calt_hf.worker
+def test_forked_workers_write_what_fresh_ones_and_this_process_write(tmp_path, gf7_sampler):
+    """Forked ("multiprocessing"), fresh interpreters (joblib's "loky", the only process pool where fork is not
+    used) and the sequential backend give the same bytes."""
     from calt_hf.problems import GCDProblem, PolynomialStatistics
     from calt_hf.sympy import DatasetGenerator
 
     outputs = {}
-    for name, backend, n_jobs, fork in (("forked", "loky", 2, True), ("fresh", "loky", 2, False), ("sequential", "sequential", 1, True)):
-        for module in (calt_hf.scheduling, calt_hf.worker):
-            monkeypatch.setattr(module, "FORK_WORKERS", fork)
+    for backend, n_jobs in (("multiprocessing", 2), ("loky", 2), ("sequential", 1)):
         DatasetGenerator(backend=backend, n_jobs=n_jobs, verbose=False).run(
-            {"train": 300}, GCDProblem(gf7_sampler), PolynomialStatistics(gf7_sampler), save_dir=str(tmp_path / name)
+            {"train": 300}, GCDProblem(gf7_sampler), PolynomialStatistics(gf7_sampler), save_dir=str(tmp_path / backend)
         )
-        outputs[name] = [(tmp_path / name / f).read_bytes() for f in ("train_raw.txt", "train_data.pkl", "train_data.jsonl")]
-    assert outputs["forked"] == outputs["fresh"] == outputs["sequential"]
+        outputs[backend] = [(tmp_path / backend / f).read_bytes() for f in ("train_raw.txt", "train_data.pkl", "train_data.jsonl")]
+    assert outputs["multiprocessing"] == outputs["loky"] == outputs["sequential"]
 
 
 def test_a_refused_command_line_leaves_no_worker_and_says_one_line(tmp_path):
