@@ -333,8 +333,8 @@ class DatasetGenerator:
     ``"dask"``/``"ray"`` for a cluster at ``address`` (a local one when None). ``"multiprocessing"``,
     CALT's default, forks its workers from this process on Linux (they start with what it imported) and
     runs them under loky's executor, which streams results back in order and notices a worker that died
-    (joblib's multiprocessing pool does neither); ``"loky"`` starts fresh interpreters instead. Before each sample, Python's, SymPy's
-    and numpy's generators are seeded with the sample's seed, and so is the backend's own random state
+    (joblib's multiprocessing pool does neither); ``"loky"`` starts fresh interpreters instead. Before each
+    sample, Python's, SymPy's and numpy's generators are seeded with the sample's seed, and so is the backend's own random state
     (Sage's); ``reseed_backend=False`` skips the latter for generators that seed the backend themselves,
     and a generator with ``seeds_itself = True`` (the problem library's) skips all of it: it promises that
     its output depends on the seed alone.

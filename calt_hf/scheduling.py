@@ -10,7 +10,6 @@ in this process, a file on this machine, or bytes with each chunk) and which err
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import sys
 import warnings
@@ -22,9 +21,8 @@ from typing import Any
 
 import joblib
 from joblib._parallel_backends import ParallelBackendBase
-from joblib.externals.loky import ProcessPoolExecutor
 
-from calt_hf.worker import start_worker, stop_isolated_child
+from calt_hf.worker import start_worker, stop_isolated_child, worker_pool
 
 logger = logging.getLogger(__name__)
 # A run that stops early (a failing sample, a full disk, a signal) drops its queued chunks on purpose; joblib
@@ -152,9 +150,7 @@ class ForkedPoolBackend(ParallelBackendBase):
 
     def configure(self, n_jobs: int = 1, parallel: joblib.Parallel | None = None, **_: object) -> int:
         n_jobs = self.effective_n_jobs(n_jobs)
-        self._workers = ProcessPoolExecutor(
-            n_jobs, context=multiprocessing.get_context("fork"), initializer=start_worker, initargs=(os.getpid(),)
-        )
+        self._workers = worker_pool(n_jobs, fork=True)
         self.parallel = parallel
         return n_jobs
 

@@ -15,7 +15,6 @@ import hashlib
 import multiprocessing
 import os
 import pickle
-import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -157,6 +156,17 @@ def start_worker(parent_pid: int) -> None:
     die_with_parent(parent_pid)
 
 
+def worker_pool(n_workers: int, fork: bool, idle_timeout: float | None = None) -> Any:
+    """A loky pool of ``n_workers`` processes of calt_hf's own (``start_worker``): forked from this process, or
+    fresh interpreters; its workers exit after ``idle_timeout`` idle seconds (None: when it shuts down)."""
+    from joblib.externals.loky import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(
+        n_workers, timeout=idle_timeout, context=multiprocessing.get_context("fork") if fork else None,
+        initializer=start_worker, initargs=(os.getpid(),),
+    )
+
+
 def install_task(key: str, blob: bytes) -> None:
     """Unpickle a run's task once in this process."""
     if key not in _installed:
@@ -220,7 +230,6 @@ def _run_isolated(ref: TaskRef, split: str, start: int, stop: int) -> ChunkResul
     state to fork)."""
     global _isolation
 
-    from joblib.externals.loky import ProcessPoolExecutor
     from joblib.externals.loky.process_executor import BrokenProcessPool, ShutdownExecutorError
 
     if multiprocessing.current_process().daemon:
@@ -233,11 +242,7 @@ def _run_isolated(ref: TaskRef, split: str, start: int, stop: int) -> ChunkResul
         stop_isolated_child()
     for fresh in (False, True):
         if fresh or _isolation is None:
-            context = multiprocessing.get_context("fork") if ref.fork else None
-            executor = ProcessPoolExecutor(
-                max_workers=1, timeout=600, initializer=start_worker, initargs=(os.getpid(),), context=context
-            )
-            _isolation = (executor, ref.fork)
+            _isolation = (worker_pool(1, ref.fork, idle_timeout=600), ref.fork)
         try:
             future = _isolation[0].submit(*call)
         except (BrokenProcessPool, ShutdownExecutorError, RuntimeError):
