@@ -45,7 +45,8 @@ from calt_hf.conversion import Backend
 from calt_hf.expanded import check_encoding
 from calt_hf import pickling
 from calt_hf.hf.description import DatasetDescription
-from calt_hf.hf.tokenizer import NUMBER_TOKENS
+from calt_hf.hf.survey import TextSurvey, save_survey
+from calt_hf.hf.tokenizer import number_mode
 from calt_hf.interrupts import signals_stop_the_run
 from calt_hf.quality import (
     DEDUP_CHOICES,
@@ -222,12 +223,22 @@ class _SplitAssembler:
     while they arrive; then its statistics file. A resumed split first replays its staged chunks."""
 
     def __init__(
-        self, writer: DatasetWriter, split: str, size: int, fast_writer: bool, batch_size: int, dedup: bool, order_free: bool
+        self,
+        writer: DatasetWriter,
+        split: str,
+        size: int,
+        fast_writer: bool,
+        batch_size: int,
+        dedup: bool,
+        order_free: bool,
+        survey_mode: str | None,
     ) -> None:
         self.writer, self.split, self.size = writer, split, size
         self.fast_writer, self.batch_size, self.dedup, self.order_free = fast_writer, batch_size, dedup, order_free
         self.statistics = MemoryEfficientStatisticsCalculator()
         self.quality = QualityMeasures()
+        # None once a chunk arrives unsurveyed (staged by a run that did not package): packaging surveys the shards
+        self.survey = TextSurvey(survey_mode) if survey_mode else None
         # 8 bytes a sample each, appended in place: no list of small bytes objects, no joined copy at the end
         self.hashes = bytearray()
         self.order_free_hashes = bytearray()
@@ -252,6 +263,11 @@ class _SplitAssembler:
             self.hashes += result.quality.hashes
             if result.quality.order_free_hashes is not None:
                 self.order_free_hashes += result.quality.order_free_hashes
+        if self.survey is not None:
+            if result.survey is None or result.survey.mode != self.survey.mode:
+                self.survey = None
+            else:
+                self.survey.merge(result.survey)
         self.dropped += result.dropped
         self.accepted += result.accepted
         self.failed += result.failed
@@ -280,6 +296,7 @@ class _SplitAssembler:
         self.writer.close(self.split)
         self.closed = True
         report = self.statistics.get_overall_statistics(elapsed, self.accepted)
+        save_survey(Path(self.writer.save_dir) / STATE_DIR, self.split, self.survey)
         if measured:
             hashes = sorted_in_place(self.hashes)
             order_free = sorted_in_place(self.order_free_hashes) if self.order_free else None
@@ -451,11 +468,12 @@ class DatasetGenerator:
         sampler = getattr(problem_generator, "sampler", None)
         check_encoding(encoding, "encoding", problem_generator, hf_dataset, getattr(sampler, "field_str", None))
         writer = dataset_writer if dataset_writer is not None else DatasetWriter(save_dir, save_text, save_json)
+        survey_mode = None  # with hf_dataset, workers survey the texts for the tokenizer (calt_hf.hf.survey)
         if hf_dataset:
             writer.save_parquet = True
             writer.save_expanded = encoding == "expanded"
-            if description is not None:
-                check_choice("description.number_tokens", description.number_tokens, NUMBER_TOKENS)
+            description = description or self.describe(problem_generator)
+            survey_mode = number_mode(description.number_tokens, description.settings)
         fast_writer = type(writer).save_batch is DatasetWriter.save_batch
         if encoding == "expanded" and not fast_writer:
             raise ValueError(f"encoding='expanded' needs a writer whose save_batch is DatasetWriter's; {type(writer).__name__} "
@@ -477,6 +495,7 @@ class DatasetGenerator:
             order_free=bool(getattr(problem_generator, "order_free", None)),
             finish_in_worker=dedup == "none",
             expanded=encoding == "expanded",
+            survey_mode=survey_mode if fast_writer else None,
         )
         blob = self._pickle_task(task)
         common = {
@@ -523,7 +542,7 @@ class DatasetGenerator:
             if data_quality:
                 _report_overlaps(writer)
             if hf_dataset:
-                self._package(save_path, description or self.describe(problem_generator))
+                self._package(save_path, description)
 
     def _package(self, save_dir: Path, description: DatasetDescription) -> None:
         """Package every complete split of the folder (all of the same task: planning refused others),
@@ -643,7 +662,7 @@ class DatasetGenerator:
     ) -> None:
         """Generate one split into its final files (``.part`` until complete), staging chunks if checkpointed."""
         began = perf_counter()
-        assembler = _SplitAssembler(writer, split, size, fast_writer, batch_size, seen is not None, task.order_free)
+        assembler = _SplitAssembler(writer, split, size, fast_writer, batch_size, seen is not None, task.order_free, task.survey_mode)
 
         def accept(result: ChunkResult) -> None:
             if seen is not None:

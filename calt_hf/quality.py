@@ -125,14 +125,22 @@ class QualityMeasures:
             self.histograms.setdefault(name, Histogram()).merge(histogram)
 
 
-def measure(rows: Sequence[tuple], sample_statistics: Sequence[Any], order_free: bool = False) -> QualityMeasures:
-    """The quality measures of a batch of string rows and their statistics dictionaries (``order_free``: with
-    the order-free hashes too)."""
-    texts = {"problem": [_TEXT.join(row[0]) for row in rows], "solution": [_TEXT.join(row[1]) for row in rows]}
-    measures = QualityMeasures(text_hashes(texts["problem"]).tobytes())
+def text_rows(rows: Sequence[tuple]) -> list[tuple[str, str]]:
+    """String rows (problems and solutions as strings or lists) in the text form, ``a | b || c``."""
+    join = _TEXT.join
+    return [(join(problem), join(solution)) for problem, solution in rows]
+
+
+def measure(
+    rows: Sequence[tuple], texts: Sequence[tuple[str, str]], sample_statistics: Sequence[Any], order_free: bool = False
+) -> QualityMeasures:
+    """The quality measures of a batch of string rows, their text forms (``text_rows``) and their statistics
+    dictionaries (``order_free``: with the order-free hashes too)."""
+    problems, solutions = zip(*texts) if texts else ((), ())
+    measures = QualityMeasures(text_hashes(problems).tobytes())
     if order_free:
         measures.order_free_hashes = problem_hashes((row[0] for row in rows), order_free=True).tobytes()
-    for part, values in texts.items():
+    for part, values in (("problem", problems), ("solution", solutions)):
         measures.histograms[f"{part}_chars"] = Histogram(Counter(map(len, values)))
     values: dict[str, list] = {}  # gathered per statistic first: one histogram each, not one per value
     for sample in sample_statistics:

@@ -24,7 +24,8 @@ from typing import Any
 
 from calt_hf.conversion import Backend, to_strings
 from calt_hf.expanded import to_expanded
-from calt_hf.quality import QualityMeasures, measure
+from calt_hf.hf.survey import TextSurvey
+from calt_hf.quality import QualityMeasures, measure, text_rows
 from calt_hf.seeding import Reseeder, default_reseeders, derive_seed
 from calt_hf.interrupts import die_with_parent
 from calt_hf.statistics import MemoryEfficientStatisticsCalculator
@@ -73,6 +74,7 @@ class GenerationTask:
     order_free: bool = False  # the generator's problems are order-free lists (``Problem.order_free``): hash them sorted too
     finish_in_worker: bool = True  # False with dedup: the parent filters the rows, then finishes the chunk
     expanded: bool = False  # also write each sample in the expanded form (calt_hf.expanded), for the Parquet
+    survey_mode: str | None = None  # survey the texts for the tokenizer in this number mode (a run that packages)
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ class ChunkResult:
     #: Unfinished chunks (``finish_in_worker=False``) carry their raw samples instead of ``encoded``:
     #: rows, runtimes, statistics and (``expanded``) the rows' expanded forms.
     raw: tuple[list, list, list, list | None] | None = None
+    survey: TextSurvey | None = None  # what the tokenizer and lexer need of its texts (``GenerationTask.survey_mode``)
 
 
 def finish_chunk(
@@ -123,7 +126,11 @@ def finish_chunk(
     """Summarise, measure and encode a chunk's accepted samples (in the worker, or after dedup in the parent)."""
     result.accepted = len(rows)
     result.statistics.update_batch(runtimes, sample_statistics)
-    result.quality = measure(rows, sample_statistics, task.order_free) if task.measure_quality else None
+    texts = text_rows(rows) if task.measure_quality or task.survey_mode else None
+    result.quality = measure(rows, texts, sample_statistics, task.order_free) if task.measure_quality else None
+    if task.survey_mode:
+        result.survey = TextSurvey(task.survey_mode)
+        result.survey.add(texts, expanded)
     result.encoded = encode_batch(rows, task.formats, expanded)
     result.rows = rows if task.keep_rows else None
     result.raw = None

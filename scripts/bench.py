@@ -164,7 +164,8 @@ def stage_profile(backend: str, task: str, n: int) -> dict[str, float]:
     """Microseconds per sample of each stage a worker runs, in this process, over ``n`` samples (formats
     encoded in chunks of 100 as in a run)."""
     from calt_hf.conversion import to_strings
-    from calt_hf.quality import measure
+    from calt_hf.hf.survey import TextSurvey
+    from calt_hf.quality import measure, text_rows
     from calt_hf.writer import DatasetWriter, check_formats
 
     api, generator, statistics = build(backend, task)
@@ -188,10 +189,14 @@ def stage_profile(backend: str, task: str, n: int) -> dict[str, float]:
         row = timed("to_strings", lambda: (to_strings(problem, cas, "p"), to_strings(solution, cas, "s")))
         timed("check_formats", check_formats, *row, formats, "the sample")
         rows.append(row)
+    survey = TextSurvey("whole")
     for start in range(0, n, 100):
+        chunk = rows[start : start + 100]
         for fmt in formats:
-            timed(f"encode {fmt.suffix.strip('_')}", fmt.encode, rows[start : start + 100])
-        timed("quality", measure, rows[start : start + 100], sample_statistics[start : start + 100])
+            timed(f"encode {fmt.suffix.strip('_')}", fmt.encode, chunk)
+        texts = timed("text form", text_rows, chunk)
+        timed("quality", measure, chunk, texts, sample_statistics[start : start + 100])
+        timed("survey (hf_dataset)", survey.add, texts)
     return {stage: total / n * 1e6 for stage, total in seconds.items()}
 
 
@@ -213,9 +218,11 @@ def packaging_cost(n: int) -> dict[str, float]:
 
 
 def tokenizer_cost(task: str, n: int) -> dict[str, float]:
-    """Seconds packaging spends on the tokenizer of ``n`` samples (one pass over the shards: vocabulary and
-    token lengths), and its size; the shards were streamed while generating."""
-    from calt_hf.hf.parquet import kinds_of_file, split_shards, text_batches
+    """Seconds packaging spends on the tokenizer of ``n`` samples when the run kept no survey of its texts (a
+    folder of CALT's, or one surveyed in the other number mode): one pass over the shards for the vocabulary
+    and the token lengths. A run with ``hf_dataset`` surveys its chunks in the workers instead."""
+    from calt_hf.hf.package import survey_shards
+    from calt_hf.hf.parquet import kinds_of_file, split_shards
     from calt_hf.hf.tokenizer import fit_tokenizer
 
     with tempfile.TemporaryDirectory() as save_dir:
@@ -223,9 +230,10 @@ def tokenizer_cost(task: str, n: int) -> dict[str, float]:
         api.DatasetGenerator(n_jobs=2, verbose=False).run({"train": n}, generator, statistics, save_dir=save_dir, hf_dataset=True)
         kinds = kinds_of_file(split_shards(Path(save_dir) / "data", "train")[0])
         began = time.perf_counter()
-        tokenizer, lengths = fit_tokenizer({"train": text_batches(Path(save_dir), "train", kinds)}, "whole")
+        survey = survey_shards(Path(save_dir), "train", kinds, "whole")
+        tokenizer = fit_tokenizer(survey)
         seconds = time.perf_counter() - began
-    return {"seconds": seconds, "vocabulary": tokenizer.get_vocab_size(), "problem_p99": lengths["train"]["problem_tokens"].quantile(0.99)}
+    return {"seconds": seconds, "vocabulary": tokenizer.get_vocab_size(), "problem_p99": survey.token_lengths()["problem_tokens"].quantile(0.99)}
 
 
 def folder_cost(n: int) -> dict[str, float]:

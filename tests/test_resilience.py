@@ -36,6 +36,9 @@ def data_files(directory: Path) -> dict[str, bytes]:
     names = [f"{split}{suffix}" for split in SIZES for suffix in DATA]
     files = {name: (directory / name).read_bytes() for name in names}
     files.update({f"data/{p.name}": p.read_bytes() for p in sorted((directory / "data").glob("*.parquet"))})
+    # what packaging fits from the splits' surveys (merged from the staged chunks and the live ones when resumed)
+    for name in ("tokenizer.json", "lexer.yaml", *(f".calt_hf/{split}.survey.json" for split in SIZES)):
+        files[name] = (directory / name).read_bytes()
     return files
 
 

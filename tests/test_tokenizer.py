@@ -161,11 +161,12 @@ def test_the_tokenizer_files_are_byte_identical_whatever_the_hash_seed(tmp_path,
 
 @pytest.mark.parametrize("field", ["GF7", "QQ", "ZZ", "RR"])
 def test_the_fast_pieces_are_the_pre_tokenizers_pieces_on_every_problem(field):
-    """fit_tokenizer cuts texts with Python's re and the pre-tokenizer's pattern: on every problem of the library
+    """The survey cuts texts with Python's re and the pre-tokenizer's pattern: on every problem of the library
     (nested lists, fractions, floats, negative numbers, big integers) the pieces are exactly those of the
     shipped tokenizer's own pre-tokenizer, in both number modes."""
     from calt_hf.conversion import to_strings
-    from calt_hf.hf.tokenizer import _pattern, new_tokenizer
+    from calt_hf.hf.survey import ADDED_TOKENS, pieces_pattern
+    from calt_hf.hf.tokenizer import new_tokenizer
     from calt_hf.problems import PROBLEMS, IntegerProblem
     from calt_hf.sympy import DatasetGenerator
     from calt_hf.writer import TextFormat
@@ -182,8 +183,10 @@ def test_the_fast_pieces_are_the_pre_tokenizers_pieces_on_every_problem(field):
             for part in generator(seed):
                 texts.append(text.join(to_strings(part, DatasetGenerator.cas, name)))
     for mode in ("whole", "digits"):
-        pre_tokenizer = new_tokenizer(mode).pre_tokenizer
-        fast = re.compile(_pattern(mode)).findall
+        tokenizer = new_tokenizer(mode)
+        assert tokenizer.post_processor.num_special_tokens_to_add(False) == ADDED_TOKENS
+        pre_tokenizer = tokenizer.pre_tokenizer
+        fast = re.compile(pieces_pattern(mode)).findall
         for value in texts:
             assert fast(value) == [piece for piece, _ in pre_tokenizer.pre_tokenize_str(value)], (mode, value)
 
@@ -193,3 +196,31 @@ def test_small_fields_are_complete_in_the_vocabulary(field, elements):
     from calt_hf.hf.tokenizer import field_elements
 
     assert field_elements({"field_str": field}) == elements
+
+
+@pytest.mark.parametrize(("field", "encoding"), [("GF7", "text"), ("QQ", "expanded")])
+def test_packaging_from_the_runs_survey_writes_what_surveying_the_shards_writes(tmp_path, field, encoding):
+    """A packaging run surveys its texts in the workers, chunk by chunk, and keeps each split's survey;
+    packaging from those writes the same tokenizers, lexer, figures and card, byte for byte, as packaging the
+    same folder without them (the shards read again, as for a folder of CALT's). A survey taken in the other
+    number mode is not used."""
+    from calt_hf.checkpoint import STATE_DIR
+    from calt_hf.hf.survey import load_survey, survey_path
+
+    sampler = PolynomialSampler(symbols="x, y", field_str=field, max_degree=3, max_num_terms=3)
+    problem = PolynomialSumProblem(sampler)
+    generator = DatasetGenerator(n_jobs=2, root_seed=5, verbose=False)
+    save_dir = tmp_path / "run"
+    generator.run({"train": 1500, "test": 100}, problem, save_dir=str(save_dir), hf_dataset=True, encoding=encoding)
+    state = save_dir / STATE_DIR
+    mode = "whole" if field == "GF7" else "digits"
+    assert all(load_survey(state, split, mode, encoding == "expanded") is not None for split in ("train", "test"))
+    assert load_survey(state, "train", {"whole": "digits", "digits": "whole"}[mode], False) is None
+    written = sorted(path for path in save_dir.rglob("*") if path.is_file() and STATE_DIR not in path.parts and path.suffix in {".json", ".yaml", ".md", ".png"})
+    assert {"tokenizer.json", "lexer.yaml", "README.md"} <= {path.name for path in written}
+    from_survey = {path: path.read_bytes() for path in written}
+    for split in ("train", "test"):
+        survey_path(state, split).unlink()
+    package_dataset(save_dir, generator.describe(problem), splits=["train", "test"])
+    assert {path: path.read_bytes() for path in written} == from_survey
+    check_tokenizer(save_dir, ["train", "test"])

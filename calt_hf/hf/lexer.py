@@ -20,10 +20,11 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
 
+from calt_hf.hf.survey import TextSurvey
 from calt_hf.hf.tokenizer import SPECIAL_TOKENS
 from calt_hf.writer import PROBLEM_SOLUTION_SEP, write_atomically
 
@@ -33,10 +34,6 @@ DIGIT_GROUP = 3
 #: Above this many vocabulary tokens CALT's lexer takes more than a few seconds to build (see above).
 LARGE_VOCABULARY = 20_000
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_EXPONENT = re.compile(r"\^(\d+)")
-#: A term's start: after the text's start, `` + ``, `` - `` or a list separator; an optional leading minus;
-#: its coefficient (``7``, ``7/2``, ``1.5``, ``1.5e-05``) or the first letter of its variable.
-_TERM_START = re.compile(r"(?:^|([+|-]) )(-?)(\d+(?:\.\d+)?(?:e-?\d+)?(?:/\d+)?|[A-Za-z_])")
 _EXPANDED_TOKEN = re.compile(r"[CE]-?\d+")
 _EXPANDED_SYMBOLS = {"+", "|", "||"}
 
@@ -44,32 +41,18 @@ logger = logging.getLogger(__name__)
 
 
 class LexerFit:
-    """What the lexer must cover, gathered from the data as it streams past (``observe``).
+    """What the lexer must cover: variables, operators and numbers from the fitted tokenizer's vocabulary
+    (its pieces are the text's), exponents, term starts and the expanded form's words from the texts' survey
+    (``calt_hf.hf.survey``: sets of distinct strings, read as numbers here)."""
 
-    Variables, operators and numbers come from the fitted tokenizer's vocabulary (``add_pieces``: its
-    pieces are the text's); each text then costs two ``findall`` into sets of distinct strings (exponents,
-    the start of each term: about 4 us for a GCD row), read as numbers once, in ``config``."""
-
-    def __init__(self) -> None:
+    def __init__(self, survey: TextSurvey, vocabulary: Iterable[str]) -> None:
         self.identifiers: set[str] = set()
         self.symbols: set[str] = set()
         self.digits: set[str] = set()  # with whole numbers every run of digits, "05" of 1.05 too (a token of its own)
-        self.exponents: set[str] = set()
-        self.term_starts: set[tuple[str, str, str]] = set()  # (operator before, leading minus, coefficient or a letter)
-        self.expanded_words: set[str] = set()
-
-    def observe(self, batches: Iterable[list[tuple[str, ...]]], expanded: bool = False) -> Iterator[list[tuple[str, ...]]]:
-        """Pass ``batches`` of texts (``expanded``: of expanded forms) through, adding each text's tokens."""
-        add = self.add_expanded if expanded else self.add_text
-        for batch in batches:
-            for row in batch:
-                for text in row:
-                    add(text)
-            yield batch
-
-    def add_pieces(self, pieces: Iterable[str]) -> None:
-        """The pieces of every text (``tokenizer.json``'s vocabulary, special tokens and `` # `` left out)."""
-        for piece in pieces:
+        self.exponents = survey.exponents
+        self.term_starts = survey.term_starts  # (operator before, leading minus, coefficient or a letter)
+        self.expanded_words = survey.expanded_words or set()
+        for piece in vocabulary:  # special tokens and the problem/solution boundary are no pieces of a text
             if piece in SPECIAL_TOKENS or piece == PROBLEM_SOLUTION_SEP:
                 continue
             piece = piece.strip()
@@ -79,15 +62,6 @@ class LexerFit:
                 self.identifiers.add(piece)
             else:
                 self.symbols.add(piece)
-
-    def add_text(self, text: str) -> None:
-        """One text form (``a | b || c``): what the expanded form's tokens need."""
-        self.exponents.update(_EXPONENT.findall(text))
-        self.term_starts.update(_TERM_START.findall(text))
-
-    def add_expanded(self, text: str) -> None:
-        """One expanded text (``C3 E2 E1 + C1 E0 E1 || ...``): its words, C and E tokens exactly."""
-        self.expanded_words.update(text.split())
 
     @property
     def floats(self) -> bool:

@@ -29,6 +29,7 @@ from calt_hf.hf.parquet import (
     text_batches,
 )
 from calt_hf.hf.lexer import LexerFit, write_lexer
+from calt_hf.hf.survey import TextSurvey, load_survey, merged
 from calt_hf.hf.tokenizer import (
     EXPANDED_DIR,
     field_elements,
@@ -92,6 +93,15 @@ def write_shards(save_dir: Path, split: str, rows_per_shard: int = ROWS_PER_SHAR
     return split_shards(save_dir / DATA_DIR, split)
 
 
+def survey_shards(save_dir: Path, split: str, kinds: dict[str, str], mode: str) -> TextSurvey:
+    """Survey a split's texts from its shards (a folder whose run kept no survey in this number mode)."""
+    survey = TextSurvey(mode)
+    expanded = text_batches(save_dir, split, kinds, columns=EXPANDED_COLUMNS) if EXPANDED_COLUMNS[0] in kinds else None
+    for batch in text_batches(save_dir, split, kinds):
+        survey.add(batch, next(expanded) if expanded is not None else None)
+    return survey
+
+
 def unify_features(save_dir: Path, splits: Sequence[str]) -> dict[str, str]:
     """Give every split the same column kinds (one ``DatasetDict`` has one feature set), widening shards."""
     data_dir = save_dir / DATA_DIR
@@ -136,18 +146,18 @@ def package_dataset(
         if not split_shards(save_dir / DATA_DIR, split):
             write_shards(save_dir, split, rows_per_shard)
     kinds = unify_features(save_dir, names)
-    lexer = LexerFit()
-    texts = {split: lexer.observe(text_batches(save_dir, split, kinds)) for split in names}
-    numbers = field_elements(description.settings)
-    tokenizer, token_lengths = fit_tokenizer(texts, mode, numbers)
-    write_tokenizer(save_dir, tokenizer)
-    lexer.add_pieces(tokenizer.get_vocab())
-    if EXPANDED_COLUMNS[0] in kinds:  # the expanded form's own tokenizer; its exact C and E tokens for the lexer
-        expanded = {split: lexer.observe(text_batches(save_dir, split, kinds, columns=EXPANDED_COLUMNS), expanded=True) for split in names}
-        (save_dir / EXPANDED_DIR).mkdir(exist_ok=True)
-        write_tokenizer(save_dir / EXPANDED_DIR, fit_expanded_tokenizer(expanded, numbers))
-    write_lexer(save_dir, lexer.config(mode))
+    expanded = EXPANDED_COLUMNS[0] in kinds
     state_dir = save_dir / STATE_DIR
+    surveys = {split: load_survey(state_dir, split, mode, expanded) or survey_shards(save_dir, split, kinds, mode) for split in names}
+    survey = merged(surveys.values(), mode)
+    numbers = field_elements(description.settings)
+    tokenizer = fit_tokenizer(survey, numbers)
+    write_tokenizer(save_dir, tokenizer)
+    if expanded:  # the expanded form's own tokenizer
+        (save_dir / EXPANDED_DIR).mkdir(exist_ok=True)
+        write_tokenizer(save_dir / EXPANDED_DIR, fit_expanded_tokenizer(survey.expanded_words or (), numbers))
+    write_lexer(save_dir, LexerFit(survey, tokenizer.get_vocab()).config(mode))
+    token_lengths = {split: surveys[split].token_lengths() for split in names}
     histograms = {split: {**load_histograms(state_dir, split), **token_lengths[split]} for split in names}
     images = draw_histograms(save_dir / IMAGES_DIR, histograms)
     return write_card(save_dir, names, kinds, description, images, token_lengths)

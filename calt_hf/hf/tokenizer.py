@@ -11,13 +11,11 @@ spaces, so decoding (a ``Fuse`` decoder) gives back the text.
 from __future__ import annotations
 
 import json
-import re
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from calt_hf.quality import Histogram
+from calt_hf.hf.survey import DIGIT_GROUP, TextSurvey, pieces_pattern
 from calt_hf.sampling import check_choice, parse_field
 from calt_hf.writer import PROBLEM_SOLUTION_SEP, write_atomically
 
@@ -28,10 +26,6 @@ EXPANDED_DIR = "expanded"
 PAD, BOS, EOS, UNK = "<pad>", "<s>", "</s>", "<unk>"
 SPECIAL_TOKENS = [PAD, BOS, EOS, UNK]
 NUMBER_TOKENS = ("auto", "whole", "digits")
-#: Digits per number token with ``digits``, grouped from the right (``1234567`` -> ``1 234 567``).
-DIGIT_GROUP = 3
-_SEPARATORS = (" || ", " | ", PROBLEM_SOLUTION_SEP, " + ", " - ")
-_NUMBERS = {"whole": r"\d+", "digits": rf"\d{{1,{DIGIT_GROUP}}}(?=(?:\d{{{DIGIT_GROUP}}})*(?!\d))"}
 
 
 def number_mode(choice: str, settings: Mapping[str, Any]) -> str:
@@ -57,11 +51,6 @@ def field_elements(settings: Mapping[str, Any]) -> range:
     return range(field.characteristic) if field.kind == "GF" and field.characteristic <= COMPLETE_FIELD_LIMIT else range(0)
 
 
-def _pattern(mode: str) -> str:
-    separators = "|".join(map(re.escape, _SEPARATORS))
-    return rf"{separators}|[A-Za-z_][A-Za-z0-9_]*|{_NUMBERS[mode]}|\S|\s+"
-
-
 def new_tokenizer(mode: str, vocabulary: Iterable[str] = ()):
     """A tokenizer with the text form's pre-tokenizer (``expanded``: one token a word, decoded with spaces
     between), ``<s> ... </s>`` around every text, and this vocabulary (after the special tokens, ids 0-3)."""
@@ -74,7 +63,7 @@ def new_tokenizer(mode: str, vocabulary: Iterable[str] = ()):
     if mode == EXPANDED_DIR:
         tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     else:
-        tokenizer.pre_tokenizer = pre_tokenizers.Split(Regex(_pattern(mode)), behavior="isolated")
+        tokenizer.pre_tokenizer = pre_tokenizers.Split(Regex(pieces_pattern(mode)), behavior="isolated")
         tokenizer.decoder = decoders.Fuse()
     tokenizer.post_processor = processors.TemplateProcessing(
         single=f"{BOS} $A {EOS}", pair=f"{BOS} $A {EOS} $B:1 {EOS}:1", special_tokens=[(BOS, 1), (EOS, 2)]
@@ -88,35 +77,17 @@ def _order(piece: str) -> tuple:
     return (0, int(piece), piece) if piece.isascii() and piece.isdigit() else (1, 0, piece)
 
 
-def fit_tokenizer(
-    splits: Mapping[str, Iterable[list[tuple[str, str]]]], mode: str, numbers: Iterable[int] = ()
-) -> tuple[Any, dict[str, dict[str, Histogram]]]:
-    """The tokenizer whose vocabulary is every piece of every split (batches of problem and solution texts),
-    and each split's ``problem_tokens`` and ``solution_tokens`` histograms in its tokens, in the same pass:
-    every piece is in the vocabulary, so a text's length is its pieces plus the ``<s>`` and ``</s>`` added.
-    The pieces come from Python's ``re`` with the pre-tokenizer's own pattern (it matches every character,
-    so the pieces are its matches): the same pieces as ``pre_tokenize_str``, ten times faster, which is
-    most of this pass (tests/test_tokenizer.py checks both agree on every problem of the library)."""
-    empty = new_tokenizer(mode)
-    added = empty.post_processor.num_special_tokens_to_add(False)
-    pieces_of = re.compile(_pattern(mode)).findall
-    pieces: set[str] = {PROBLEM_SOLUTION_SEP}
-    histograms: dict[str, dict[str, Histogram]] = {}
-    for split, batches in splits.items():
-        lengths: dict[str, Counter] = {"problem_tokens": Counter(), "solution_tokens": Counter()}
-        for batch in batches:
-            for row in batch:
-                for name, text in zip(lengths, row):
-                    split_text = pieces_of(text)
-                    pieces.update(split_text)
-                    lengths[name][len(split_text) + added] += 1
-        histograms[split] = {name: Histogram(counts) for name, counts in lengths.items()}
-    if mode == "whole":  # the field's elements the data happens to lack (a model may need to write them)
+def fit_tokenizer(survey: TextSurvey, numbers: Iterable[int] = ()):
+    """The tokenizer whose vocabulary is every piece of the surveyed texts (of every split: a merged survey),
+    plus, with ``whole`` numbers, the field's elements ``numbers`` the data happens to lack, and with
+    ``digits`` every digit group (so that any integer encodes, and a model can write it)."""
+    pieces = survey.pieces | {PROBLEM_SOLUTION_SEP}
+    if survey.mode == "whole":
         pieces.update(map(str, numbers))
-    if mode == "digits":  # every digit group, so that any integer encodes (and a model can write it)
+    if survey.mode == "digits":
         pieces.update(str(n) for n in range(10**DIGIT_GROUP))
         pieces.update(str(n).zfill(DIGIT_GROUP) for n in range(10 ** (DIGIT_GROUP - 1)))
-    return new_tokenizer(mode, sorted(pieces, key=_order)), histograms
+    return new_tokenizer(survey.mode, sorted(pieces, key=_order))
 
 
 def _expanded_order(token: str) -> tuple:
@@ -126,16 +97,11 @@ def _expanded_order(token: str) -> tuple:
     return ("Z", 0, token)
 
 
-def fit_expanded_tokenizer(splits: Mapping[str, Iterable[list[tuple[str, str]]]], numbers: Iterable[int] = ()):
+def fit_expanded_tokenizer(words: Iterable[str], numbers: Iterable[int] = ()):
     """The expanded columns' tokenizer: every word (``C3``, ``C-7/2``, ``E2``, ``+``, ``|``, ``||``, a
-    multiplicity) of every split's expanded problem and solution, the field's elements as C tokens, and
-    every exponent up to the largest seen."""
-    words: set[str] = {f"C{number}" for number in numbers}
-    for batches in splits.values():
-        for batch in batches:
-            for row in batch:
-                for text in row:
-                    words.update(text.split())
+    multiplicity) of every split's expanded problem and solution (a survey's ``expanded_words``), the field's
+    elements as C tokens, and every exponent up to the largest seen."""
+    words = set(words) | {f"C{number}" for number in numbers}
     exponents = [int(word[1:]) for word in words if word[:1] == "E" and word[1:].isdigit()]
     words.update(f"E{e}" for e in range(max(exponents, default=-1) + 1))
     return new_tokenizer(EXPANDED_DIR, sorted(words, key=_expanded_order))
