@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 from sympy import Basic, Poly
 from sympy.matrices import MatrixBase
+from sympy.polys.domains.modularinteger import ModularInteger
 from sympy.polys.orderings import lex
 from sympy.polys.rings import PolyElement, PolyRing
 
@@ -39,14 +41,20 @@ def coefficient_formatter(domain: Any) -> CoefficientFormatter:
 
 
 @lru_cache(maxsize=256)
-def _writer(ring: PolyRing) -> TermWriter:
+def _poly_writer(ring: PolyRing) -> Callable[[PolyElement], str]:
+    """How polynomials of ``ring`` are written: one ``TermWriter`` a ring, its terms cached by (exponents,
+    coefficient); over SymPy's own GF(p) by the coefficient's residue (an int, hashed in C: the element's
+    ``__hash__`` and ``__eq__`` are Python methods, most of a look-up's time; GCD text 12 -> 7 us a sample)."""
     order = ring.order
-    return TermWriter(tuple(str(s) for s in ring.symbols), coefficient_formatter(ring.domain), None if order is lex else order)
+    writer = TermWriter(tuple(str(s) for s in ring.symbols), coefficient_formatter(ring.domain), None if order is lex else order)
+    if ring.domain.is_FiniteField and issubclass(ring.domain.dtype, ModularInteger):
+        return lambda poly: writer.write([(monomial, coefficient.val) for monomial, coefficient in poly.items()])
+    return lambda poly: writer.write(poly.items())
 
 
 def poly_to_str(poly: PolyElement) -> str:
     """``3*x^2*y + x + 6``: terms in the ring's order, written from the terms (no regex over ``str()``)."""
-    return _writer(poly.ring).write(poly.items())
+    return _poly_writer(poly.ring)(poly)
 
 
 def element_to_str(obj: Any) -> str:
