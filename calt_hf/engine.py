@@ -704,7 +704,12 @@ class DatasetGenerator:
         losses, lost_at = 0, -1
         with tqdm(total=size, initial=progress.accepted, desc=split, unit=" samples", disable=not self.verbose, dynamic_ncols=True) as bar:
             while progress.accepted < size and progress.next_index < limit:
-                stop = min(progress.next_index + min(batch_size, size - progress.accepted), limit)
+                window = min(batch_size, size - progress.accepted)
+                if not pool.streams and not planner.runtime.count:
+                    # A pool that returns a window's results only when all are done (Ray's) would cut the whole
+                    # window into first-size chunks: a small first window tells the planner a sample's time.
+                    window = min(window, 2 * pool.n_workers * _FIRST_CHUNK)
+                stop = min(progress.next_index + window, limit)
                 chunks = planner.chunks(progress.next_index, stop, pool.n_workers)
                 try:
                     for result in pool.map(generate_chunk, ((ref, split, start, end) for start, end in chunks)):

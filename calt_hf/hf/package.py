@@ -1,9 +1,10 @@
 """Turn a ``save_dir`` into a Hugging Face dataset: Parquet shards for every split, one feature set, a card.
 
 ``package_dataset`` works on any ``save_dir`` that holds the documented files, whether a calt_hf run
-already streamed the shards (then only the card is written) or an older run (CALT's, or one without
-``hf_dataset``) left only ``{split}_data.jsonl``/``.pkl`` (then the shards are streamed from the JSON
-Lines, batch by batch). ``load_dataset_dict`` reads the result back with ``datasets.load_dataset``.
+already streamed the shards and surveyed its texts (then the tokenizers, lexer, figures and card are
+written from what it kept, reading no text) or an older run (CALT's, or one without ``hf_dataset``) left
+only ``{split}_data.jsonl``/``.pkl`` (then the shards are streamed from the JSON Lines, batch by batch,
+and surveyed once). ``load_dataset_dict`` reads the result back with ``datasets.load_dataset``.
 """
 
 from __future__ import annotations
@@ -131,7 +132,8 @@ def package_dataset(
 ) -> Path:
     """Make ``save_dir`` a Hugging Face dataset: shards for splits that lack them, one feature set, the
     tokenizer fitted to every split (``tokenizer.json``, ``tokenizer_config.json``; with the expanded columns
-    also ``expanded/`` holding theirs), CALT's ``lexer.yaml`` (in the same passes), ``README.md``.
+    also ``expanded/`` holding theirs) and CALT's ``lexer.yaml``, both from the splits' surveys
+    (``calt_hf.hf.survey``: kept by the run, else taken from the shards), the figures, ``README.md``.
 
     ``splits`` (default: every split found, train first) fixes their order in the card. Returns the card's path.
     """
