@@ -237,7 +237,8 @@ class _SplitAssembler:
         self.fast_writer, self.batch_size, self.dedup, self.order_free = fast_writer, batch_size, dedup, order_free
         self.statistics = MemoryEfficientStatisticsCalculator()
         self.quality = QualityMeasures()
-        # None once a chunk arrives unsurveyed (staged by a run that did not package): packaging surveys the shards
+        # None once a chunk arrives without a survey in this mode (staged before a resume that asked for another
+        # description.number_tokens): packaging then surveys the shards
         self.survey = TextSurvey(survey_mode) if survey_mode else None
         # 8 bytes a sample each, appended in place: no list of small bytes objects, no joined copy at the end
         self.hashes = bytearray()
