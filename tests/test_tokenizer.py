@@ -198,12 +198,16 @@ def test_small_fields_are_complete_in_the_vocabulary(field, elements):
     assert field_elements({"field_str": field}) == elements
 
 
-@pytest.mark.parametrize(("field", "encoding"), [("GF7", "text"), ("QQ", "expanded")])
-def test_packaging_from_the_runs_survey_writes_what_surveying_the_shards_writes(tmp_path, field, encoding):
-    """A packaging run surveys its texts in the workers, chunk by chunk, and keeps each split's survey;
-    packaging from those writes the same tokenizers, lexer, figures and card, byte for byte, as packaging the
-    same folder without them (the shards read again, as for a folder of CALT's). A survey taken in the other
-    number mode is not used."""
+@pytest.mark.parametrize(("field", "encoding", "options"), [
+    ("GF7", "text", {}),
+    ("QQ", "expanded", {}),
+    ("GF7", "text", {"dedup": "within", "data_quality": False}),  # chunks finished in the parent, after dedup
+])
+def test_packaging_from_the_runs_survey_writes_what_surveying_the_shards_writes(tmp_path, field, encoding, options):
+    """A packaging run surveys its texts in the workers, chunk by chunk (with dedup, in the parent after the
+    repeats are dropped), and keeps each split's survey; packaging from those writes the same tokenizers,
+    lexer, figures and card, byte for byte, as packaging the same folder without them (the shards read
+    again, as for a folder of CALT's). A survey taken in the other number mode is not used."""
     from calt_hf.checkpoint import STATE_DIR
     from calt_hf.hf.survey import load_survey, survey_path
 
@@ -211,7 +215,7 @@ def test_packaging_from_the_runs_survey_writes_what_surveying_the_shards_writes(
     problem = PolynomialSumProblem(sampler)
     generator = DatasetGenerator(n_jobs=2, root_seed=5, verbose=False)
     save_dir = tmp_path / "run"
-    generator.run({"train": 1500, "test": 100}, problem, save_dir=str(save_dir), hf_dataset=True, encoding=encoding)
+    generator.run({"train": 1500, "test": 100}, problem, save_dir=str(save_dir), hf_dataset=True, encoding=encoding, **options)
     state = save_dir / STATE_DIR
     mode = "whole" if field == "GF7" else "digits"
     assert all(load_survey(state, split, mode, encoding == "expanded") is not None for split in ("train", "test"))
