@@ -16,7 +16,9 @@ if not __package__:  # run as a script (``python calt_hf/generate.py``, as Hydra
     # Python put calt_hf/ itself first on the path, where calt_hf/sympy.py would shadow SymPy.
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
+import atexit
 import errno
+import gc
 import logging
 import shutil
 import signal
@@ -87,6 +89,10 @@ def gives_token(word: str) -> bool:
 def main() -> None:
     """``python -m calt_hf.generate`` and ``calt-hf-generate``."""
     redaction.install()  # first: Hydra's messages, tracebacks and every logger print through it
+    # The process's objects (SymPy's, pyarrow's, matplotlib's: ~165k) go with it: frozen at exit, Python's
+    # finalization stops scanning them in its collections (0.43 -> 0.13 s at the end of every command). Every
+    # exit handler still runs; only reference cycles left at exit stay uncollected, as memory the OS reclaims.
+    atexit.register(gc.freeze)
     if any(gives_token(word) for word in sys.argv[1:]):
         print(f"configuration error: {TOKEN_ADVICE}", file=sys.stderr)
         sys.exit(2)
