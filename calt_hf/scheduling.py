@@ -34,9 +34,10 @@ LOCAL_PROCESSES = frozenset({"loky", "multiprocessing"})
 CLUSTERS = frozenset({"dask", "ray"})
 #: Seconds of work a chunk should hold. A cluster's task costs a scheduler round trip and a child process
 #: hand-off (``worker.TaskRef.isolated``): at 0.1 s a chunk, Dask ran GCD at 0.61-0.74 of loky, at 0.5 s at
-#: 0.82-1.10 (same LocalCluster, runs alternating).
+#: 0.82-1.10 (same LocalCluster, runs alternating). Against loky's forked workers: 0.82-0.88 at 0.5 s, 0.93-0.95
+#: at 1.0 s; a local Ray 0.72-0.76 and 0.69 (its runs vary that much).
 LOCAL_CHUNK_SECONDS = 0.1
-CLUSTER_CHUNK_SECONDS = 0.5
+CLUSTER_CHUNK_SECONDS = 1.0
 
 
 def known_backends() -> set[str]:
