@@ -12,11 +12,12 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from calt_hf.seeding import Reseeder
 from calt_hf.timeouts import signal_time_limit
 
+T = TypeVar("T")
 #: ``coefficient -> (is_negative, magnitude text, magnitude is one)``, chosen once per coefficient ring.
 CoefficientFormatter = Callable[[Any], tuple[bool, str, bool]]
 
@@ -180,6 +181,23 @@ def _joined(entries: Iterator[tuple[Any, str, str]]) -> str:
     if first is None:
         return "0"
     return first[1] + "".join(map(_continued, entries))
+
+
+def per_ring(build: Callable[[Any], T]) -> Callable[[Any], T]:
+    """``build(ring)`` made once per ring object and found again by ``id(ring)``: hashing a ring is a Python
+    method in SymPy and costs 0.6 us in Sage, ``id`` nothing. Each entry keeps its ring, so that id is never
+    reused while the entry exists; the table is emptied past 256 rings."""
+    built: dict[int, tuple[Any, T]] = {}
+
+    def for_ring(ring: Any) -> T:
+        entry = built.get(id(ring))
+        if entry is None or entry[0] is not ring:
+            if len(built) >= 256:
+                built.clear()
+            entry = built[id(ring)] = (ring, build(ring))
+        return entry[1]
+
+    return for_ring
 
 
 def unsupported_coefficients(ring: Any) -> ValueError:

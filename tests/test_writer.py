@@ -178,3 +178,20 @@ def test_files_the_disk_refuses_to_flush_are_removed_all_of_them(tmp_path):
     with pytest.raises(OSError, match="No space left"):
         writer.close("train")
     assert sorted(p.name for p in tmp_path.iterdir()) == [], "unfinished files left behind"
+
+
+def test_json_lines_are_json_dumps_byte_for_byte():
+    """The JSON Lines encoder composes each line from json's string encoder: the bytes are json.dumps's
+    (ensure_ascii=False) for every shape of sample and for strings that need escaping."""
+    from calt_hf.writer import JsonLinesFormat
+
+    tricky = ['say "hi"', "back\\slash", "tab\tand\nnewline\r", "\x00\x1f\x7f", "é ∑ 𝔽₇ 😀", "\u2028\u2029", "", " "]
+    samples = [
+        ("x + 1", "1"),
+        (["x", "y"], "x*y"),
+        ([["x", "y"], "z", []], ["1", ["2", "3"]]),
+        ([], []),
+        *((text, [text, [text]]) for text in tricky),
+    ]
+    expected = "".join(json.dumps({"problem": p, "solution": s}, ensure_ascii=False) + "\n" for p, s in samples).encode()
+    assert JsonLinesFormat().encode(samples) == expected

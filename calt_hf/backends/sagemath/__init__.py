@@ -61,6 +61,7 @@ from calt_hf.conversion import (
     generic_coefficient,
     integer_coefficient,
     modular_coefficient,
+    per_ring,
     rational_coefficient,
     real_coefficient,
     unsupported_coefficients,
@@ -117,18 +118,7 @@ def _writer_for(ring: Any) -> TermWriter:
     return TermWriter(names, base, None if order.name() == "lex" else _SortKey(order.sortkey))
 
 
-#: id(ring) -> (ring, its writer): hashing a Sage ring costs 0.6 us, id() nothing; the ring is kept, so
-#: its id is never reused while the entry exists.
-_writers: dict[int, tuple[Any, TermWriter]] = {}
-
-
-def _writer(ring: Any) -> TermWriter:
-    entry = _writers.get(id(ring))
-    if entry is None or entry[0] is not ring:
-        if len(_writers) >= 256:
-            _writers.clear()
-        entry = _writers[id(ring)] = (ring, _writer_for(ring))
-    return entry[1]
+_writer = per_ring(_writer_for)
 
 
 def terms(poly: Any) -> Iterable[tuple[tuple[int, ...], Any]]:

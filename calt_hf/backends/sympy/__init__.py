@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fractions import Fraction
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
 from sympy import Basic, Poly
@@ -21,6 +20,7 @@ from calt_hf.conversion import (
     generic_coefficient,
     integer_coefficient,
     modular_coefficient,
+    per_ring,
     rational_coefficient,
     real_coefficient,
     unsupported_coefficients,
@@ -40,8 +40,7 @@ def coefficient_formatter(domain: Any) -> CoefficientFormatter:
     return generic_coefficient
 
 
-@lru_cache(maxsize=256)
-def _poly_writer(ring: PolyRing) -> Callable[[PolyElement], str]:
+def _poly_writer_for(ring: PolyRing) -> Callable[[PolyElement], str]:
     """How polynomials of ``ring`` are written: one ``TermWriter`` a ring, its terms cached by (exponents,
     coefficient); over SymPy's own GF(p) by the coefficient's residue (an int, hashed in C: the element's
     ``__hash__`` and ``__eq__`` are Python methods, most of a look-up's time; GCD text 12 -> 7 us a sample)."""
@@ -50,6 +49,9 @@ def _poly_writer(ring: PolyRing) -> Callable[[PolyElement], str]:
     if ring.domain.is_FiniteField and issubclass(ring.domain.dtype, ModularInteger):
         return lambda poly: writer.write([(monomial, coefficient.val) for monomial, coefficient in poly.items()])
     return lambda poly: writer.write(poly.items())
+
+
+_poly_writer = per_ring(_poly_writer_for)
 
 
 def poly_to_str(poly: PolyElement) -> str:
