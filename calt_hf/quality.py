@@ -18,12 +18,13 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from calt_hf.statistics import is_number
+from calt_hf.statistics import GatheredStatistics
 from calt_hf.writer import TextFormat
 
 HASH_DTYPE = np.dtype("<u8")
@@ -41,7 +42,15 @@ def comparison_text(problem: Any, order_free: bool = False) -> str:
     """The whitespace-normalised text a string problem is compared by; ``order_free``: with its top-level
     list sorted by the items' texts, so that every order of the list gives the same text."""
     if order_free and not isinstance(problem, str):
-        problem = sorted(problem, key=lambda item: _normalised(_TEXT.join(item)))
+        items, nested = [], False
+        for item in problem:
+            if not isinstance(item, str):
+                item, nested = _TEXT.join(item), True
+            items.append(_normalised(item))
+        if all(items):
+            # Normalising the joined list is joining the normalised items when none is blank: one split less.
+            return (_TEXT.outer_sep if nested else _TEXT.inner_sep).join(sorted(items))
+        problem = [item for _, item in sorted(zip(items, problem), key=itemgetter(0))]
     return _normalised(_TEXT.join(problem))
 
 
@@ -132,28 +141,20 @@ def text_rows(rows: Sequence[tuple]) -> list[tuple[str, str]]:
 
 
 def measure(
-    rows: Sequence[tuple], texts: Sequence[tuple[str, str]], sample_statistics: Sequence[Any], order_free: bool = False
+    rows: Sequence[tuple], texts: Sequence[tuple[str, str]], statistics: GatheredStatistics, order_free: bool = False
 ) -> QualityMeasures:
     """The quality measures of a batch of string rows, their text forms (``text_rows``) and their statistics
-    dictionaries (``order_free``: with the order-free hashes too)."""
+    gathered per metric (``statistics.gather``; ``order_free``: with the order-free hashes too)."""
     problems, solutions = zip(*texts) if texts else ((), ())
     measures = QualityMeasures(text_hashes(problems).tobytes())
     if order_free:
         measures.order_free_hashes = problem_hashes((row[0] for row in rows), order_free=True).tobytes()
     for part, values in (("problem", problems), ("solution", solutions)):
         measures.histograms[f"{part}_chars"] = Histogram(Counter(map(len, values)))
-    values: dict[str, list] = {}  # gathered per statistic first: one histogram each, not one per value
-    for sample in sample_statistics:
-        for category, entry in (sample or {}).items():
-            if isinstance(entry, dict):
-                for metric, value in entry.items():
-                    if is_number(value):
-                        values.setdefault(f"{category} {metric}", []).append(value)
-            elif is_number(entry):
-                values.setdefault(category, []).append(entry)
-    for name, numbers in values.items():
-        keys = numbers if set(map(type, numbers)) == {int} else map(_histogram_key, numbers)  # ints are their keys
-        measures.histograms[name] = Histogram(Counter(keys))
+    for category, metrics in statistics.items():
+        for metric, numbers in metrics.items():
+            keys = numbers if set(map(type, numbers)) == {int} else map(_histogram_key, numbers)  # ints are their keys
+            measures.histograms[category if metric is None else f"{category} {metric}"] = Histogram(Counter(keys))
     return measures
 
 

@@ -35,8 +35,10 @@ CLUSTERS = frozenset({"dask", "ray"})
 #: Seconds of work a chunk should hold. A cluster's task costs a scheduler round trip and a child process
 #: hand-off (``worker.TaskRef.isolated``): at 0.1 s a chunk, Dask ran GCD at 0.61-0.74 of loky, at 0.5 s at
 #: 0.82-1.10 (same LocalCluster, runs alternating). Against loky's forked workers: 0.82-0.88 at 0.5 s, 0.93-0.95
-#: at 1.0 s; a local Ray 0.72-0.76 and 0.69 (its runs vary that much).
-LOCAL_CHUNK_SECONDS = 0.1
+#: at 1.0 s; a local Ray 0.72-0.76 and 0.69 (its runs vary that much). A local pool's task costs the parent
+#: about 2 ms of CPU (loky's threads 0.4 ms, staging the chunk's file, merging its measures): at 0.1 s a chunk,
+#: 10 us a GCD sample; at 0.25 s, 5-6 us. Chunks shrink towards the end of a window (``engine._ChunkPlanner``).
+LOCAL_CHUNK_SECONDS = 0.25
 CLUSTER_CHUNK_SECONDS = 1.0
 
 

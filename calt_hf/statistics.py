@@ -187,27 +187,23 @@ class MemoryEfficientStatisticsCalculator:
 
         Values are gathered per metric first and summarised per batch (see ``IncrementalStatistics``).
         """
+        self.update_gathered(runtimes, gather(batch_sample_stats))
+
+    def update_gathered(self, runtimes: Iterable[float], gathered: GatheredStatistics) -> None:
+        """``update_batch`` for statistics already gathered per metric (``gather``), which the data quality
+        histograms take too: the batch's dictionaries are walked once."""
         self.runtime_stats.update_batch(runtimes)
-        nested: dict[str, dict[str, list[float]]] = {}
-        flat: dict[str, list[float]] = {}
-        for sample in batch_sample_stats:
-            for category, entry in (sample or {}).items():
-                if type(entry) is dict or isinstance(entry, Mapping):  # isinstance of an ABC is slow
-                    metrics = nested.setdefault(category, {})
-                    for name, value in entry.items():
-                        if is_number(value):
-                            metrics.setdefault(name, []).append(value)
-                elif is_number(entry):
-                    flat.setdefault(category, []).append(entry)
-        for category, metrics in nested.items():
-            known = self.sample_stats.setdefault(category, {})
-            if isinstance(known, dict):  # a category keeps the shape it was first seen with
-                for name, values in metrics.items():
-                    known.setdefault(name, IncrementalStatistics()).update_batch(values)
-        for category, values in flat.items():
-            known = self.sample_stats.setdefault(category, IncrementalStatistics())
-            if isinstance(known, IncrementalStatistics):
-                known.update_batch(values)
+        for category, metrics in gathered.items():
+            nested = [(name, values) for name, values in metrics.items() if name is not None]
+            if nested:
+                known = self.sample_stats.setdefault(category, {})
+                if isinstance(known, dict):  # a category keeps the shape it was first seen with
+                    for name, values in nested:
+                        known.setdefault(name, IncrementalStatistics()).update_batch(values)
+            if None in metrics:
+                known = self.sample_stats.setdefault(category, IncrementalStatistics())
+                if isinstance(known, IncrementalStatistics):
+                    known.update_batch(metrics[None])
 
     def merge(self, other: MemoryEfficientStatisticsCalculator) -> None:
         """Fold in the summary of another part of the same split (e.g. a worker's chunk)."""
@@ -239,6 +235,39 @@ class MemoryEfficientStatisticsCalculator:
         return overall
 
 
-def is_number(value: Any) -> bool:
-    # numbers.Real covers int, float, bool, numpy scalars and gmpy2's mpz/mpq (SymPy's ZZ and QQ).
-    return type(value) in (int, float) or isinstance(value, numbers.Real)
+#: A batch's statistics per metric: ``{category: {metric: values}}``, a flat entry's values under metric None.
+GatheredStatistics = dict[str, dict[str | None, list[Number]]]
+
+
+def gather(batch_sample_stats: Iterable[SampleStatistics | None]) -> GatheredStatistics:
+    """The numeric values of a batch of statistics dictionaries, per category and metric, in the order
+    they first appear, as Python ints and floats (``plain_number``); non-numeric values are left out."""
+    gathered: GatheredStatistics = {}
+    for sample in batch_sample_stats:
+        for category, entry in (sample or {}).items():
+            if type(entry) is dict or isinstance(entry, Mapping):  # isinstance of an ABC is slow
+                metrics = gathered.setdefault(category, {})
+                for name, value in entry.items():
+                    if type(value) is not int and type(value) is not float:
+                        value = plain_number(value)
+                        if value is None:
+                            continue
+                    metrics.setdefault(name, []).append(value)
+            else:
+                value = plain_number(entry)
+                if value is not None:
+                    gathered.setdefault(category, {}).setdefault(None, []).append(value)
+    return gathered
+
+
+def plain_number(value: Any) -> int | float | None:
+    """A statistic's value as a Python int or float (None if it is no real number). numbers.Real covers int,
+    float, bool, numpy scalars, gmpy2's mpz/mpq (SymPy's ZZ and QQ) and Sage's numbers; converted once here,
+    the summaries and histograms take their fast paths (a Sage ``Integer`` cost 3 us in each)."""
+    if type(value) is int or type(value) is float:
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    return None

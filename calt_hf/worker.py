@@ -28,7 +28,7 @@ from calt_hf.hf.survey import TextSurvey
 from calt_hf.quality import QualityMeasures, measure, text_rows
 from calt_hf.seeding import Reseeder, default_reseeders, derive_seed
 from calt_hf.interrupts import die_with_parent
-from calt_hf.statistics import MemoryEfficientStatisticsCalculator
+from calt_hf.statistics import MemoryEfficientStatisticsCalculator, gather
 from calt_hf.writer import OutputFormat, check_formats, encode_batch
 
 ProblemGenerator = Callable[[int], tuple[Any, Any]]
@@ -125,9 +125,10 @@ def finish_chunk(
 ) -> ChunkResult:
     """Summarise, measure and encode a chunk's accepted samples (in the worker, or after dedup in the parent)."""
     result.accepted = len(rows)
-    result.statistics.update_batch(runtimes, sample_statistics)
+    gathered = gather(sample_statistics)
+    result.statistics.update_gathered(runtimes, gathered)
     texts = text_rows(rows) if task.measure_quality or task.survey_mode else None
-    result.quality = measure(rows, texts, sample_statistics, task.order_free) if task.measure_quality else None
+    result.quality = measure(rows, texts, gathered, task.order_free) if task.measure_quality else None
     if task.survey_mode:
         result.survey = TextSurvey(task.survey_mode)
         result.survey.add(texts, expanded)

@@ -166,6 +166,7 @@ def stage_profile(backend: str, task: str, n: int) -> dict[str, float]:
     from calt_hf.conversion import to_strings
     from calt_hf.hf.survey import TextSurvey
     from calt_hf.quality import measure, text_rows
+    from calt_hf.statistics import MemoryEfficientStatisticsCalculator, gather
     from calt_hf.writer import DatasetWriter, check_formats
 
     api, generator, statistics = build(backend, task)
@@ -189,13 +190,15 @@ def stage_profile(backend: str, task: str, n: int) -> dict[str, float]:
         row = timed("to_strings", lambda: (to_strings(problem, cas, "p"), to_strings(solution, cas, "s")))
         timed("check_formats", check_formats, *row, formats, "the sample")
         rows.append(row)
-    survey = TextSurvey("whole")
+    survey, summary = TextSurvey("whole"), MemoryEfficientStatisticsCalculator()
     for start in range(0, n, 100):
         chunk = rows[start : start + 100]
         for fmt in formats:
             timed(f"encode {fmt.suffix.strip('_')}", fmt.encode, chunk)
+        gathered = timed("statistics summary", gather, sample_statistics[start : start + 100])
+        timed("statistics summary", summary.update_gathered, [0.0] * len(chunk), gathered)
         texts = timed("text form", text_rows, chunk)
-        timed("quality", measure, chunk, texts, sample_statistics[start : start + 100])
+        timed("quality", measure, chunk, texts, gathered)
         timed("survey (hf_dataset)", survey.add, texts)
     return {stage: total / n * 1e6 for stage, total in seconds.items()}
 

@@ -12,6 +12,7 @@ import yaml
 from conftest import integer_sum_generator
 
 from calt_hf.problems import PROBLEMS, GCDProblem, PartialSumProblem
+from calt_hf.quality import comparison_text
 from calt_hf.seeding import derive_seed
 from calt_hf.engine import SampleGenerationError
 from calt_hf.sympy import DatasetGenerator, PolynomialSampler
@@ -96,6 +97,37 @@ def test_a_problem_whose_order_matters_or_is_unknown_gets_ordered_counts_only(tm
     assert not list((tmp_path / ".calt_hf").glob("*order_free*"))
     card = (tmp_path / "README.md").read_text()
     assert "order-free" not in card and f"| test | 50 | {ordered['test']['duplicates']['distinct_problems']} |" in card
+
+
+def normalised_text(obj) -> str:
+    """The text form (``a | b``, ``a | b || c``) with white space collapsed: what problems are compared by."""
+    if not isinstance(obj, str):
+        nested = any(not isinstance(item, str) for item in obj)
+        obj = (" || " if nested else " | ").join(item if isinstance(item, str) else " | ".join(item) for item in obj)
+    return " ".join(obj.split())
+
+
+@pytest.mark.parametrize(
+    "problem",
+    [
+        ["x + 1", "x"],
+        ["  x  +\t1 ", "x^2", "x^2"],
+        ["x", "", "y"],  # a blank item: the joined text has "| |"
+        ["x", "  ", "y"],
+        [["x", "y"], "z", ["a"]],  # nested: items joined by " || "
+        [["x", ""], ["  "]],
+        ["only"],
+        [],
+        "x + 1",
+    ],
+)
+def test_order_free_text_is_the_text_of_the_list_sorted_by_its_items_texts(problem):
+    if isinstance(problem, str):
+        expected = normalised_text(problem)
+    else:
+        expected = normalised_text(sorted(problem, key=normalised_text))
+    assert comparison_text(problem, order_free=True) == expected
+    assert comparison_text(list(reversed(problem)) if not isinstance(problem, str) else problem, order_free=True) == expected
 
 
 def test_the_library_says_which_problems_are_order_free():

@@ -4,7 +4,7 @@ import statistics as py_statistics
 
 import pytest
 
-from calt_hf.statistics import BaseStatisticsCalculator, IncrementalStatistics, MemoryEfficientStatisticsCalculator
+from calt_hf.statistics import BaseStatisticsCalculator, IncrementalStatistics, MemoryEfficientStatisticsCalculator, gather
 
 
 def test_welford_matches_exact_population_statistics():
@@ -145,3 +145,47 @@ def test_exact_sums_give_the_same_bits_for_any_partition_and_merge_order():
     assert len(results) == 1
     [result] = results
     assert result[0] == float(sum(map(__import__("fractions").Fraction, values)) / len(values))  # correctly rounded
+
+
+def test_gather_collects_each_metric_once_for_the_summaries_and_the_histograms():
+    """One walk over a batch's dictionaries serves both the statistics file and the data quality histograms:
+    nested entries (any mapping) per metric, flat entries under None, non-numbers left out, first-seen order."""
+    from types import MappingProxyType
+
+    from calt_hf.quality import measure
+
+    batch = [
+        {"size": 4, "problem": {"terms": 3, "label": "x"}, "solution": MappingProxyType({"terms": 1.5})},
+        None,
+        {"problem": {"terms": 5, "degree": 2}, "size": "big", "solution": {"terms": 2.5}},
+    ]
+    gathered = gather(batch)
+    assert gathered == {"size": {None: [4]}, "problem": {"terms": [3, 5], "degree": [2]}, "solution": {"terms": [1.5, 2.5]}}
+    assert list(gathered) == ["size", "problem", "solution"] and list(gathered["problem"]) == ["terms", "degree"]
+    calculator = MemoryEfficientStatisticsCalculator()
+    calculator.update_gathered([0.1, 0.2, 0.3], gathered)
+    overall = calculator.get_overall_statistics(1.0, 3)
+    assert overall["size_stats"]["mean"] == 4.0 and overall["problem_stats"]["terms"]["max"] == 5.0
+    assert overall["solution_stats"]["terms"]["mean"] == 2.0
+    histograms = measure([("p", "s")] * 3, [("p", "s")] * 3, gathered).histograms
+    assert list(histograms) == ["problem_chars", "solution_chars", "size", "problem terms", "problem degree", "solution terms"]
+    assert histograms["problem terms"].counts == {3: 1, 5: 1} and histograms["solution terms"].counts == {1.5: 1, 2.5: 1}
+
+
+def test_gathered_numbers_are_plain_ints_and_floats_with_the_same_summaries():
+    """numpy, fractions, bools and integers beyond a float's precision arrive as Python ints and floats (the summaries'
+    and histograms' fast paths), and summarise exactly as the numbers themselves."""
+    import numpy as np
+    from fractions import Fraction
+
+    huge = 2**70 + 1  # not exact as a float
+    batch = [{"m": {"a": np.int64(3), "b": Fraction(1, 4), "c": True, "d": huge, "e": np.float64(0.5)}},
+             {"m": {"a": 5, "b": Fraction(3, 4), "c": False, "d": -huge, "e": 1.5}}]
+    gathered = gather(batch)
+    assert gathered == {"m": {"a": [3, 5], "b": [0.25, 0.75], "c": [1, 0], "d": [huge, -huge], "e": [0.5, 1.5]}}
+    assert {type(v) for values in gathered["m"].values() for v in values} == {int, float}
+    calculator = MemoryEfficientStatisticsCalculator()
+    calculator.update_batch([0.1, 0.2], batch)
+    summary = calculator.get_overall_statistics(1.0, 2)["m_stats"]
+    assert summary["a"] == {"mean": 4.0, "std": 1.0, "min": 3.0, "max": 5.0}
+    assert summary["d"]["mean"] == 0.0 and summary["c"]["mean"] == 0.5 and summary["b"]["max"] == 0.75

@@ -171,8 +171,8 @@ class PolynomialSampler(PolynomialSamplerBase):
     def total_degree(self, poly: Any) -> int:
         """Total (standard, unweighted) degree of a polynomial; 0 for the zero polynomial."""
         if self._singular_degree:
-            return max(poly.total_degree(), 0)
-        return max(poly.degree(None, True) if self._multivariate else poly.degree(), 0)
+            return max(int(poly.total_degree()), 0)  # a Python int: Sage's Integer is slow in the statistics' sums
+        return max(int(poly.degree(None, True) if self._multivariate else poly.degree()), 0)
 
     def num_terms(self, poly: Any) -> int:
         return poly.number_of_terms()
