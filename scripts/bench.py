@@ -25,9 +25,11 @@ Python's ``random`` themselves (``seeds_itself``, so the core reseeds nothing fo
 generator is preceded by the core's reseeders (Python's, SymPy's, numpy's and the backend's). The full
 run adds string conversion, the statistics function, checkpoints, writing the files and the pool.
 A cold run also reports the mean time of the generator's own calls inside the workers (from the split's
-statistics file): the workers' CPU beyond it is what calt_hf adds a sample; the gap between it and the bare
-rate is the generator running slower amid calt_hf's stages (caches), measured at the same moment, so that
-the VM's drift, which moves the bare rate by tens of percent within minutes, does not blur it.
+statistics file) and their share of the run's wall time on n_jobs cores: the workers' CPU beyond it is what
+calt_hf adds a sample; the gap between it and the bare rate is the generator running slower amid calt_hf's
+stages (caches). Both are measured at the same moment as the run, so the VM's drift, which moves the bare
+rate by tens of percent within minutes, does not blur them: when the ratio to the ideal and this share
+disagree, the machine changed speed during the run.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -157,15 +161,18 @@ def cold_run(
     return measured
 
 
-def cli_job(extra: tuple[str, ...] = ()) -> float:
-    """Seconds of the default command line job (100k + 1k GCD samples, packaged, card), end to end."""
+def cli_job(extra: tuple[str, ...] = ()) -> dict[str, float]:
+    """Seconds of the default command line job (100k + 1k GCD samples, packaged, card), end to end, and of
+    each split as its statistics file records it (``total_time``); the rest is start, packaging and exit."""
     with tempfile.TemporaryDirectory() as save_dir:
         began = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "calt_hf.generate", f"save_dir={save_dir}/run", "verbose=false", *extra],
             check=True, capture_output=True, cwd=save_dir,
         )
-        return time.perf_counter() - began
+        seconds = time.perf_counter() - began
+        splits = {split: yaml.safe_load((Path(save_dir) / "run" / f"{split}_stats.yaml").read_text())["total_time"] for split in ("train", "test")}
+        return {"seconds": seconds, **{f"{split}_seconds": value for split, value in splits.items()}}
 
 
 def stage_profile(backend: str, task: str, n: int) -> dict[str, float]:
@@ -423,7 +430,8 @@ def cold_table(args, results: dict) -> None:
         print(
             f"cold {args.backend}/{task} {n:,}: run {run['run']:.2f} s, ideal {ideal:.2f} s: {ideal / run['run']:.2f} of ideal "
             f"(whole command {run['process']:.2f} s: {ideal / run['process']:.2f}); per sample: bare {1e6 * ideal * args.n_jobs / n:.0f} us, "
-            f"workers {run['worker_cpu'] / n * 1e6:.0f} us CPU (the generator's own calls {run['generator_seconds'] * 1e6:.0f} us), "
+            f"workers {run['worker_cpu'] / n * 1e6:.0f} us CPU (the generator's own calls {run['generator_seconds'] * 1e6:.0f} us: "
+            f"{n * run['generator_seconds'] / args.n_jobs / run['run']:.2f} of the run's wall on n_jobs cores), "
             f"parent {run['parent_cpu'] / n * 1e6:.1f} us CPU",
             flush=True,
         )
@@ -436,10 +444,17 @@ def cold_table(args, results: dict) -> None:
             )
     if args.backend == "sympy" and not args.tasks:
         before = parallel_bare_rate("sympy", "gcd", args.n_jobs)
-        seconds = cli_job()
+        job = cli_job()
         ideal = 2 * 101_000 / (before + parallel_bare_rate("sympy", "gcd", args.n_jobs))
-        results["cli_default_job"] = {"seconds": seconds, "ideal_seconds": ideal}
-        print(f"default CLI job (101k GCD, packaged): {seconds:.1f} s end to end, ideal {ideal:.1f} s: {ideal / seconds:.2f}", flush=True)
+        results["cli_default_job"] = {**job, "ideal_seconds": ideal}
+        seconds, train = job["seconds"], job["train_seconds"]
+        rest = seconds - train - job["test_seconds"]
+        print(
+            f"default CLI job (101k GCD, packaged): {seconds:.1f} s end to end, ideal {ideal:.1f} s: {ideal / seconds:.2f}; "
+            f"train split {train:.1f} s ({ideal * 100 / 101 / train:.2f} of its ideal share), test {job['test_seconds']:.2f} s, "
+            f"the rest (start, packaging, exit) {rest:.2f} s",
+            flush=True,
+        )
 
 
 def warm_table(args, results: dict) -> None:
