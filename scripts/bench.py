@@ -115,10 +115,10 @@ def full_rate(api, generator, statistics, n: int, n_jobs: int, backend: str = "l
 
 
 _COLD_RUN = """
-import json, os, resource, sys, tempfile, time
+import json, resource, sys, tempfile, time
 began = time.perf_counter()
 sys.path.insert(0, {repo!r})
-from scripts.bench import build, trivial
+from scripts.bench import build, split_stats, trivial
 if {task!r} == "trivial":
     import calt_hf.sympy as api
     generator, statistics = trivial, None
@@ -135,12 +135,15 @@ with tempfile.TemporaryDirectory() as save_dir:
     parent_cpu = time.process_time() - cpu
     children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the run's workers, reaped when its pool closed
     worker_cpu = children.ru_utime + children.ru_stime
-    import yaml
-    with open(os.path.join(save_dir, "train_stats.yaml")) as stats_file:  # CALT writes the same file
-        generator_seconds = yaml.safe_load(stats_file)["generation_time"]["mean"]  # the generator alone, in the workers
+    generator_seconds = split_stats(save_dir, "train")["generation_time"]["mean"]  # the generator alone, in the workers
 print(json.dumps({{"imports": imported - began, "run": done - start, "parent_cpu": parent_cpu, "worker_cpu": worker_cpu,
                   "generator_seconds": generator_seconds}}))
 """
+
+
+def split_stats(save_dir: str | Path, split: str) -> dict:
+    """A split's ``{split}_stats.yaml`` (CALT writes the same file, with ``generation_time`` and ``total_time``)."""
+    return yaml.safe_load((Path(save_dir) / f"{split}_stats.yaml").read_text())
 
 
 def cold_run(
@@ -171,8 +174,7 @@ def cli_job(extra: tuple[str, ...] = ()) -> dict[str, float]:
             check=True, capture_output=True, cwd=save_dir,
         )
         seconds = time.perf_counter() - began
-        splits = {split: yaml.safe_load((Path(save_dir) / "run" / f"{split}_stats.yaml").read_text())["total_time"] for split in ("train", "test")}
-        return {"seconds": seconds, **{f"{split}_seconds": value for split, value in splits.items()}}
+        return {"seconds": seconds, **{f"{split}_seconds": split_stats(Path(save_dir) / "run", split)["total_time"] for split in ("train", "test")}}
 
 
 def stage_profile(backend: str, task: str, n: int) -> dict[str, float]:

@@ -181,8 +181,8 @@ def test_files_the_disk_refuses_to_flush_are_removed_all_of_them(tmp_path):
 
 
 def test_json_lines_are_json_dumps_byte_for_byte():
-    """The JSON Lines encoder composes each line from json's string encoder: the bytes are json.dumps's
-    (ensure_ascii=False) for every shape of sample and for strings that need escaping."""
+    """JSON Lines are json.dumps's bytes (ensure_ascii=False) for every shape of sample and for strings that need
+    escaping: what any faster encoder put in its place must keep."""
     from calt_hf.writer import JsonLinesFormat
 
     tricky = ['say "hi"', "back\\slash", "tab\tand\nnewline\r", "\x00\x1f\x7f", "é ∑ 𝔽₇ 😀", "\u2028\u2029", "", " "]

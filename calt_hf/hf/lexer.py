@@ -24,13 +24,11 @@ from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
 
-from calt_hf.hf.survey import TextSurvey
+from calt_hf.hf.survey import DIGIT_GROUP, TextSurvey
 from calt_hf.hf.tokenizer import SPECIAL_TOKENS
 from calt_hf.writer import PROBLEM_SOLUTION_SEP, write_atomically
 
 LEXER_FILE = "lexer.yaml"
-#: CALT's ``digit_group`` for ``digits`` (it groups from the left; tokenizer.json groups from the right).
-DIGIT_GROUP = 3
 #: Above this many vocabulary tokens CALT's lexer takes more than a few seconds to build (see above).
 LARGE_VOCABULARY = 20_000
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -111,6 +109,7 @@ class LexerFit:
             },
             "number_policy": {
                 "attach_sign": False,
+                # CALT's lexer groups from the left, tokenizer.json from the right: the same group size
                 "digit_group": DIGIT_GROUP if mode == "digits" else 0,
                 "allow_float": self.floats,
             },
