@@ -112,6 +112,26 @@ def test_a_yes_no_flag_is_not_drawn_a_statistic_of_three_values_is(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["degree.png"]
 
 
+def test_each_picture_has_the_bytes_of_one_drawn_alone(tmp_path):
+    """The figure drawn again for every statistic carries nothing of the one before: lines, colours, scales,
+    integer ticks, markers, the legend's splits and the title's note are each the statistic's own."""
+    from calt_hf.quality import MAX_SPLITS_PER_FIGURE, Histogram, draw_histograms
+
+    many = {value: 1 + value % 7 for value in range(90)}  # past 60 points: no markers
+    histograms = {
+        "train": {"a degree": Histogram({1: 5, 2: 3, 3: 1}), "b ratio": Histogram({0.25: 2, 0.5: 7, 0.75: 1}),
+                  "c length": Histogram(many), "d terms": Histogram({2: 1, 4: 6, 9: 2, 30: 1})},
+        "test": {"a degree": Histogram({1: 1, 2: 2, 5: 1}), "c length": Histogram({3: 1, 8: 2, 70: 1})},
+    }
+    histograms.update({f"s{n}": {"b ratio": Histogram({0.05 * n: 1, 0.05 * n + 0.1: 2, 0.85: 1})} for n in range(MAX_SPLITS_PER_FIGURE + 2)})
+    together = draw_histograms(tmp_path / "together", histograms)
+    assert list(together) == ["a degree", "b ratio", "c length", "d terms"]
+    for name, file_name in together.items():
+        alone = {split: {name: named[name]} for split, named in histograms.items() if name in named}
+        assert draw_histograms(tmp_path / name, alone) == {name: file_name}
+        assert (tmp_path / "together" / file_name).read_bytes() == (tmp_path / name / file_name).read_bytes(), name
+
+
 def test_pictures_are_drawn_referenced_and_listed_for_upload(tmp_path, gf7_sampler):
     from calt_hf.hf.hub import HUB_FILES
     from calt_hf.problems import GCDProblem, PolynomialStatistics
