@@ -2,6 +2,7 @@
 
     python scripts/bench.py                         # GCD and sum over GF(7)[x,y], SymPy, n_jobs=2
     python scripts/bench.py --cold                  # cold runs as a user meets them (issue 14's table)
+    python scripts/bench.py --cold --repeat 3       # each cold run three times: the median and range of the ratios
     python scripts/bench.py --profile               # per-sample microseconds by stage, worker and parent
     python scripts/bench.py --ceiling               # the framework's rate with a trivial generator (Parquet on)
     python scripts/bench.py --rss                   # + peak RSS at 100k and 1M samples
@@ -43,6 +44,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from statistics import median
 
 import yaml
 
@@ -166,7 +168,8 @@ def cold_run(
 
 def cli_job(extra: tuple[str, ...] = ()) -> dict[str, float]:
     """Seconds of the default command line job (100k + 1k GCD samples, packaged, card), end to end, and of
-    each split as its statistics file records it (``total_time``); the rest is start, packaging and exit."""
+    each split as its statistics file records it (``total_time``; the rest is start, packaging and exit), and
+    the mean seconds of the generator's own calls in the train split's workers."""
     with tempfile.TemporaryDirectory() as save_dir:
         began = time.perf_counter()
         subprocess.run(
@@ -174,7 +177,9 @@ def cli_job(extra: tuple[str, ...] = ()) -> dict[str, float]:
             check=True, capture_output=True, cwd=save_dir,
         )
         seconds = time.perf_counter() - began
-        return {"seconds": seconds, **{f"{split}_seconds": split_stats(Path(save_dir) / "run", split)["total_time"] for split in ("train", "test")}}
+        stats = {split: split_stats(Path(save_dir) / "run", split) for split in ("train", "test")}
+        return {"seconds": seconds, **{f"{split}_seconds": stats[split]["total_time"] for split in stats},
+                "generator_seconds": stats["train"]["generation_time"]["mean"]}
 
 
 def stage_profile(backend: str, task: str, n: int) -> dict[str, float]:
@@ -356,6 +361,7 @@ def main() -> None:
     parser.add_argument("--folder", action="store_true", help="also measure recording and verifying a split's files")
     parser.add_argument("--tokenizer", action="store_true", help="also measure fitting the tokenizer to 100k samples")
     parser.add_argument("--cold", action="store_true", help="cold runs in fresh processes and the default CLI job, instead")
+    parser.add_argument("--repeat", type=int, default=1, help="with --cold: run each K times, with the median of their ratios")
     parser.add_argument("--profile", action="store_true", help="per-sample microseconds by worker stage, instead")
     parser.add_argument("--ceiling", action="store_true", help="also the rate with a trivial generator, Parquet on")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
@@ -422,41 +428,60 @@ def cold_table(args, results: dict) -> None:
     """Issue 14's table: each task cold at two sizes against the ideal, and the default command line job.
 
     The ideal is measured right before and right after each run (``parallel_bare_rate``, averaged), so that
-    a machine whose speed drifts (a shared VM) does not move the ratio."""
+    a machine whose speed drifts (a shared VM) does not move the ratio. ``--repeat K`` runs each K times, one
+    after the other, and adds the median and range of the K ratios: one run's ratio moves by several
+    hundredths with the machine."""
     jobs = [(task, int(n * args.scale)) for task in (args.tasks or "gcd,sum").split(",") for n in COLD_SIZES.get(task, (20_000,))]
     for task, n in jobs:
-        before = parallel_bare_rate(args.backend, task, args.n_jobs)
-        run = cold_run(args.backend, task, n, args.n_jobs)
-        ideal = 2 * n / (before + parallel_bare_rate(args.backend, task, args.n_jobs))
-        results[f"cold_{task}_{n}"] = {**run, "ideal_seconds": ideal}
-        print(
-            f"cold {args.backend}/{task} {n:,}: run {run['run']:.2f} s, ideal {ideal:.2f} s: {ideal / run['run']:.2f} of ideal "
-            f"(whole command {run['process']:.2f} s: {ideal / run['process']:.2f}); per sample: bare {1e6 * ideal * args.n_jobs / n:.0f} us, "
-            f"workers {run['worker_cpu'] / n * 1e6:.0f} us CPU (the generator's own calls {run['generator_seconds'] * 1e6:.0f} us: "
-            f"{n * run['generator_seconds'] / args.n_jobs / run['run']:.2f} of the run's wall on n_jobs cores), "
-            f"parent {run['parent_cpu'] / n * 1e6:.1f} us CPU",
-            flush=True,
-        )
-        if args.reference:
-            calt = results[f"cold_{task}_{n}_calt"] = cold_run(args.backend, task, n, args.n_jobs, reference=args.reference)
+        ratios = []
+        for _ in range(args.repeat):
+            before = parallel_bare_rate(args.backend, task, args.n_jobs)
+            run = cold_run(args.backend, task, n, args.n_jobs)
+            ideal = 2 * n / (before + parallel_bare_rate(args.backend, task, args.n_jobs))
+            results.setdefault(f"cold_{task}_{n}", []).append({**run, "ideal_seconds": ideal})
+            ratios.append(ideal / run["run"])
             print(
-                f"  CALT (calt-x) the same, cold: run {calt['run']:.2f} s, whole command {calt['process']:.2f} s; "
-                f"calt_hf {calt['run'] / run['run']:.2f}x as fast (whole command {calt['process'] / run['process']:.2f}x)",
+                f"cold {args.backend}/{task} {n:,}: run {run['run']:.2f} s, ideal {ideal:.2f} s: {ideal / run['run']:.2f} of ideal "
+                f"(whole command {run['process']:.2f} s: {ideal / run['process']:.2f}); per sample: bare {1e6 * ideal * args.n_jobs / n:.0f} us, "
+                f"workers {run['worker_cpu'] / n * 1e6:.0f} us CPU (the generator's own calls {run['generator_seconds'] * 1e6:.0f} us: "
+                f"{n * run['generator_seconds'] / args.n_jobs / run['run']:.2f} of the run's wall on n_jobs cores), "
+                f"parent {run['parent_cpu'] / n * 1e6:.1f} us CPU",
                 flush=True,
             )
+            if args.reference:
+                calt = cold_run(args.backend, task, n, args.n_jobs, reference=args.reference)
+                results.setdefault(f"cold_{task}_{n}_calt", []).append(calt)
+                print(
+                    f"  CALT (calt-x) the same, cold: run {calt['run']:.2f} s, whole command {calt['process']:.2f} s; "
+                    f"calt_hf {calt['run'] / run['run']:.2f}x as fast (whole command {calt['process'] / run['process']:.2f}x)",
+                    flush=True,
+                )
+        _print_spread(f"cold {args.backend}/{task} {n:,}", ratios)
     if args.backend == "sympy" and not args.tasks:
-        before = parallel_bare_rate("sympy", "gcd", args.n_jobs)
-        job = cli_job()
-        ideal = 2 * 101_000 / (before + parallel_bare_rate("sympy", "gcd", args.n_jobs))
-        results["cli_default_job"] = {**job, "ideal_seconds": ideal}
-        seconds, train = job["seconds"], job["train_seconds"]
-        rest = seconds - train - job["test_seconds"]
-        print(
-            f"default CLI job (101k GCD, packaged): {seconds:.1f} s end to end, ideal {ideal:.1f} s: {ideal / seconds:.2f}; "
-            f"train split {train:.1f} s ({ideal * 100 / 101 / train:.2f} of its ideal share), test {job['test_seconds']:.2f} s, "
-            f"the rest (start, packaging, exit) {rest:.2f} s",
-            flush=True,
-        )
+        ratios = []
+        for _ in range(args.repeat):
+            before = parallel_bare_rate("sympy", "gcd", args.n_jobs)
+            job = cli_job()
+            ideal = 2 * 101_000 / (before + parallel_bare_rate("sympy", "gcd", args.n_jobs))
+            results.setdefault("cli_default_job", []).append({**job, "ideal_seconds": ideal})
+            seconds, train = job["seconds"], job["train_seconds"]
+            ratios.append(ideal / seconds)
+            rest = seconds - train - job["test_seconds"]
+            print(
+                f"default CLI job (101k GCD, packaged): {seconds:.1f} s end to end, ideal {ideal:.1f} s: {ideal / seconds:.2f}; "
+                f"train split {train:.1f} s ({ideal * 100 / 101 / train:.2f} of its ideal share; the generator's own calls "
+                f"{job['generator_seconds'] * 1e6:.0f} us: {100_000 * job['generator_seconds'] / args.n_jobs / train:.2f} of its wall "
+                f"on n_jobs cores), test {job['test_seconds']:.2f} s, "
+                f"the rest (start, packaging, exit) {rest:.2f} s",
+                flush=True,
+            )
+        _print_spread("default CLI job", ratios)
+
+
+def _print_spread(label: str, ratios: list[float]) -> None:
+    """The median and range of repeated runs' ratios to the ideal (nothing for a single run)."""
+    if len(ratios) > 1:
+        print(f"  {label}, {len(ratios)} runs: median {median(ratios):.2f} of ideal ({min(ratios):.2f}-{max(ratios):.2f})", flush=True)
 
 
 def warm_table(args, results: dict) -> None:
