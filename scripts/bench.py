@@ -366,6 +366,8 @@ def main() -> None:
     parser.add_argument("--ceiling", action="store_true", help="also the rate with a trivial generator, Parquet on")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error(f"--repeat {args.repeat} is not allowed: give a number of runs of at least 1")
 
     results: dict[str, dict] = {}
     if args.profile:
