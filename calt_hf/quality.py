@@ -292,9 +292,10 @@ def draw_histograms(images_dir: Path, histograms: dict[str, dict[str, Histogram]
     for name, per_split in sorted(by_statistic.items()):
         if len({value for histogram in per_split.values() for value in histogram.counts}) < 3:
             continue
-        canvas = canvas or _Canvas()
+        if canvas is None:
+            images_dir.mkdir(parents=True, exist_ok=True)
+            canvas = _Canvas()
         file_name = f"{name.replace(' ', '-')}.png"
-        images_dir.mkdir(parents=True, exist_ok=True)
         canvas.draw(name, per_split, images_dir / file_name)
         files[name] = file_name
     return files

@@ -437,9 +437,7 @@ def cold_table(args, results: dict) -> None:
     for task, n in jobs:
         ratios = []
         for _ in range(args.repeat):
-            before = parallel_bare_rate(args.backend, task, args.n_jobs)
-            run = cold_run(args.backend, task, n, args.n_jobs)
-            ideal = 2 * n / (before + parallel_bare_rate(args.backend, task, args.n_jobs))
+            run, ideal = _with_ideal(args.backend, task, n, args.n_jobs, lambda: cold_run(args.backend, task, n, args.n_jobs))
             results.setdefault(f"cold_{task}_{n}", []).append({**run, "ideal_seconds": ideal})
             ratios.append(ideal / run["run"])
             print(
@@ -462,9 +460,7 @@ def cold_table(args, results: dict) -> None:
     if args.backend == "sympy" and not args.tasks:
         ratios = []
         for _ in range(args.repeat):
-            before = parallel_bare_rate("sympy", "gcd", args.n_jobs)
-            job = cli_job()
-            ideal = 2 * 101_000 / (before + parallel_bare_rate("sympy", "gcd", args.n_jobs))
+            job, ideal = _with_ideal("sympy", "gcd", 101_000, args.n_jobs, cli_job)
             results.setdefault("cli_default_job", []).append({**job, "ideal_seconds": ideal})
             seconds, train = job["seconds"], job["train_seconds"]
             ratios.append(ideal / seconds)
@@ -478,6 +474,14 @@ def cold_table(args, results: dict) -> None:
                 flush=True,
             )
         _print_spread("default CLI job", ratios)
+
+
+def _with_ideal(backend: str, task: str, n: int, n_jobs: int, call):
+    """``call()``'s result and the ideal seconds of ``n`` samples: ``n`` over the bare rate of ``n_jobs`` loops,
+    measured right before and right after the call (averaged), as close to it as the machine's drift allows."""
+    before = parallel_bare_rate(backend, task, n_jobs)
+    result = call()
+    return result, 2 * n / (before + parallel_bare_rate(backend, task, n_jobs))
 
 
 def _print_spread(label: str, ratios: list[float]) -> None:
