@@ -276,7 +276,8 @@ def draw_histograms(images_dir: Path, histograms: dict[str, dict[str, Histogram]
 
     The count axis is logarithmic (the tails are what a model-size question needs), integer statistics get
     integer ticks, and a statistic with fewer than three values over all splits (a constant, or a yes/no flag whose
-    share is its mean) is not drawn: the card's tables say all there is.
+    share is its mean) is not drawn: the card's tables say all there is. Nor is one with an integer beyond the
+    doubles' range (a coefficient of 400 digits), which no axis can place.
     Past ``MAX_SPLITS_PER_FIGURE`` splits, the first ones are drawn and the title says how many. The legend
     sits above the plot, where it hides no line and needs no search for a free corner.
 
@@ -290,7 +291,8 @@ def draw_histograms(images_dir: Path, histograms: dict[str, dict[str, Histogram]
     canvas: _Canvas | None = None
     files = {}
     for name, per_split in sorted(by_statistic.items()):
-        if len({value for histogram in per_split.values() for value in histogram.counts}) < 3:
+        values = {value for histogram in per_split.values() for value in histogram.counts}
+        if len(values) < 3 or not all(map(_fits_a_double, values)):
             continue
         if canvas is None:
             images_dir.mkdir(parents=True, exist_ok=True)
@@ -299,6 +301,14 @@ def draw_histograms(images_dir: Path, histograms: dict[str, dict[str, Histogram]
         canvas.draw(name, per_split, images_dir / file_name)
         files[name] = file_name
     return files
+
+
+def _fits_a_double(value: int | float) -> bool:
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True
 
 
 class _Canvas:

@@ -120,7 +120,7 @@ class IncrementalStatistics:
 
     @property
     def mean(self) -> float:
-        return float(self._exact_mean()) if not self._unusual else self._special()
+        return as_float(self._exact_mean()) if not self._unusual else self._special()
 
     @property
     def M2(self) -> float:  # noqa: N802 - Welford's name, as in CALT
@@ -129,18 +129,19 @@ class IncrementalStatistics:
             return math.nan
         if not self.count:
             return 0.0
-        return float(self._exact_squares() - self._exact_sum() ** 2 / self.count)
+        return as_float(self._exact_squares() - self._exact_sum() ** 2 / self.count)
 
     def get_statistics(self) -> dict[str, float]:
-        """``{"mean", "std", "min", "max"}``; all 0.0 before any value, as in CALT."""
+        """``{"mean", "std", "min", "max"}``; all 0.0 before any value, as in CALT. Each is the double nearest
+        the exact value, ±inf beyond the doubles' range (a statistic such as a coefficient of 400 digits)."""
         if self.count == 0:
             return {"mean": 0.0, "std": 0.0, "min": 0.0, "max": 0.0}
         if self._unusual:
             std = math.nan
         else:
             mean = self._exact_mean()
-            std = math.sqrt(max(self._exact_squares() / self.count - mean * mean, 0))
-        return {"mean": self.mean, "std": std, "min": float(self.min_val), "max": float(self.max_val)}
+            std = _sqrt(max(self._exact_squares() / self.count - mean * mean, 0))
+        return {"mean": self.mean, "std": std, "min": as_float(self.min_val), "max": as_float(self.max_val)}
 
     def _exact_sum(self) -> Fraction:
         return self._int_sum + Fraction(self._sum, _ONE)
@@ -162,6 +163,25 @@ class IncrementalStatistics:
     def __setstate__(self, state: tuple) -> None:
         self.count, self._int_sum, self._int_squares, self._sum, self._squares, unusual, self.min_val, self.max_val = state
         self._unusual = set(unusual)
+
+
+def as_float(value: Any) -> float:
+    """The double nearest an exact number (an int, a Fraction), ±inf beyond the doubles' range, where ``float``
+    raises OverflowError."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def _sqrt(value: Fraction | int) -> float:
+    """The square root of a non-negative exact number as a double. Beyond the doubles' range the integer part's
+    ``isqrt`` is used: the value is then above 2**1023, so dropping its fraction moves the root by less than
+    one part in 2**500, far below a double's precision."""
+    try:
+        return math.sqrt(value)
+    except OverflowError:
+        return as_float(math.isqrt(int(value)))
 
 
 #: Binary digits after the point in the exact sums: 2**-1074 is the smallest positive double.
@@ -270,5 +290,5 @@ def plain_number(value: Any) -> int | float | None:
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, numbers.Real):
-        return float(value)
+        return as_float(value)
     return None

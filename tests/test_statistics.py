@@ -189,3 +189,42 @@ def test_gathered_numbers_are_plain_ints_and_floats_with_the_same_summaries():
     summary = calculator.get_overall_statistics(1.0, 2)["m_stats"]
     assert summary["a"] == {"mean": 4.0, "std": 1.0, "min": 3.0, "max": 5.0}
     assert summary["d"]["mean"] == 0.0 and summary["c"]["mean"] == 0.5 and summary["b"]["max"] == 0.75
+
+
+def test_statistics_beyond_the_doubles_range_are_the_nearest_doubles_not_an_error():
+    """A statistic such as a coefficient of 400 digits: ±inf where no double holds it, exact roots where one does."""
+    huge = IncrementalStatistics()
+    huge.update_batch([10**400, 3 * 10**400, -(10**400)])
+    assert huge.get_statistics() == {"mean": math.inf, "std": math.inf, "min": -math.inf, "max": math.inf}
+    assert huge.mean == math.inf and huge.M2 == math.inf
+    # Values near 10**200: their squares (the variance) pass the doubles' range, the std does not.
+    wide = IncrementalStatistics()
+    wide.update_batch([10**200, 3 * 10**200])
+    assert wide.get_statistics() == {"mean": 2e200, "std": 1e200, "min": 1e200, "max": 3e200}
+    flat = MemoryEfficientStatisticsCalculator()
+    flat.update_batch([0.1], [{"problem": {"value": __import__("fractions").Fraction(-(10**400), 3)}}])
+    assert flat.get_overall_statistics(1.0, 1)["problem_stats"]["value"]["min"] == -math.inf
+
+
+def huge_value_statistics(problem, solution):
+    return {"problem": {"value": 10**400 * sum(problem), "count": len(problem)}}
+
+
+def test_a_run_with_statistics_beyond_the_doubles_range_completes_and_packages(tmp_path):
+    """Such a statistic used to stop the run at the end of its first split (OverflowError), its work lost."""
+    import yaml
+    from datasets import load_dataset
+    from conftest import integer_sum_generator
+
+    from calt_hf.sympy import DatasetGenerator
+
+    DatasetGenerator(n_jobs=2, verbose=False).run(
+        {"train": 300, "test": 30}, integer_sum_generator, huge_value_statistics, save_dir=tmp_path, hf_dataset=True
+    )
+    stats = yaml.safe_load((tmp_path / "train_stats.yaml").read_text())
+    assert stats["problem_stats"]["value"] == {"mean": math.inf, "std": math.inf, "min": math.inf, "max": math.inf}
+    assert stats["problem_stats"]["count"]["max"] == 10
+    images = {path.name for path in (tmp_path / "images").iterdir()}
+    assert "problem-count.png" in images and "problem-value.png" not in images  # no axis places 10**400
+    assert "| problem value | inf |" in (tmp_path / "README.md").read_text()
+    assert len(load_dataset(str(tmp_path))["train"]) == 300
