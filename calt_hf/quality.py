@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from calt_hf.statistics import GatheredStatistics
+from calt_hf.statistics import GatheredStatistics, as_float
 from calt_hf.writer import TextFormat
 
 HASH_DTYPE = np.dtype("<u8")
@@ -304,11 +304,8 @@ def draw_histograms(images_dir: Path, histograms: dict[str, dict[str, Histogram]
 
 
 def _fits_a_double(value: int | float) -> bool:
-    try:
-        float(value)
-    except OverflowError:
-        return False
-    return True
+    # A histogram's keys are ints and floats: only an int can pass the range, and ``as_float`` makes it ±inf.
+    return isinstance(value, float) or math.isfinite(as_float(value))
 
 
 class _Canvas:
