@@ -20,7 +20,7 @@ from sage.rings.polynomial.polynomial_element import Polynomial
 from sage.rings.polynomial.term_order import TermOrder
 
 from calt_hf.backends.sagemath import reseed_sage
-from calt_hf.sampling import FieldSpec, PolynomialSamplerBase, check_symbols, parse_field
+from calt_hf.sampling import FieldSpec, PolynomialSamplerBase, check_symbols, parse_field, symbol_names
 
 #: SymPy's names for the usual orders; Sage's own names (and TermOrder objects) are passed through.
 SYMPY_ORDERS = {"grlex": "deglex", "grevlex": "degrevlex"}
@@ -117,7 +117,7 @@ class PolynomialSampler(PolynomialSamplerBase):
             check_symbols(symbols)
             self._spec = parse_field(field_str)
             self.order = self.canonical_order(order)
-            names = symbols.replace(",", " ").split()  # "x, y" or "x y", as SymPy accepts
+            names = symbol_names(symbols)
             try:
                 self._ring = PolynomialRing(_field(self._spec), names, order=_sage_order(self.order, len(names)))
             except (ValueError, TypeError) as error:
