@@ -43,10 +43,12 @@ def coefficient_formatter(domain: Any) -> CoefficientFormatter:
 def _poly_writer_for(ring: PolyRing) -> Callable[[PolyElement], str]:
     """How polynomials of ``ring`` are written: one ``TermWriter`` a ring, its terms cached by (exponents,
     coefficient); over SymPy's own GF(p) by the coefficient's residue (an int, hashed in C: the element's
-    ``__hash__`` and ``__eq__`` are Python methods, most of a look-up's time; GCD text 12 -> 7 us a sample)."""
+    ``__hash__`` and ``__eq__`` are Python methods, most of a look-up's time; GCD text 12 -> 7 us a sample).
+    With python-flint installed SymPy's GF(p) elements are FLINT's ``nmod`` (its ground types), hashed in C."""
     order = ring.order
     writer = TermWriter(tuple(str(s) for s in ring.symbols), coefficient_formatter(ring.domain), None if order is lex else order)
-    if ring.domain.is_FiniteField and issubclass(ring.domain.dtype, ModularInteger):
+    dtype = ring.domain.dtype  # a factory function, not a class, under FLINT's ground types
+    if ring.domain.is_FiniteField and isinstance(dtype, type) and issubclass(dtype, ModularInteger):
         return lambda poly: writer.write([(monomial, coefficient.val) for monomial, coefficient in poly.items()])
     return lambda poly: writer.write(poly.items())
 
