@@ -3,7 +3,8 @@
 Users write generators in scripts and notebooks (``__main__``), with a ring built at module level, a
 helper wrapped in ``functools.cache``, or a cache that already holds a ring because they tried the
 generator once. cloudpickle ships ``__main__`` functions by value together with the globals they use, but
-SymPy 1.14's rings, GF(p) domains and their elements do not pickle at all, and an ``lru_cache`` wrapper
+SymPy 1.14's rings, GF(p) domains and their elements do not pickle at all, nor do python-flint's polynomial
+contexts, polynomials and GF(p) numbers, and an ``lru_cache`` wrapper
 pickles by name, which a worker's ``__main__`` does not have. The reducers here rebuild those objects from
 what defines them: a ring from its symbols, domain and order (SymPy caches rings, so the worker gets the
 ring it would have built itself), a polynomial from its terms, a cache wrapper around the function it
@@ -16,6 +17,7 @@ from __future__ import annotations
 import functools
 import io
 import pickle
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -83,6 +85,46 @@ def _reduce_sympy(obj: Any) -> tuple | None:
     return None
 
 
+# --- FLINT (python-flint) ------------------------------------------------------------------------------
+# python-flint 0.9 pickles its integers and rationals (fmpz, fmpq), but not its polynomial contexts, polynomials,
+# GF(p) numbers (nmod, fmpz_mod) or fmpz_mod contexts. A context is rebuilt with ``get``, which FLINT caches (the
+# worker gets the context it would have built itself), a polynomial from its terms. With python-flint installed,
+# SymPy's own GF(p) elements are nmod too (its "flint" ground types).
+def _rebuild_flint_context(kind: type, names: tuple[str, ...], ordering: str, modulus: int | None) -> Any:
+    if modulus is None:
+        return kind.get(names, ordering=ordering)
+    return kind.get(names, modulus=modulus, ordering=ordering)
+
+
+def _rebuild_flint_polynomial(context: Any, terms: dict[tuple[int, ...], Any]) -> Any:
+    return context.from_dict(terms)
+
+
+def _rebuild_fmpz_mod(modulus: int, value: int) -> Any:
+    from flint import fmpz_mod_ctx
+
+    return fmpz_mod_ctx(modulus)(value)
+
+
+def _reduce_flint(obj: Any) -> tuple | None:
+    flint = sys.modules.get("flint")  # never imported here: no FLINT object exists before it is
+    if flint is None:
+        return None
+    kind = type(obj)
+    if kind in (flint.nmod_mpoly_ctx, flint.fmpz_mod_mpoly_ctx, flint.fmpz_mpoly_ctx, flint.fmpq_mpoly_ctx):
+        modulus = int(obj.modulus()) if hasattr(obj, "modulus") else None
+        return _rebuild_flint_context, (kind, obj.names(), obj.ordering().value, modulus)
+    if kind in (flint.nmod_mpoly, flint.fmpz_mod_mpoly, flint.fmpz_mpoly, flint.fmpq_mpoly):
+        return _rebuild_flint_polynomial, (obj.context(), obj.to_dict())
+    if kind is flint.nmod:
+        return flint.nmod, (int(obj), obj.modulus())
+    if kind is flint.fmpz_mod_ctx:
+        return flint.fmpz_mod_ctx, (int(obj.modulus()),)
+    if kind is flint.fmpz_mod:  # its modulus is only in its repr, "fmpz_mod(3, 7)"
+        return _rebuild_fmpz_mod, (int(obj.repr().rpartition(",")[2].rstrip(")")), int(obj))
+    return None
+
+
 # --- functools caches -------------------------------------------------------------------------------
 class _CachedFunction:
     """What a rebuilt cache wraps: the user's function, set once it is unpickled (it may refer back to
@@ -115,7 +157,7 @@ def _reduce_cache(obj: Any) -> tuple | None:
     return _empty_cache, (parameters["maxsize"], parameters["typed"]), obj.__wrapped__, None, None, _fill_cache
 
 
-_REDUCERS: tuple[Callable[[Any], tuple | None], ...] = (_reduce_sympy, _reduce_cache)
+_REDUCERS: tuple[Callable[[Any], tuple | None], ...] = (_reduce_sympy, _reduce_flint, _reduce_cache)
 
 
 class _TaskPickler(cloudpickle.CloudPickler):
