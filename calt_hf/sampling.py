@@ -196,8 +196,8 @@ def random_number(spec: FieldSpec, non_zero: bool, low: float, high: float, num_
 class PolynomialSamplerBase:
     """The backend-independent part of ``PolynomialSampler``: checks, degree/term choice, matrices.
 
-    A backend subclass implements ``get_field``, ``get_ring``, ``_ring_ngens``, ``_make_coefficient``
-    and ``_from_dict``; the ring is built once and reused.
+    A backend subclass implements ``get_field``, ``get_ring``, ``_ring_ngens``, ``_make_coefficient``,
+    ``_from_dict`` and ``_matrix``, and sets ``_spec``; the ring is built once and reused.
     """
 
     def _init_common(
@@ -250,7 +250,8 @@ class PolynomialSamplerBase:
 
     @property
     def field_spec(self) -> FieldSpec:
-        raise NotImplementedError
+        """The kind of field (and characteristic) the polynomials' coefficients lie in."""
+        return self._spec
 
     def _ring_ngens(self, ring: Any) -> int:
         raise NotImplementedError
@@ -342,6 +343,28 @@ class PolynomialSamplerBase:
                 for c in range(min(r + 1, cols)):
                     matrix[r][c] = one if r == c else zero
         return matrix
+
+    def sample(
+        self,
+        num_samples: int = 1,
+        size: tuple[int, int] | None = None,
+        density: float = 1.0,
+        matrix_type: str | None = None,
+    ) -> list[Any]:
+        """``num_samples`` polynomials, or (with ``size``) matrices of polynomials, the backend's own (numpy object
+        arrays on SymPy and FLINT, Sage matrices on Sage).
+
+        ``density`` is the probability that an entry is non-zero; ``matrix_type="unimodular_upper_triangular"``
+        puts ones on the diagonal and zeros below it.
+        """
+        self._check_sample_args(num_samples, size, density, matrix_type)
+        if size is None:
+            return [self._sample_polynomial() for _ in range(num_samples)]
+        return [self._matrix(self._sample_matrix(tuple(size), density, matrix_type)) for _ in range(num_samples)]
+
+    def _matrix(self, rows: list[list[Any]]) -> Any:
+        """The backend's matrix of these rows of polynomials."""
+        raise NotImplementedError
 
     def _check_sample_args(self, num_samples: Any, size: Any, density: Any, matrix_type: Any) -> None:
         check_int("num_samples", num_samples, 1)
@@ -481,33 +504,13 @@ class PythonRandomSampler(PolynomialSamplerBase):
         """The field, or a ValueError if the backend has no rings over it."""
         return spec
 
-    @property
-    def field_spec(self) -> FieldSpec:
-        return self._spec
-
-    def sample(
-        self,
-        num_samples: int = 1,
-        size: tuple[int, int] | None = None,
-        density: float = 1.0,
-        matrix_type: str | None = None,
-    ) -> list[Any]:
-        """``num_samples`` polynomials, or (with ``size``) matrices of polynomials as numpy object arrays.
-
-        ``density`` is the probability that an entry is non-zero; ``matrix_type="unimodular_upper_triangular"``
-        puts ones on the diagonal and zeros below it.
-        """
-        self._check_sample_args(num_samples, size, density, matrix_type)
-        if size is None:
-            return [self._sample_polynomial() for _ in range(num_samples)]
-        matrices = []
-        for _ in range(num_samples):
-            array = np.empty(tuple(size), dtype=object)
-            for r, row in enumerate(self._sample_matrix(tuple(size), density, matrix_type)):
-                for c, entry in enumerate(row):
-                    array[r, c] = entry
-            matrices.append(array)
-        return matrices
+    def _matrix(self, rows: list[list[Any]]) -> np.ndarray:
+        """A numpy object array, filled entry by entry (``np.array`` would read a FLINT polynomial as a sequence)."""
+        array = np.empty((len(rows), len(rows[0])), dtype=object)
+        for r, row in enumerate(rows):
+            for c, entry in enumerate(row):
+                array[r, c] = entry
+        return array
 
     def _randint(self, low: int, high: int) -> int:
         return random.randint(low, high)

@@ -139,10 +139,6 @@ class PolynomialSampler(PolynomialSamplerBase):
             return cls.default_order
         return SYMPY_ORDERS.get(order, order) if isinstance(order, str) else order
 
-    @property
-    def field_spec(self) -> FieldSpec:
-        return self._spec
-
     def get_field(self) -> Any:
         """The coefficient field (or ZZ) of the ring."""
         return self._ring.base_ring()
@@ -151,22 +147,8 @@ class PolynomialSampler(PolynomialSamplerBase):
         """The polynomial ring: built once, in the constructor, and reused."""
         return self._ring
 
-    def sample(
-        self,
-        num_samples: int = 1,
-        size: tuple[int, int] | None = None,
-        density: float = 1.0,
-        matrix_type: str | None = None,
-    ) -> list[Any]:
-        """``num_samples`` polynomials, or (with ``size``) Sage matrices of polynomials.
-
-        ``density`` is the probability that an entry is non-zero; ``matrix_type="unimodular_upper_triangular"``
-        puts ones on the diagonal and zeros below it.
-        """
-        self._check_sample_args(num_samples, size, density, matrix_type)
-        if size is None:
-            return [self._sample_polynomial() for _ in range(num_samples)]
-        return [matrix(self._ring, self._sample_matrix(tuple(size), density, matrix_type)) for _ in range(num_samples)]
+    def _matrix(self, rows: list[list[Any]]) -> Any:
+        return matrix(self._ring, rows)
 
     def total_degree(self, poly: Any) -> int:
         """Total (standard, unweighted) degree of a polynomial; 0 for the zero polynomial."""
