@@ -1,9 +1,9 @@
-"""Random polynomials with a prescribed degree and number of terms, shared by the SymPy and Sage samplers.
+"""Random polynomials with a prescribed degree and number of terms, shared by the SymPy, FLINT and Sage samplers.
 
-Both samplers draw exactly as calt-x 1.5.0's do, so a generator ported from CALT gives the same
-polynomials for the same seed: SymPy's from Python's ``random``, by the monomial and coefficient rules
-below; Sage's from Sage's randstate (``set_random_seed``), through Sage's own ``random_element``. The core
-reseeds both before each sample. As in CALT, ``strictly_conditioned`` rejects candidates until one has
+The samplers draw exactly as calt-x 1.5.0's do, so a generator ported from CALT gives the same
+polynomials for the same seed: SymPy's and FLINT's from Python's ``random``, by the monomial and coefficient
+rules below (``PythonRandomSampler``: the same polynomials on both); Sage's from Sage's randstate
+(``set_random_seed``), through Sage's own ``random_element``. The core reseeds both before each sample. As in CALT, ``strictly_conditioned`` rejects candidates until one has
 exactly the drawn degree and number of terms. Backends supply the random source, the candidate draw,
 the ring and how a ``{exponents: coefficient}`` dict becomes a polynomial.
 """
