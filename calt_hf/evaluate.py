@@ -32,8 +32,9 @@ import yaml
 
 from calt_hf.checkpoint import SplitCheckpoint
 from calt_hf.config import build_generator
-from calt_hf.parsing import AnswerReader, Unreadable, shaped
+from calt_hf.parsing import EXACT_FIELDS, AnswerReader, Unreadable, shaped
 from calt_hf.problems import PROBLEMS, Problem
+from calt_hf.problems.algebra import variable_names
 from calt_hf.writer import DatasetWriter, TextFormat, validate_tag, write_atomically
 
 #: A JSON Lines predictions file (one ``{"prediction": ...}`` a line); any other file holds one answer a line.
@@ -78,6 +79,8 @@ def evaluate(
     before any answer is judged, naming what is wrong.
     """
     save_dir = Path(save_dir)
+    if not save_dir.is_dir():
+        raise ValueError(f"save_dir={str(save_dir)!r} is not a folder")
     validate_tag(split)
     samples = _split_samples(save_dir, split)
     if first is not None:
@@ -113,10 +116,12 @@ def judge_of(generator: Any, statistics: Callable | None = None, backend: str | 
     sampler = generator.sampler
     ring = None
     if sampler is not None:
-        ring = f"{sampler.field_str}[{sampler.symbols}], order {sampler.order}"
-        if sampler.field_spec.kind not in ("GF", "QQ", "ZZ"):
-            return Judge(name, f"exact match (coefficients in {sampler.field_str}: answers are read exactly over GF(p), "
-                               "QQ or ZZ only)", ring=ring, backend=backend)
+        spec = sampler.field_spec
+        field_name = f"GF({spec.characteristic})" if spec.kind == "GF" else spec.kind
+        ring = f"{field_name}[{', '.join(variable_names(sampler.get_ring()))}], order {sampler.order}"
+        if spec.kind not in EXACT_FIELDS:
+            return Judge(name, f"exact match (coefficients in {field_name}: answers are read as values over "
+                               "GF(p), QQ or ZZ only, where equality is exact)", ring=ring, backend=backend)
     reader = AnswerReader(sampler.get_ring(), sampler.field_spec) if sampler is not None else AnswerReader()
     return Judge(
         name,

@@ -30,6 +30,8 @@ from calt_hf.problems.algebra import from_terms, ngens, variable_names
 from calt_hf.sampling import FieldSpec
 from calt_hf.writer import DatasetWriter
 
+#: The coefficient fields whose answers are read (exactly): GF(p), QQ, ZZ (``FieldSpec.kind``).
+EXACT_FIELDS = ("GF", "QQ", "ZZ")
 DEGREE_LIMIT = 10_000
 WORK_LIMIT = 1_000_000
 DEPTH_LIMIT = 50  # five Python frames a level: far below the interpreter's recursion limit
@@ -90,7 +92,7 @@ class AnswerReader:
     A reader without a ring reads integers only (the integer problems)."""
 
     def __init__(self, ring: Any = None, field: FieldSpec | None = None) -> None:
-        if ring is not None and (field is None or field.kind not in ("GF", "QQ", "ZZ")):
+        if ring is not None and (field is None or field.kind not in EXACT_FIELDS):
             raise ValueError(f"answers are read exactly over GF(p), QQ or ZZ only, not over {field}")
         self.ring = ring
         self.field = field
