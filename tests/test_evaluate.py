@@ -321,6 +321,8 @@ def test_the_command_judges_a_command_line_folder_from_its_config(tmp_path):
     refused = run_evaluate("gcd", "short.txt", "--out", "refused.json", cwd=tmp_path)
     assert refused.returncode == 2 and not (tmp_path / "refused.json").exists()
     assert "short.txt holds 5 answers, but 8 are expected" in refused.stderr and refused.stderr.startswith("error:")
+    (tmp_path / "gcd" / "config.yaml").unlink()  # the split's state records the same config groups
+    assert evaluate(tmp_path / "gcd", tmp_path / "answers.txt") == {**report, "save_dir": str(tmp_path / "gcd")}
 
 
 def test_the_command_judges_sage_factorizations_given_as_json_lines(tmp_path):
