@@ -74,7 +74,8 @@ def shaped(answer: Any, solution: Any) -> str | list:
 
 
 def _items_like(solution: list, count: int, deep: bool) -> list:
-    """What each of ``count`` answer items should look like: the solution's items, its last kind beyond them."""
+    """What each of ``count`` answer items should look like: the solution's items, and beyond them (a longer
+    answer) a list of strings in a list of lists, else a string."""
     filler = [[""]] if deep else [""]
     return (list(solution) + filler * count)[:count]
 
