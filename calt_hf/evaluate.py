@@ -450,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
                                             "'prediction' field")
     parser.add_argument("--split", default="test", help="the split the answers are for (default: test)")
     parser.add_argument("--out", help="also write the report as JSON to this file")
-    parser.add_argument("--first", type=int, help="judge the first N samples of the split only")
+    parser.add_argument("--first", type=int, metavar="N", help="judge the first N samples of the split only")
     args = parser.parse_args(argv)
     try:
         report = evaluate(args.save_dir, args.predictions, args.split, first=args.first)
