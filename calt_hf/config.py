@@ -266,23 +266,14 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
         raise ConfigError(f"{missing[0]} is missing (??? in the config): give it, e.g. {missing[0]}=...")
     backend_name = cfg.backend.name
     problem_cfg = OmegaConf.to_container(cfg.problem, resolve=True) if cfg.problem is not None else None
-    if not isinstance(problem_cfg, dict) or "name" not in problem_cfg:
-        raise ConfigError("problem: choose a problem, e.g. problem=gcd")
     api = importlib.import_module(cfg.backend.module)
     # The order under the backend's own name (Sage: degrevlex, never grevlex), so that config.yaml, the
     # card and the sampler all say what the backend runs.
     cfg.sampler.order = api.PolynomialSampler.canonical_order(cfg.sampler.order)
-    sampler = _SamplerFactory(api, OmegaConf.to_container(cfg.sampler, resolve=True))
-    # A problem may refuse a sampler setting (factor: sampler.field_str=GF7 with SymPy and two symbols).
-    with _naming("problem", {key.name: "sampler" for key in fields(SamplerConfig)}):
-        problem = _build_problem(problem_cfg, backend_name, sampler)
     statistics_cfg = OmegaConf.to_container(cfg.statistics, resolve=True)
-    with _naming("statistics"):
-        if statistics_cfg["target"] is None:
-            default = getattr(problem, "default_statistics", None)
-            statistics = default() if callable(default) else None
-        else:
-            statistics = load_target(statistics_cfg["target"], statistics_cfg["params"], sampler)
+    problem, statistics, sampler = build_generator(
+        OmegaConf.to_container(cfg.backend), OmegaConf.to_container(cfg.sampler, resolve=True), problem_cfg, statistics_cfg
+    )
     with _naming("parallel"):
         generator = api.DatasetGenerator(
             backend=cfg.parallel.backend,
@@ -351,6 +342,27 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
         },
     }
     return Job(generator, run_kwargs, hub, token_source, saved_config(cfg, command))
+
+
+def build_generator(
+    backend: dict[str, str], sampler_cfg: dict[str, Any], problem_cfg: Any, statistics_cfg: dict[str, Any]
+) -> tuple[Any, Callable | None, _SamplerFactory]:
+    """The problem generator, its statistics function and the sampler factory that a run's config groups
+    name (``backend``: its ``name`` and ``module``); a ``ConfigError`` naming the key if one is bad. What
+    ``build_job`` runs, and what ``calt_hf.evaluate`` rebuilds from a folder's ``config.yaml``."""
+    if not isinstance(problem_cfg, dict) or "name" not in problem_cfg:
+        raise ConfigError("problem: choose a problem, e.g. problem=gcd")
+    sampler = _SamplerFactory(importlib.import_module(backend["module"]), sampler_cfg)
+    # A problem may refuse a sampler setting (factor: sampler.field_str=GF7 with SymPy and two symbols).
+    with _naming("problem", {key.name: "sampler" for key in fields(SamplerConfig)}):
+        problem = _build_problem(problem_cfg, backend["name"], sampler)
+    with _naming("statistics"):
+        if statistics_cfg["target"] is None:
+            default = getattr(problem, "default_statistics", None)
+            statistics = default() if callable(default) else None
+        else:
+            statistics = load_target(statistics_cfg["target"], statistics_cfg["params"], sampler)
+    return problem, statistics, sampler
 
 
 class _SamplerFactory:

@@ -4,7 +4,8 @@
     python scripts/train_example.py me/gcd-gf7 --steps 300          # a dataset on the Hub
 
 Needs the training extra (``pip install -e ".[train]"``: PyTorch and transformers); downloads nothing but
-the dataset. Prints the loss as it trains, then the exact-match rate of greedy decoding on the test split.
+the dataset. Prints the loss as it trains, then the exact-match rate of greedy decoding on the test split
+and, for a local save_dir, ``calt_hf.evaluate``'s table: the decodes judged by the problem's mathematics.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from pathlib import Path
 from typing import Any
 
 
@@ -77,14 +79,20 @@ def main(argv: list[str] | None = None) -> None:
 
     model.eval()
     correct = 0
+    decodes = []
     with torch.no_grad():
         for start in range(0, len(test), args.batch_size):
             chunk = test[start : start + args.batch_size]
             inputs = encode([p for p, _ in chunk])
             outputs = model.generate(**inputs, max_length=args.max_length, num_beams=1, do_sample=False)
             for (_, solution), ids in zip(chunk, outputs):
-                correct += compact(tokenizer.decode(ids, skip_special_tokens=True)) == compact(solution)
+                decodes.append(tokenizer.decode(ids, skip_special_tokens=True))
+                correct += compact(decodes[-1]) == compact(solution)
     print(f"exact match on test: {correct}/{len(test)} = {correct / max(len(test), 1):.3f}")
+    if Path(args.source).is_dir() and decodes:  # the folder's record tells the ring and the problem
+        from calt_hf.evaluate import evaluate, format_table
+
+        print(format_table(evaluate(args.source, decodes, "test", first=len(decodes))))
 
 
 if __name__ == "__main__":
