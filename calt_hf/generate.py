@@ -71,6 +71,14 @@ TOKEN_ADVICE = (
 )
 
 
+def _parsed_value(word: str) -> Any:
+    """The value of a ``key=value`` word as Hydra reads it, or None if Hydra cannot (it reports that, redacted)."""
+    try:
+        return OverridesParser.create().parse_override(word).value()
+    except Exception:
+        return None
+
+
 def gives_token(word: str) -> bool:
     """Whether a command line word sets ``hub.token``, as ``hub.token=...`` or inside ``hub={...}``."""
     key, equals, _ = word.partition("=")
@@ -79,11 +87,33 @@ def gives_token(word: str) -> bool:
         return True
     if key != "hub" or not equals:
         return False
-    try:
-        value = OverridesParser.create().parse_override(word).value()
-    except Exception:  # not an override Hydra can parse: Hydra reports it (redacted)
-        return False
+    value = _parsed_value(word)
     return isinstance(value, dict) and "token" in value
+
+
+#: The settings that name where the token is, and how ``redaction.add_secret_from`` reads each.
+_TOKEN_PLACES = {"token_env": "env", "token_file": "file"}
+
+
+def mask_named_tokens(words: list[str]) -> None:
+    """Register for redaction the tokens that ``hub.token_env`` / ``hub.token_file`` name on the command line
+    (also inside ``hub={...}`` and in sweeps), before Hydra parses it: a token pasted into the command line in
+    the wrong place is then masked in Hydra's error, whatever its shape."""
+    for word in words:
+        key, equals, raw = word.partition("=")
+        group, _, setting = key.lstrip("+~").partition(".")
+        if group != "hub" or not equals or (setting and setting not in _TOKEN_PLACES):
+            continue
+        value = _parsed_value(word)
+        if setting:
+            values = {setting: raw.split(",") if value is None else getattr(value, "list", value)}
+        else:
+            values = value if isinstance(value, dict) else {}
+        for name, where in _TOKEN_PLACES.items():
+            found = values.get(name)
+            for place in found if isinstance(found, list) else [found]:
+                if isinstance(place, str):
+                    redaction.add_secret_from(**{where: place.strip().strip("'\"")})
 
 
 def main() -> None:
@@ -96,6 +126,7 @@ def main() -> None:
     if any(gives_token(word) for word in sys.argv[1:]):
         print(f"configuration error: {TOKEN_ADVICE}", file=sys.stderr)
         sys.exit(2)
+    mask_named_tokens(sys.argv[1:])
     sys.argv[1:] = replace_mappings(sys.argv[1:])
     try:
         _generate()
