@@ -26,7 +26,7 @@ from filelock import FileLock, Timeout
 from calt_hf.checkpoint import SPLIT_SUFFIXES, STATE_DIR, RunConflictError, describe_differences
 from calt_hf.hf.lexer import LEXER_FILE
 from calt_hf.hf.tokenizer import EXPANDED_DIR, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE
-from calt_hf.writer import write_atomically
+from calt_hf.writer import DamagedFileError, read_json, write_atomically
 
 LOCK_NAME = ".lock"
 PID_NAME = ".lock.pid"
@@ -109,7 +109,16 @@ def _is_split_file(name: str) -> bool:
 
 
 def _kept(save_dir: Path) -> list[str]:
-    return json.loads((save_dir / STATE_DIR / FOLDER_NAME).read_text())["kept"]
+    path = save_dir / STATE_DIR / FOLDER_NAME
+    advice = ("delete it to accept the folder's entries as they are now, or pass overwrite=True (overwrite=true) to "
+              "replace the run and keep the rest")
+    try:
+        record = read_json(path)
+    except DamagedFileError as error:
+        raise DamagedFileError(path, error.reason, advice) from None
+    if not (isinstance(record, dict) and isinstance(record.get("kept"), list)):
+        raise DamagedFileError(path, "not a folder's record", advice)
+    return record["kept"]
 
 
 def foreign_entries(save_dir: Path, splits: Iterable[str]) -> list[str]:

@@ -69,6 +69,49 @@ def write_atomically(path: Path, data: bytes | str, sync: bool = False) -> None:
         fsync_path(path.parent)
 
 
+#: What to do about a damaged file of a complete split (``DamagedFileError``'s default advice).
+REGENERATE = ("run the same job again with resume=True (resume=true): a complete split whose files are damaged is "
+              "generated again")
+
+
+class DamagedFileError(ValueError):
+    """A file of a run that cannot be read as what it should be (cut short, overwritten, edited): names the
+    file, why, and what to do."""
+
+    def __init__(self, path: Path, reason: str, advice: str = REGENERATE) -> None:
+        super().__init__(f"{path} is damaged ({reason}); {advice}")
+        self.path, self.reason = path, reason
+
+    @property
+    def what(self) -> str:
+        """The file and why, without the advice."""
+        return f"{self.path} is damaged ({self.reason})"
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file of a run; DamagedFileError if it is not JSON."""
+    try:
+        return json.loads(path.read_bytes().decode("utf-8"))
+    except (ValueError, RecursionError) as error:  # not UTF-8, not JSON
+        raise DamagedFileError(path, f"not JSON: {error}") from None
+
+
+#: What every statistics file holds (``statistics.IncrementalStatistics.get_overall_statistics``).
+_STATISTICS_KEYS = ("total_time", "generation_time", "samples_per_second")
+
+
+def read_statistics(path: Path) -> StatisticsDict:
+    """A split's statistics file; DamagedFileError if it is not YAML holding a split's statistics."""
+    try:
+        statistics = yaml.safe_load(path.read_bytes())
+    except (yaml.YAMLError, ValueError) as error:
+        raise DamagedFileError(path, f"not YAML: {' '.join(str(error).split())}") from None
+    missing = [key for key in _STATISTICS_KEYS if not isinstance(statistics, dict) or key not in statistics]
+    if missing:
+        raise DamagedFileError(path, f"no {missing[0]!r}: not a split's statistics")
+    return statistics
+
+
 def validate_tag(tag: Any) -> str:
     """Check a split name: letters, digits, ``_`` and ``-`` only, so it can never escape ``save_dir``."""
     if not isinstance(tag, str) or not _TAG_PATTERN.fullmatch(tag):

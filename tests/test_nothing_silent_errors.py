@@ -34,6 +34,91 @@ def run_script(code: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
+@pytest.fixture(scope="module")
+def complete_run(tmp_path_factory) -> Path:
+    """A complete, packaged run of two splits, through the command line."""
+    folder = tmp_path_factory.mktemp("complete")
+    result = generate(*SMALL, "save_dir=run", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    return folder / "run"
+
+
+# --- damaged files of a run ------------------------------------------------------------------------------------------
+#: Files a resume reads back, what their damage says, and files that must come out as before.
+OUTPUTS = ("train_data.pkl", "train_raw.txt", "train_data.jsonl", "data/train-00000-of-00001.parquet", "tokenizer.json",
+           "lexer.yaml", ".calt_hf/train.hashes.npy", ".calt_hf/train.survey.json")
+
+
+#: The files a resume reads back, by what their damage is called.
+DAMAGED = {".calt_hf/train.hashes.npy": "not a NumPy array file", ".calt_hf/train.order_free_hashes.npy": "not a NumPy array file",
+           ".calt_hf/train.histograms.json": "not JSON", ".calt_hf/train.survey.json": "not JSON", "train_stats.yaml": "not YAML"}
+
+
+@pytest.mark.parametrize("names", [[".calt_hf/train.json"], list(DAMAGED)], ids=["state", "measures and statistics"])
+def test_damaged_files_of_a_complete_split_are_named_and_resume_generates_the_split_again(tmp_path, complete_run, names):
+    run = tmp_path / "run"
+    shutil.copytree(complete_run, run)
+    for name in names:
+        (run / name).write_bytes(b"\x00garbage\xff")
+    result = generate(*SMALL, "save_dir=run", "resume=true", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for name in names:
+        reason = DAMAGED.get(name, "not JSON")
+        assert re.search(rf"split 'train'.*{re.escape(name)} is damaged \({reason}.*generated again", result.stderr), result.stderr
+    for output in OUTPUTS:
+        assert (run / output).read_bytes() == (complete_run / output).read_bytes(), output
+    assert "split 'test' is complete already, its files as recorded: skipped" in result.stdout  # not generated again
+
+
+def test_a_damaged_state_file_says_which_resume_or_overwrite_to_use(tmp_path, complete_run):
+    run = tmp_path / "run"
+    shutil.copytree(complete_run, run)
+    (run / ".calt_hf" / "test.json").write_text("{}")
+    refused = generate(*SMALL, "save_dir=run", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert ("run/.calt_hf/test.json is damaged (not a split's state): what split 'test' holds cannot be checked; pass "
+            "resume=True (resume=true) to generate it again, or overwrite=True (overwrite=true)") in refused.stderr
+    only_train = [word if not word.startswith("dataset_sizes") else "dataset_sizes={train: 40}" for word in SMALL]
+    refused = generate(*only_train, "save_dir=run", "resume=true", cwd=tmp_path)
+    assert refused.returncode == 2 and "add it to dataset_sizes and pass resume=True" in refused.stderr
+    resumed = generate(*SMALL, "save_dir=run", "resume=true", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert (run / "test_raw.txt").read_bytes() == (complete_run / "test_raw.txt").read_bytes()
+
+
+def test_a_damaged_folder_record_is_named_with_the_ways_out(tmp_path, complete_run):
+    run = tmp_path / "run"
+    shutil.copytree(complete_run, run)
+    (run / ".calt_hf" / ".folder.json").write_bytes(b"\xff\xfe")
+    refused = generate(*SMALL, "save_dir=run", "resume=true", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert ("run/.calt_hf/.folder.json is damaged (not JSON: 'utf-8' codec can't decode byte 0xff in position 0: invalid "
+            "start byte); delete it to accept the folder's entries as they are now, or pass overwrite=True") in refused.stderr
+    (run / ".calt_hf" / ".folder.json").unlink()
+    assert generate(*SMALL, "save_dir=run", "resume=true", cwd=tmp_path).returncode == 0
+
+
+def test_staged_chunks_in_a_damaged_folder_are_generated_again(tmp_path):
+    """A run stopped by a failing sample, its chunk folder then replaced by a file: the resume generates them again."""
+    (tmp_path / "marker").touch()
+    failing = derive_seed(42, "train", 30)
+    words = ["problem=custom", "problem.target=conftest.FailWhileMarked", f"+problem.params.marker={tmp_path / 'marker'}",
+             f"+problem.params.seed={failing}", "dataset_sizes={train: 40, test: 10}", "parallel.n_jobs=1", "verbose=false",
+             "save_dir=run"]
+    env = {**os.environ, "PYTHONPATH": str(TESTS)}
+    stopped = generate(*words, cwd=tmp_path, env=env)
+    assert stopped.returncode == 1 and f"(seed {failing}) failed" in stopped.stderr
+    chunks = tmp_path / "run" / ".calt_hf" / "train"
+    assert list(chunks.glob("*.chunk"))
+    shutil.rmtree(chunks)
+    chunks.write_text("not a folder")
+    (tmp_path / "marker").unlink()
+    resumed = generate(*words, "resume=true", cwd=tmp_path, env=env)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "is not a folder of staged chunks: removed, its samples generated again" in resumed.stderr
+    assert len((tmp_path / "run" / "train_raw.txt").read_text().splitlines()) == 40
+
+
 # --- package_dataset on files from elsewhere -------------------------------------------------------------------------
 GOOD_LINE = '{"problem": ["x + 1", "x"], "solution": "1"}\n'
 
