@@ -78,16 +78,22 @@ def claim(save_dir: Path) -> Iterator[None]:
     run), it is removed again, with the folders the claim created: a refused run leaves no trace.
     """
     state_dir = save_dir / STATE_DIR
+    if save_dir.exists() and not save_dir.is_dir():
+        raise ValueError(f"save_dir={str(save_dir)!r} is a file, not a folder; choose a folder (a new one, or one "
+                         "that holds a calt_hf run)")
     made = [folder for folder in (state_dir, save_dir, *save_dir.parents) if not folder.exists()]
-    state_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(state_dir / LOCK_NAME, is_singleton=True)
     try:
+        state_dir.mkdir(parents=True, exist_ok=True)
         lock.acquire(timeout=0)
     except Timeout:
         raise FolderInUseError(
             f"save_dir={str(save_dir)!r} is in use by another calt_hf run (PID {_holder(state_dir)}); wait for it "
             "to end, or choose another save_dir"
         ) from None
+    except OSError as error:  # a read-only disk or folder, a file where a folder should be
+        raise ValueError(f"save_dir={str(save_dir)!r} cannot be written ({error.strerror}: {error.filename}); "
+                         "choose a folder that you can write to") from None
     try:
         if lock.lock_counter == 1:
             write_atomically(state_dir / PID_NAME, f"{os.getpid()}\n")

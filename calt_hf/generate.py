@@ -163,14 +163,17 @@ def _generate(cfg: DictConfig) -> None:
     except HubPushError as error:
         logger.error("%s", error)
         sys.exit(EXIT_PUSH)
-    except OSError as error:
-        if error.errno != errno.ENOSPC:
-            raise
+    except OSError as error:  # a full disk, a folder made read-only or removed during the run
         save_dir = job.run_kwargs["save_dir"]
-        free = shutil.disk_usage(save_dir).free if Path(save_dir).exists() else 0
-        logger.error("error: no space left on the device writing %s (%.1f MB free there); nothing unfinished looks "
-                     "complete and completed chunks stay staged: free some space, then continue with: %s",
-                     error.filename or save_dir, free / 1e6, _resume_command(job))
+        if error.errno == errno.ENOSPC:
+            free = shutil.disk_usage(save_dir).free if Path(save_dir).exists() else 0
+            logger.error("error: no space left on the device writing %s (%.1f MB free there); nothing unfinished looks "
+                         "complete and completed chunks stay staged: free some space, then continue with: %s",
+                         error.filename or save_dir, free / 1e6, _resume_command(job))
+        else:
+            logger.error("error: %s (%s); nothing unfinished looks complete and completed chunks stay staged: once "
+                         "that is put right, continue with: %s", error.strerror or error, error.filename or save_dir,
+                         _resume_command(job))
         sys.exit(EXIT_FAILED)
     except (SampleGenerationError, WorkerLostError, EmptySplitError) as error:
         logger.error("error: %s%s", error, _generator_traceback(error))

@@ -13,6 +13,7 @@ through ``HashSet``, a sorted array of hashes with a small sorted buffer.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import math
@@ -26,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from calt_hf.statistics import GatheredStatistics, as_float
-from calt_hf.writer import REGENERATE, DamagedFileError, TextFormat, read_json
+from calt_hf.writer import REGENERATE, DamagedFileError, TextFormat, read_json, write_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -207,12 +208,20 @@ def save_measures(
     state_dir: Path, split: str, hashes: np.ndarray, histograms: dict[str, Histogram], order_free_hashes: np.ndarray | None
 ) -> None:
     state_dir.mkdir(parents=True, exist_ok=True)
-    np.save(hashes_path(state_dir, split), hashes)
+    _save_array(hashes_path(state_dir, split), hashes)
     if order_free_hashes is None:
         hashes_path(state_dir, split, order_free=True).unlink(missing_ok=True)
     else:
-        np.save(hashes_path(state_dir, split, order_free=True), order_free_hashes)
-    histograms_path(state_dir, split).write_text(json.dumps({k: h.to_json() for k, h in histograms.items()}))
+        _save_array(hashes_path(state_dir, split, order_free=True), order_free_hashes)
+    write_atomically(histograms_path(state_dir, split), json.dumps({k: h.to_json() for k, h in histograms.items()}))
+
+
+def _save_array(path: Path, array: np.ndarray) -> None:
+    """``np.save``'s bytes, written whole or not at all, with no copy of the array: ``np.save`` writes a file
+    through ``ndarray.tofile``, whose error on a full disk names neither the file nor ENOSPC, and leaves half a file."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, np.lib.format.header_data_from_array_1_0(array))
+    write_atomically(path, [header.getvalue(), memoryview(array)])
 
 
 def read_hashes(path: Path) -> np.ndarray:

@@ -51,19 +51,23 @@ def fsync_path(path: Path) -> None:
         os.close(descriptor)
 
 
-def write_atomically(path: Path, data: bytes | str, sync: bool = False) -> None:
-    """Write a whole file under ``{name}.part`` and rename it, so it is never seen half-written;
-    with ``sync``, also flushed to disk, rename included."""
+def write_atomically(path: Path, data: bytes | str | Sequence[bytes | memoryview], sync: bool = False) -> None:
+    """Write a whole file (``data``, or its pieces in order) under ``{name}.part`` and rename it, so it is never
+    seen half-written; with ``sync``, also flushed to disk, rename included. An OSError names the file."""
     part = path.with_name(path.name + _PART_SUFFIX)
+    pieces = [data.encode()] if isinstance(data, str) else [data] if isinstance(data, (bytes, bytearray)) else data
     try:
         with open(part, "wb") as handle:
-            handle.write(data.encode() if isinstance(data, str) else data)
+            for piece in pieces:
+                handle.write(piece)
             if sync:
                 handle.flush()
                 os.fsync(handle.fileno())
         os.replace(part, path)
-    except BaseException:  # a full disk, a signal: no half-written file stays behind
+    except BaseException as error:  # a full disk, a signal: no half-written file stays behind
         part.unlink(missing_ok=True)
+        if isinstance(error, OSError) and error.filename is None and error.errno is not None:
+            raise OSError(error.errno, error.strerror, str(path)) from error  # a failed write names no file
         raise
     if sync:
         fsync_path(path.parent)

@@ -43,6 +43,82 @@ def complete_run(tmp_path_factory) -> Path:
     return folder / "run"
 
 
+# --- a disk that fills inside the NumPy write of a split's hashes -------------------------------------------------
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"), reason="mounts a small tmpfs: needs root (CI runs as root)")
+def test_a_disk_that_fills_while_the_hashes_are_written_says_so_and_the_resume_command_works(tmp_path):
+    """The disk fills (another program's file) while the last chunk is made: the split's data files still fit,
+    its 48 kB of problem hashes do not. NumPy's own write would stop with "N requested and M written" (no file,
+    no errno: a traceback) and leave half a file."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    size = 6000
+    words = ["problem=custom", "problem.target=conftest.disk_filling_generator", f"dataset_sizes={{train: {size}}}",
+             "parallel.n_jobs=1", "verbose=false", "hf.package=false", "save_text=false", "save_json=false"]
+    script = f"""
+set -u
+mount -t tmpfs -o size=4m tmpfs {disk}
+cd {disk}
+python -m calt_hf.generate {shlex.join(words)} save_dir=out 2>err.log
+echo "status=$?"
+ls out .calt_hf 2>/dev/null; ls out/.calt_hf
+rm filler
+resume=$(sed -n 's/.*continue with: //p' err.log)
+CALT_HF_TEST_FILL_SEED= bash -c "$resume" 2>resume.log; echo "resumed=$?"
+cat err.log resume.log >&2
+cp -r out {tmp_path}/after
+"""
+    env = {**os.environ, "PYTHONPATH": str(TESTS), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "CALT_HF_TEST_FILL_SEED": str(derive_seed(42, "train", size - 1)), "CALT_HF_TEST_FILL": str(disk / "filler"),
+           "CALT_HF_TEST_LEAVE": str(24 * 1024)}
+    result = subprocess.run(["unshare", "--mount", "--propagation", "private", "bash", "-c", script], cwd=tmp_path,
+                            env=env, capture_output=True, text=True, timeout=600)
+    assert "status=1" in result.stdout, result.stdout + result.stderr
+    message = result.stderr.splitlines()[0]
+    assert re.match(r"error: no space left on the device writing out/\.calt_hf/train\.hashes\.npy \([\d.]+ MB free "
+                    r"there\); nothing unfinished looks complete .* continue with: python -m calt_hf\.generate .* resume=true$",
+                    message), result.stderr
+    assert "train_data.pkl" not in result.stdout.split("resumed=")[0]  # nothing that looks complete
+    assert "resumed=0" in result.stdout, result.stderr
+    hashes = np.load(tmp_path / "after" / ".calt_hf" / "train.hashes.npy")
+    assert hashes.shape == (size,) and bool(np.all(hashes[1:] >= hashes[:-1]))
+    assert len(pickle.loads((tmp_path / "after" / "train_data.pkl").read_bytes())) == size
+
+
+# --- save_dir that cannot be written ---------------------------------------------------------------------------------
+def test_a_save_dir_that_is_a_file_is_refused_naming_it(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    for save_dir, expected in (
+        ("notes.txt", "save_dir='notes.txt' is a file, not a folder; choose a folder"),
+        ("notes.txt/run", "save_dir='notes.txt/run' cannot be written (Not a directory: notes.txt/run/.calt_hf); choose a "
+                          "folder that you can write to"),
+    ):
+        result = generate(*SMALL, f"save_dir={save_dir}", cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        assert expected in result.stderr and "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"] and (tmp_path / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"), reason="mounts a read-only folder: needs root (CI runs as root)")
+def test_a_read_only_save_dir_is_refused_naming_it(tmp_path, complete_run):
+    """A new folder on a read-only disk, and a complete run on one (resume=true): status 2, no traceback."""
+    disk = tmp_path / "disk"
+    shutil.copytree(complete_run, disk / "done")
+    words = SMALL
+    script = f"""
+mount --bind {disk} {disk} && mount -o remount,bind,ro {disk} || exit 9
+python -m calt_hf.generate {shlex.join(words)} save_dir={disk}/new; echo "new=$?"
+python -m calt_hf.generate {shlex.join(words)} save_dir={disk}/done resume=true; echo "done=$?"
+"""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(["unshare", "--mount", "--propagation", "private", "bash", "-c", script], cwd=tmp_path,
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert "new=2" in result.stdout and "done=2" in result.stdout, result.stdout + result.stderr
+    assert f"save_dir='{disk}/new' cannot be written (Read-only file system: {disk}/new); choose a folder that you can " \
+           "write to" in result.stderr
+    assert f"save_dir='{disk}/done' cannot be written (Read-only file system: {disk}/done/.calt_hf/.lock)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 # --- damaged files of a run ------------------------------------------------------------------------------------------
 #: Files a resume reads back, what their damage says, and files that must come out as before.
 OUTPUTS = ("train_data.pkl", "train_raw.txt", "train_data.jsonl", "data/train-00000-of-00001.parquet", "tokenizer.json",
