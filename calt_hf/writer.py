@@ -210,6 +210,9 @@ class OutputFormat:
         """Start writing split ``tag`` of this format under ``directory``."""
         return FileSink(directory / f"{tag}{self.suffix}", self.header, self.footer, append)
 
+    #: Whether ``check`` also refuses lone surrogates (``check_formats`` then need not search the strings again).
+    checks_unicode: ClassVar[bool] = False
+
     def check(self, problem: StringProblemOrSolution, solution: StringProblemOrSolution) -> None:
         """Raise ValueError if this format cannot hold the sample (after ``check_nesting``)."""
 
@@ -229,6 +232,7 @@ class TextFormat(OutputFormat):
     """``{tag}_raw.txt``: ``problem # solution`` a line, lists joined by the writer's separators."""
 
     suffix = "_raw.txt"
+    checks_unicode = True  # its search for separators looks for lone surrogates too, at no extra cost
 
     def __init__(self, inner_sep: str, outer_sep: str) -> None:
         self.inner_sep = inner_sep
@@ -245,11 +249,15 @@ class TextFormat(OutputFormat):
         return self.inner_sep.join(obj)
 
     def check(self, problem: StringProblemOrSolution, solution: StringProblemOrSolution) -> None:
-        if _has_forbidden(problem) or _has_forbidden(solution):
-            raise ValueError(
-                "an element contains '|', '#' or a line break, which the text format uses as separators "
-                f"({problem!r} # {solution!r}); JSON Lines keep any string: set save_text=False to skip the text file"
-            )
+        found = _search(_TEXT_REFUSED, problem) or _search(_TEXT_REFUSED, solution)
+        if found is None:
+            return
+        if _SURROGATE.match(found.group()):
+            raise ValueError(_surrogate_message(found.group(), problem, solution))
+        raise ValueError(
+            "an element contains '|', '#' or a line break, which the text format uses as separators "
+            f"({problem!r} # {solution!r}); JSON Lines keep any string: set save_text=False to skip the text file"
+        )
 
     def encode(self, samples: Sequence[StringSample]) -> bytes:
         join = self.join
@@ -257,15 +265,25 @@ class TextFormat(OutputFormat):
         return "".join(lines).encode()
 
 
-#: The text format's separators, and every character that ``str.splitlines`` ends a line at (U+2028, NEL, ...).
-_TEXT_FORBIDDEN = re.compile("[|#\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+#: Halves of UTF-16 pairs standing alone (``"\\ud800"``): a Python string may hold them, no UTF-8 file can.
+_SURROGATES = "\ud800-\udfff"
+_SURROGATE = re.compile(f"[{_SURROGATES}]")
+#: The text format's separators, every character that ``str.splitlines`` ends a line at (U+2028, NEL, ...), and
+#: lone surrogates.
+_TEXT_REFUSED = re.compile(f"[|#\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029{_SURROGATES}]")
 
 
-def _has_forbidden(obj: StringProblemOrSolution) -> bool:
+def _search(pattern: re.Pattern, obj: StringProblemOrSolution) -> re.Match | None:
     # One search over the concatenated elements (a character is in it if it is in one of them).
     if not isinstance(obj, str):
         obj = "".join(item if isinstance(item, str) else "".join(item) for item in obj)
-    return _TEXT_FORBIDDEN.search(obj) is not None
+    return pattern.search(obj)
+
+
+def _surrogate_message(character: str, problem: StringProblemOrSolution, solution: StringProblemOrSolution) -> str:
+    return (f"an element holds the lone surrogate {character!r} ({problem!r} # {solution!r}): half of a UTF-16 pair, "
+            "not text that a file can hold; decode the generator's bytes with errors='replace', or build its strings "
+            "from whole characters")
 
 
 class JsonLinesFormat(OutputFormat):
@@ -318,12 +336,18 @@ def check_sample(sample: Any, formats: Sequence[OutputFormat], what: str) -> Non
 
 
 def check_formats(problem: Any, solution: Any, formats: Sequence[OutputFormat], what: str) -> None:
-    """Raise ValueError (naming ``what``) if a format cannot hold this well-nested sample."""
+    """Raise ValueError (naming ``what``) if a format cannot hold this well-nested sample (a lone surrogate: none)."""
+    unicode_checked = False
     for fmt in formats:
         try:
             fmt.check(problem, solution)
         except ValueError as error:
             raise ValueError(f"{what}: {error}") from None
+        unicode_checked = unicode_checked or fmt.checks_unicode
+    if not unicode_checked:
+        found = _search(_SURROGATE, problem) or _search(_SURROGATE, solution)
+        if found is not None:
+            raise ValueError(f"{what}: {_surrogate_message(found.group(), problem, solution)}")
 
 
 def encode_batch(

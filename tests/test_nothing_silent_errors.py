@@ -282,3 +282,51 @@ def test_a_calt_pickle_alone_is_packaged_and_splits_of_different_nesting_share_a
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout.splitlines()[-1])
     assert rows == {"train": [list(sample) for sample in train], "test": [list(sample) for sample in test]}
+
+
+# --- generators that raise what is not an Exception, or return strings no file can hold ------------------------------
+GENERATORS = textwrap.dedent('''
+    class Stop(BaseException):
+        """Not an Exception: raised by the generator, it is no signal."""
+
+
+    def interrupting(seed):
+        if seed % 5 == 0:
+            raise KeyboardInterrupt("the generator gave up")
+        return "a", "b"
+
+
+    def stopping(seed):
+        if seed % 5 == 0:
+            raise Stop("a BaseException of the generator's own")
+        return "a", "b"
+
+
+    def surrogate(seed):
+        if seed % 5 == 0:
+            return "x\\ud800y", "1"
+        return "a", "b"
+''')
+
+
+@pytest.mark.parametrize("name, shown", [("interrupting", "KeyboardInterrupt: the generator gave up"),
+                                         ("stopping", "Stop: a BaseException of the generator's own"),
+                                         ("surrogate", "ValueError: the sample: an element holds the lone surrogate '\\ud800'")])
+def test_what_a_generator_raises_or_returns_fails_its_sample_not_the_run(tmp_path, name, shown):
+    """Not "stopped by SIGINT" (status 130), not a writer's UnicodeEncodeError: a failing sample, named with its
+    index and seed, that on_error=skip drops."""
+    (tmp_path / "gens.py").write_text(GENERATORS)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    first = next(index for index in range(100) if derive_seed(42, "train", index) % 5 == 0)
+    seed = derive_seed(42, "train", first)
+    words = ["problem=custom", f"problem.target=gens.{name}", "dataset_sizes={train: 12}", "parallel.n_jobs=1",
+             "verbose=false"]
+    failed = generate(*words, "save_dir=raise", cwd=tmp_path, env=env)
+    assert failed.returncode == 1, failed.stderr
+    assert f"error: sample {first} of split 'train' (seed {seed}) failed: {shown}" in failed.stderr
+    assert "stopped by" not in failed.stderr and not list((tmp_path / "raise").glob("train_*"))
+    # JSON Lines alone: its check of the strings, not the text format's
+    skipped = generate(*words, "on_error=skip", "save_text=false", "hf.package=false", "save_dir=skip", cwd=tmp_path, env=env)
+    assert skipped.returncode == 0, skipped.stderr
+    rows = (tmp_path / "skip" / "train_data.jsonl").read_text().splitlines()
+    assert len(rows) == 12 and all(json.loads(row) == {"problem": "a", "solution": "b"} for row in rows)
