@@ -23,6 +23,7 @@ import logging
 import shutil
 import signal
 import tempfile
+import traceback
 from typing import Any
 
 import hydra
@@ -136,6 +137,13 @@ def main() -> None:
         if stop.code == EXIT_FAILED and not _job_started:
             sys.exit(EXIT_CONFIG)
         raise
+    except Exception:
+        # With HYDRA_FULL_ERROR=1 Hydra raises its own errors instead of exiting: the traceback is what was
+        # asked for, and the status still says that the configuration was at fault.
+        if _job_started:
+            raise
+        traceback.print_exc()
+        sys.exit(EXIT_CONFIG)
 
 
 @hydra.main(version_base="1.3", config_path="pkg://calt_hf.conf", config_name="config")
