@@ -172,8 +172,8 @@ class EmptySplitError(RuntimeError):
 def validate_dataset_sizes(dataset_sizes: Any) -> dict[str, int]:
     """Check ``dataset_sizes``: a non-empty dict of valid split names to positive integers."""
     if not isinstance(dataset_sizes, Mapping):
-        raise ValueError(f"dataset_sizes={dataset_sizes!r} is not allowed: give a dictionary of split name to sample count, "
-                         "e.g. {'train': 1000, 'test': 100} (on the command line: 'dataset_sizes={train: 1000, test: 100}')")
+        raise ValueError(f"dataset_sizes={dataset_sizes!r} is not allowed: it must be a dictionary of split name to sample "
+                         "count, e.g. {'train': 1000, 'test': 100} (on the command line: 'dataset_sizes={train: 1000, test: 100}')")
     if not dataset_sizes:
         raise ValueError("dataset_sizes cannot be empty: give at least one split, e.g. {'train': 1000}")
     for split, size in dataset_sizes.items():

@@ -277,7 +277,7 @@ def _extra(override: str) -> list[str]:
         ("problem=custom", "problem.target is missing"),
         ("sampler.symbols='x,,y'", "sampler.symbols='x,,y' is not allowed: a name is missing between two commas"),
         ("sampler.max_degree=1000000000", "sampler.max_degree=1000000000 is not allowed; use an integer from 0 to 10,000"),
-        ("dataset_sizes=null", "dataset_sizes=None is not allowed: give a dictionary of split name to sample count"),
+        ("dataset_sizes=null", "dataset_sizes=None is not allowed: it must be a dictionary of split name to sample count"),
     ],
 )
 def test_configuration_errors_name_the_key_and_write_nothing(tmp_path, override, expected):
