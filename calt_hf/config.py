@@ -14,7 +14,7 @@ import shlex
 import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields, make_dataclass
+from dataclasses import asdict, dataclass, field, fields, make_dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union, get_args, get_origin, get_type_hints
 
@@ -29,6 +29,7 @@ from calt_hf.hf.hub import TokenSource, check_repo_id, check_timeout
 from calt_hf.hf.tokenizer import NUMBER_TOKENS
 from calt_hf.problems import PROBLEMS, Problem
 from calt_hf.quality import DEDUP_CHOICES
+from calt_hf.redaction import holds_secret
 from calt_hf.sampling import check_choice, check_int
 from calt_hf.worker import ON_ERROR_CHOICES
 from calt_hf.writer import write_atomically
@@ -316,7 +317,7 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
         **{key: told[key] for key in ("problem", "solution", "order_free") if key in told},
     )
     run_kwargs = {
-        "dataset_sizes": validate_dataset_sizes(OmegaConf.to_container(cfg.dataset_sizes)),
+        "dataset_sizes": validate_dataset_sizes(OmegaConf.to_container(cfg.dataset_sizes) if cfg.dataset_sizes is not None else None),
         "problem_generator": problem,
         "statistics_calculator": statistics,
         "batch_size": cfg.batch_size,
@@ -341,7 +342,31 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
             "statistics": statistics_cfg,
         },
     }
-    return Job(generator, run_kwargs, hub, token_source, saved_config(cfg, command))
+    config = resolved_config(cfg)
+    refuse_secrets(config, "")
+    refuse_secrets(asdict(description), "the dataset card's ")
+    return Job(generator, run_kwargs, hub, token_source, saved_config(config, command))
+
+
+def refuse_secrets(value: Any, where: str) -> None:
+    """ConfigError naming the key if a string of ``value`` (a resolved config, the card's description: keys
+    and values) holds the Hub token or anything shaped like one, without showing it: ``config.yaml`` and the
+    card are uploaded by a push."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            named = f"{where}{key}"
+            refuse_secrets(key, named)
+            refuse_secrets(inner, f"{named}.")
+    elif isinstance(value, (list, tuple)):
+        for index, inner in enumerate(value):
+            refuse_secrets(inner, f"{where.removesuffix('.')}[{index}].")
+    elif isinstance(value, str) and holds_secret(value):
+        raise ConfigError(
+            f"{where.removesuffix('.')} holds the Hub token or a value shaped like a Hugging Face token (not shown "
+            "here), which config.yaml and the dataset card would keep and a push would upload; remove it (an "
+            "interpolation such as ${oc.env:HF_TOKEN} resolves to the token): the token is only ever read from "
+            "HF_TOKEN, `hf auth login`, hub.token_env or hub.token_file"
+        )
 
 
 def build_generator(
@@ -428,10 +453,15 @@ def load_target(path: str, params: dict[str, Any], sampler: Callable[[], Any]) -
     return target
 
 
-def saved_config(cfg: DictConfig, command: str) -> str:
-    """The run's composed config as ``config.yaml`` records it: resolved, the reproducing command on top."""
+def resolved_config(cfg: DictConfig) -> dict[str, Any]:
+    """The run's composed config, resolved, without Hydra's own settings."""
     config = OmegaConf.to_container(cfg, resolve=True)
     config.pop("hydra", None)
+    return config
+
+
+def saved_config(config: dict[str, Any], command: str) -> str:
+    """The run's resolved config as ``config.yaml`` records it, the reproducing command on top."""
     header = f"# The composed configuration of a calt_hf run. Reproduce it with:\n# {command}\n"
     return header + OmegaConf.to_yaml(config)
 

@@ -13,7 +13,9 @@ through ``HashSet``, a sorted array of hashes with a small sorted buffer.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import logging
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -25,7 +27,9 @@ from typing import Any
 import numpy as np
 
 from calt_hf.statistics import GatheredStatistics, as_float
-from calt_hf.writer import TextFormat
+from calt_hf.writer import REGENERATE, DamagedFileError, TextFormat, read_json, write_atomically
+
+logger = logging.getLogger(__name__)
 
 HASH_DTYPE = np.dtype("<u8")
 LENGTHS = ("problem_chars", "solution_chars")
@@ -204,24 +208,68 @@ def save_measures(
     state_dir: Path, split: str, hashes: np.ndarray, histograms: dict[str, Histogram], order_free_hashes: np.ndarray | None
 ) -> None:
     state_dir.mkdir(parents=True, exist_ok=True)
-    np.save(hashes_path(state_dir, split), hashes)
+    _save_array(hashes_path(state_dir, split), hashes)
     if order_free_hashes is None:
         hashes_path(state_dir, split, order_free=True).unlink(missing_ok=True)
     else:
-        np.save(hashes_path(state_dir, split, order_free=True), order_free_hashes)
-    histograms_path(state_dir, split).write_text(json.dumps({k: h.to_json() for k, h in histograms.items()}))
+        _save_array(hashes_path(state_dir, split, order_free=True), order_free_hashes)
+    write_atomically(histograms_path(state_dir, split), json.dumps({k: h.to_json() for k, h in histograms.items()}))
+
+
+def _save_array(path: Path, array: np.ndarray) -> None:
+    """``np.save``'s bytes, written whole or not at all, with no copy of the array: ``np.save`` writes a file
+    through ``ndarray.tofile``, whose error on a full disk names neither the file nor ENOSPC, and leaves half a file."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, np.lib.format.header_data_from_array_1_0(array))
+    write_atomically(path, [header.getvalue(), memoryview(array)])
+
+
+def read_hashes(path: Path) -> np.ndarray:
+    """A split's problem hashes (a sorted array); DamagedFileError if the file is not that (never unpickled)."""
+    with open(path, "rb") as handle:
+        if handle.read(len(np.lib.format.MAGIC_PREFIX)) != np.lib.format.MAGIC_PREFIX:
+            raise DamagedFileError(path, "not a NumPy array file")
+    try:
+        hashes = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as error:  # cut short, a header that does not parse
+        raise DamagedFileError(path, f"not a whole NumPy array file: {error}") from None
+    if hashes.dtype != HASH_DTYPE or hashes.ndim != 1:
+        raise DamagedFileError(path, f"an array of {hashes.dtype} in {hashes.ndim} dimensions, not of hashes")
+    return hashes
 
 
 def load_hashes(state_dir: Path, split: str, order_free: bool = False) -> np.ndarray | None:
+    """A split's problem hashes if it kept them; DamagedFileError if they are damaged."""
     path = hashes_path(state_dir, split, order_free)
-    return np.load(path) if path.exists() else None
+    return read_hashes(path) if path.exists() else None
+
+
+def read_histograms(path: Path) -> dict[str, Histogram]:
+    """A split's histograms; DamagedFileError if the file is not that."""
+    data = read_json(path)
+    counts = [pair for items in data.values() for pair in items] if isinstance(data, dict) and all(
+        isinstance(items, list) for items in data.values()) else None
+    if counts is None or not all(isinstance(pair, list) and len(pair) == 2 and _is_number(pair[0]) and
+                                 isinstance(pair[1], int) for pair in counts):
+        raise DamagedFileError(path, "not a split's histograms (name: [[value, count], ...])")
+    return {name: Histogram.from_json(items) for name, items in data.items()}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def load_histograms(state_dir: Path, split: str) -> dict[str, Histogram]:
+    """A split's histograms if it kept them; none (and a warning naming the file) if they are damaged: the
+    figures then leave them out."""
     path = histograms_path(state_dir, split)
     if not path.exists():
         return {}
-    return {name: Histogram.from_json(items) for name, items in json.loads(path.read_text()).items()}
+    try:
+        return read_histograms(path)
+    except DamagedFileError as error:
+        logger.warning("%s; its figures are left out of the card; %s", error.what, REGENERATE)
+        return {}
 
 
 def sorted_in_place(hashes: bytearray) -> np.ndarray:

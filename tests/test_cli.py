@@ -275,6 +275,9 @@ def _extra(override: str) -> list[str]:
         ("sampler.field_str=GF8", "sampler.field_str='GF8'"),
         ("problem=factor", "sampler.field_str=GF7 is not allowed for problem=factor on backend=sympy"),
         ("problem=custom", "problem.target is missing"),
+        ("sampler.symbols='x,,y'", "sampler.symbols='x,,y' is not allowed: a name is missing between two commas"),
+        ("sampler.max_degree=1000000000", "sampler.max_degree=1000000000 is not allowed; use an integer from 0 to 10,000"),
+        ("dataset_sizes=null", "dataset_sizes=None is not allowed: it must be a dictionary of split name to sample count"),
     ],
 )
 def test_configuration_errors_name_the_key_and_write_nothing(tmp_path, override, expected):
@@ -286,6 +289,26 @@ def test_configuration_errors_name_the_key_and_write_nothing(tmp_path, override,
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("override", ["parallel.n_jobs=[", "sampler.field_str=GF8"])
+def test_hydra_full_error_keeps_status_2_for_configuration_errors(tmp_path, override):
+    """HYDRA_FULL_ERROR=1 asks Hydra for the whole traceback of its own errors: given, and still status 2."""
+    result = run_cli(override, f"save_dir={tmp_path / 'out'}", cwd=tmp_path, env={"HYDRA_FULL_ERROR": "1"})
+    assert result.returncode == 2, result.stderr
+    assert ("Traceback" in result.stderr) == override.startswith("parallel")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_n_jobs_above_the_cores_is_capped_and_says_so(tmp_path):
+    import joblib
+
+    cores = joblib.cpu_count()
+    result = run_cli("problem=sum", "dataset_sizes={train: 20}", f"parallel.n_jobs={cores + 62}", "verbose=false",
+                     f"save_dir={tmp_path / 'out'}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (f"n_jobs={cores + 62} is more than the {cores} cores available here: running {cores} workers (more would "
+            "only take memory; the output is the same for any n_jobs)") in result.stderr
 
 
 @pytest.mark.parametrize("override, expected", VALUE_ERRORS)
