@@ -50,7 +50,7 @@ def test_every_config_in_the_tree_composes_and_builds(problem, sampler, backend)
         assert list(cfg.problem.backends) == list(problem_class.backends)
         assert tuple(cfg.problem.nesting.values()) == problem_class.nesting
         assert OmegaConf.get_type(cfg.problem).__name__ == f"{problem_class.__name__}Config"
-    if (problem, backend, cfg.sampler.field_str) == ("factor", "sympy", "GF7"):  # in two variables: Sage only
+    if (problem, backend, cfg.sampler.symbols) == ("factor", "sympy", "x, y"):  # over GF(7) in two variables: Sage only
         with pytest.raises(ValueError, match=r"SymPy factors over GF\(p\) in one variable only"):
             build_job(cfg)
         return
