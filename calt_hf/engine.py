@@ -27,7 +27,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 import yaml
-from tqdm.auto import tqdm
 
 from calt_hf.checkpoint import (
     SPLIT_SUFFIXES,
@@ -48,6 +47,7 @@ from calt_hf.hf.description import DatasetDescription
 from calt_hf.hf.survey import TextSurvey, save_survey
 from calt_hf.hf.tokenizer import number_mode
 from calt_hf.interrupts import signals_stop_the_run
+from calt_hf.progress import progress_bar
 from calt_hf.quality import (
     DEDUP_CHOICES,
     HASH_DTYPE,
@@ -703,7 +703,7 @@ class DatasetGenerator:
         chunk to ``accept`` in index order; ``sync`` makes what was accepted durable before an error."""
         planner = _ChunkPlanner(pool.chunk_seconds)
         losses, lost_at = 0, -1
-        with tqdm(total=size, initial=progress.accepted, desc=split, unit=" samples", disable=not self.verbose, dynamic_ncols=True) as bar:
+        with progress_bar(size, progress.accepted, split, self.verbose) as bar:
             while progress.accepted < size and progress.next_index < limit:
                 window = min(batch_size, size - progress.accepted)
                 if not pool.streams and not planner.runtime.count:
