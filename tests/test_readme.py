@@ -142,6 +142,16 @@ def test_every_example_of_help_is_a_readme_command(user_env, tmp_path):
     assert [command for command in examples if without_comment(command) not in in_readme] == []
 
 
+def test_the_calt_modules_the_readme_names_are_calt_x_1_5s():
+    """The modules that CALT code imports, as the README names them, are calt-x 1.5.0's (found as files: importing
+    calt runs its trainer's imports)."""
+    import importlib.util
+
+    named = re.search(r"Code written for CALT's `([\w.]+)` / `([\w.]+)`", README).groups()
+    site = Path(importlib.util.find_spec("calt").submodule_search_locations[0]).parent
+    assert [module for module in named if not (site / module.replace(".", "/") / "__init__.py").is_file()] == []
+
+
 @pytest.mark.parametrize("number", range(len([b for b in fenced_blocks("python") if not b.startswith("# ")])))
 def test_every_python_example_runs_as_a_script(number, user_env, tmp_path):
     """As ``python example.py``; only the numbers inside ``dataset_sizes={...}`` are scaled down."""
