@@ -350,6 +350,7 @@ class _Canvas:
             axes.stairs(shares, edges, baseline=0, linewidth=1.2, label=split)
             lowest = min(lowest, shares[shares > 0].min())
         axes.relim()  # the data limits of the new bins alone (the scale set next autoscales to them)
+        axes.set_autoscaley_on(True)  # which the bottom set below turned off for the figure before
         axes.set_yscale("log")
         axes.set_ylim(bottom=lowest / 2)  # an empty bin drops to the bottom edge, below the rarest value's share
         # Plain-text labels (0.01, 2e-05): the default mathtext ones cost half the drawing.
