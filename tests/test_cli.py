@@ -260,7 +260,7 @@ VALUE_ERRORS = [
 
 
 def _extra(override: str) -> list[str]:
-    return ["problem.min_count=0"] if override == "problem=sum" else []
+    return {"problem=sum": ["problem.min_count=0"], "problem=factor": ["sampler=default"]}.get(override, [])  # x and y
 
 
 @pytest.mark.parametrize(
