@@ -580,8 +580,10 @@ class DatasetGenerator:
         """Decide, split by split, to start, continue or skip; refuse conflicts before touching anything.
 
         Refused: a folder holding files no calt_hf run made (unless ``overwrite``, which clears the whole
-        previous run), a split of another task, a split of this run made before (unless ``resume`` with
-        the same fingerprint). A complete split whose files are missing or changed is generated again.
+        previous run), a split of another task, a split made before with another fingerprint, an unfinished
+        split of this fingerprint (unless ``resume``). A complete split of this fingerprint is kept, as the
+        same run makes the same bytes (a finished command typed again, a sweep that includes it); one whose
+        files are missing or changed is generated again.
         """
         recorded = recorded_splits(save_dir)
         if overwrite:
@@ -604,17 +606,17 @@ class DatasetGenerator:
             state = recorded.get(split)
             if state is None:
                 decisions[split] = "start"
-            elif not resume:
-                raise RunConflictError(
-                    f"{save_dir} already holds a {'complete' if state['complete'] else 'partial'} run of split "
-                    f"{split!r}; pass resume=True (resume=true) to continue it or overwrite=True (overwrite=true) to replace it"
-                )
             elif differences := describe_differences(state["fingerprint"], fingerprint):
                 raise RunConflictError(
-                    f"cannot resume split {split!r} in {save_dir}: its configuration differs from the recorded "
-                    f"run ({'; '.join(differences)}); use overwrite=True to replace it"
+                    f"{save_dir} holds split {split!r} of a run with another configuration ({'; '.join(differences)}); "
+                    "choose another save_dir, or pass overwrite=True (overwrite=true) to replace the run there"
                 )
             elif not state["complete"]:
+                if not resume:
+                    raise RunConflictError(
+                        f"{save_dir} holds an unfinished run of split {split!r} with this configuration; pass "
+                        "resume=True (resume=true) to continue it, or overwrite=True (overwrite=true) to start again"
+                    )
                 decisions[split] = "continue"
             elif damage := SplitCheckpoint(save_dir, split).damage():
                 self.logger.warning("split %r was complete, but %s since: generated again", split, ", ".join(damage))
