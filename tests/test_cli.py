@@ -100,8 +100,8 @@ def test_help_lists_the_groups_their_options_and_the_problems(tmp_path):
     described = text.split("== Examples ==")[0].split("problem   ")[1]
     assert all(name in described for name in GROUPS["problem"])
     assert "-m problem=gcd,sum" in text and "--cfg job" in text and "save_dir: datasets/" in text
-    documented_in = re.search(r"every key is documented in (\S+)\)", text).group(1)
-    assert Path(documented_in).is_file() and "save_dir:" in Path(documented_in).read_text()  # from any folder
+    documented_in = tmp_path / re.search(r"every key is documented in (\S+)\)", text).group(1)  # from the user's folder
+    assert documented_in.is_file() and "save_dir:" in documented_in.read_text()
     assert "max_multiplicity: 2" in run_cli("--help", "problem=factor", cwd=tmp_path).stdout
     assert list(tmp_path.iterdir()) == []
 
