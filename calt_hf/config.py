@@ -8,8 +8,12 @@ before any file is written.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import importlib
+import importlib.resources
 import inspect
+import json
 import shlex
 import types
 from collections.abc import Callable, Iterator
@@ -18,7 +22,11 @@ from dataclasses import asdict, dataclass, field, fields, make_dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union, get_args, get_origin, get_type_hints
 
+from hydra import compose, initialize_config_module
 from hydra.core.config_store import ConfigStore
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.errors import HydraException
 from omegaconf import MISSING, DictConfig, OmegaConf
 
 from calt_hf.engine import validate_dataset_sizes
@@ -184,6 +192,80 @@ def register_configs() -> None:
     for name, problem_class in PROBLEMS.items():
         store.store(name=f"problem_{name}_schema", node=problem_schema(problem_class))
     store.store(name="problem_custom_schema", node=CustomProblemConfig)
+    OmegaConf.register_new_resolver("calt_hf.variant", save_dir_variant, replace=True)
+    OmegaConf.register_new_resolver("calt_hf.config_file", config_file, replace=True)
+
+
+#: The package of the command line's configuration (``conf/`` in a checkout), and its primary config's name.
+CONFIG_MODULE, CONFIG_NAME = "calt_hf.conf", "config"
+
+
+def config_file() -> str:
+    """Where the primary config lies, for ``--help`` to point at (``conf/config.yaml`` of a checkout, or the
+    installed package's ``calt_hf/conf/config.yaml``)."""
+    return str(importlib.resources.files(CONFIG_MODULE) / f"{CONFIG_NAME}.yaml")
+
+
+#: Keys that say where a run's files go and how it works, or what only its card and tokenizer say: runs that
+#: differ in nothing else make the same samples, and share the default save_dir (where a run adding
+#: hf.license packages them again). Every other key decides the samples.
+NOT_DECIDING_SAMPLES = ("save_dir", "batch_size", "verbose", "parallel", "resume", "overwrite", "hub",
+                        "hf.license", "hf.pretty_name", "hf.number_tokens")
+#: What the default save_dir names in words (``datasets/sympy_gcd_GF7``): two group choices and the field.
+NAMED_IN_SAVE_DIR = ("backend", "problem", "sampler.field_str")
+
+
+def save_dir_variant(*, _root_: DictConfig) -> str:
+    """The default save_dir's tail (``${calt_hf.variant:}``): nothing when the settings that decide the samples
+    are the problem's defaults on that backend (``datasets/sympy_gcd_GF7``, whatever the field), else ``-``
+    and 8 hex digits of those settings (``datasets/sympy_gcd_GF7-3f0c9a1e``). So a run of another configuration
+    never meets an earlier run's folder, and the same command finds its own folder again (to resume it)."""
+    if _only_named_overrides():
+        return ""
+    settings = _samples_settings(_root_)
+    default = _default_samples_settings(_root_.backend.name, _root_.problem.name)
+    if default is not None:
+        default = json.loads(default)
+        default["sampler"]["field_str"] = settings["sampler"]["field_str"]
+        if default == settings:
+            return ""
+    return "-" + hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:8]
+
+
+def _samples_settings(cfg: DictConfig) -> dict[str, Any]:
+    """The settings of ``cfg`` that decide the samples, resolved (all keys but ``NOT_DECIDING_SAMPLES``)."""
+    settings = {key: OmegaConf.to_container(cfg[key], resolve=True) if OmegaConf.is_config(cfg[key]) else cfg[key]
+                for key in cfg if key not in NOT_DECIDING_SAMPLES}
+    for group, _, key in (dotted.partition(".") for dotted in NOT_DECIDING_SAMPLES):
+        if key and isinstance(settings.get(group), dict):
+            settings[group].pop(key, None)
+    return settings
+
+
+def _only_named_overrides() -> bool:
+    """Whether this command line (in a Hydra run) sets nothing that decides the samples but what the default
+    save_dir names: then the run has its problem's defaults, known without composing them a second time."""
+    if not HydraConfig.initialized():
+        return False
+    keys = [word.lstrip("+~").partition("=")[0] for word in HydraConfig.get().overrides.task]
+    return all(key in NAMED_IN_SAVE_DIR or key in NOT_DECIDING_SAMPLES or key.split(".")[0] in NOT_DECIDING_SAMPLES
+               for key in keys)
+
+
+@functools.cache
+def _default_samples_settings(backend: str, problem: str) -> str | None:
+    """The sample-deciding settings (JSON) of ``backend=BACKEND problem=PROBLEM`` and nothing else; None if
+    either is no option of its group."""
+    overrides = [f"backend={backend}", f"problem={problem}"]
+    try:
+        if GlobalHydra.instance().is_initialized():  # within the command line's run
+            cfg = compose(config_name=CONFIG_NAME, overrides=overrides)
+        else:
+            with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+                cfg = compose(config_name=CONFIG_NAME, overrides=overrides)
+    except HydraException:
+        return None
+    return json.dumps(_samples_settings(cfg), sort_keys=True, default=str)
 
 
 #: Keys of a problem config that describe it rather than parameterise it.
@@ -267,6 +349,8 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
         raise ConfigError(f"{missing[0]} is missing (??? in the config): give it, e.g. {missing[0]}=...")
     backend_name = cfg.backend.name
     problem_cfg = OmegaConf.to_container(cfg.problem, resolve=True) if cfg.problem is not None else None
+    _check_problem_chosen(problem_cfg)  # the default save_dir names it
+    cfg.save_dir = cfg.save_dir  # resolved now, from the settings as given (the sampler's order is named below)
     api = importlib.import_module(cfg.backend.module)
     # The order under the backend's own name (Sage: degrevlex, never grevlex), so that config.yaml, the
     # card and the sampler all say what the backend runs.
@@ -369,14 +453,18 @@ def refuse_secrets(value: Any, where: str) -> None:
         )
 
 
+def _check_problem_chosen(problem_cfg: Any) -> None:
+    if not isinstance(problem_cfg, dict) or "name" not in problem_cfg:
+        raise ConfigError("problem: choose a problem, e.g. problem=gcd")
+
+
 def build_generator(
     backend: dict[str, str], sampler_cfg: dict[str, Any], problem_cfg: Any, statistics_cfg: dict[str, Any]
 ) -> tuple[Any, Callable | None, _SamplerFactory]:
     """The problem generator, its statistics function and the sampler factory that a run's config groups
     name (``backend``: its ``name`` and ``module``); a ``ConfigError`` naming the key if one is bad. What
     ``build_job`` runs, and what ``calt_hf.evaluate`` rebuilds from a folder's ``config.yaml``."""
-    if not isinstance(problem_cfg, dict) or "name" not in problem_cfg:
-        raise ConfigError("problem: choose a problem, e.g. problem=gcd")
+    _check_problem_chosen(problem_cfg)
     sampler = _SamplerFactory(importlib.import_module(backend["module"]), sampler_cfg)
     # A problem may refuse a sampler setting (factor: sampler.field_str=GF7 with SymPy and two symbols).
     with _naming("problem", {key.name: "sampler" for key in fields(SamplerConfig)}):

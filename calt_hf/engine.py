@@ -26,7 +26,6 @@ from time import perf_counter
 from typing import Any, ClassVar
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from calt_hf.checkpoint import (
     SPLIT_SUFFIXES,
@@ -47,6 +46,7 @@ from calt_hf.hf.description import DatasetDescription
 from calt_hf.hf.survey import TextSurvey, save_survey
 from calt_hf.hf.tokenizer import number_mode
 from calt_hf.interrupts import signals_stop_the_run
+from calt_hf.progress import progress_bar
 from calt_hf.quality import (
     DEDUP_CHOICES,
     HASH_DTYPE,
@@ -593,8 +593,10 @@ class DatasetGenerator:
         """Decide, split by split, to start, continue or skip; refuse conflicts before touching anything.
 
         Refused: a folder holding files no calt_hf run made (unless ``overwrite``, which clears the whole
-        previous run), a split of another task, a split of this run made before (unless ``resume`` with
-        the same fingerprint). A complete split whose files are missing or changed is generated again.
+        previous run), a split of another task, a split made before with another fingerprint, an unfinished
+        split of this fingerprint (unless ``resume``). A complete split of this fingerprint is kept, as the
+        same run makes the same bytes (a finished command typed again, a sweep that includes it); one whose
+        files are missing or changed is generated again.
         """
         damaged: dict[str, DamagedFileError] = {}  # splits whose state file cannot be read
         recorded = recorded_splits(save_dir, damaged)
@@ -628,17 +630,17 @@ class DatasetGenerator:
                 decisions[split] = "start"
             elif state is None:
                 decisions[split] = "start"
-            elif not resume:
-                raise RunConflictError(
-                    f"{save_dir} already holds a {'complete' if state['complete'] else 'partial'} run of split "
-                    f"{split!r}; pass resume=True (resume=true) to continue it or overwrite=True (overwrite=true) to replace it"
-                )
             elif differences := describe_differences(state["fingerprint"], fingerprint):
                 raise RunConflictError(
-                    f"cannot resume split {split!r} in {save_dir}: its configuration differs from the recorded "
-                    f"run ({'; '.join(differences)}); use overwrite=True to replace it"
+                    f"{save_dir} holds split {split!r} of a run with another configuration ({'; '.join(differences)}); "
+                    "choose another save_dir, or pass overwrite=True (overwrite=true) to replace the run there"
                 )
             elif not state["complete"]:
+                if not resume:
+                    raise RunConflictError(
+                        f"{save_dir} holds an unfinished run of split {split!r} with this configuration; pass "
+                        "resume=True (resume=true) to continue it, or overwrite=True (overwrite=true) to start again"
+                    )
                 decisions[split] = "continue"
             elif damage := SplitCheckpoint(save_dir, split).damage():
                 self.logger.warning("split %r was complete, but %s since: generated again", split, "; ".join(damage))
@@ -727,7 +729,7 @@ class DatasetGenerator:
         chunk to ``accept`` in index order; ``sync`` makes what was accepted durable before an error."""
         planner = _ChunkPlanner(pool.chunk_seconds)
         losses, lost_at = 0, -1
-        with tqdm(total=size, initial=progress.accepted, desc=split, unit=" samples", disable=not self.verbose, dynamic_ncols=True) as bar:
+        with progress_bar(size, progress.accepted, split, self.verbose) as bar:
             while progress.accepted < size and progress.next_index < limit:
                 window = min(batch_size, size - progress.accepted)
                 if not pool.streams and not planner.runtime.count:

@@ -33,7 +33,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, open_dict, read_write
 
 from calt_hf import redaction
-from calt_hf.config import build_job, register_configs
+from calt_hf.config import CONFIG_MODULE, CONFIG_NAME, build_job, register_configs
 from calt_hf.engine import EmptySplitError, SampleGenerationError, WorkerLostError
 from calt_hf.hf.hub import HubPushError
 from calt_hf.interrupts import signals_stop_the_run
@@ -146,7 +146,7 @@ def main() -> None:
         sys.exit(EXIT_CONFIG)
 
 
-@hydra.main(version_base="1.3", config_path="pkg://calt_hf.conf", config_name="config")
+@hydra.main(version_base="1.3", config_path=f"pkg://{CONFIG_MODULE}", config_name=CONFIG_NAME)
 def _generate(cfg: DictConfig) -> None:
     """Generate the dataset the composed config describes."""
     global _job_started

@@ -312,6 +312,8 @@ def overlaps(hashes: dict[str, np.ndarray]) -> dict[str, dict[str, int]]:
 
 #: Splits drawn in one figure, at most: a run of 2,000 tiny splits still draws one figure per statistic.
 MAX_SPLITS_PER_FIGURE = 8
+#: Bins of a figure, at most: a statistic spread wider gets bins of several integers (or of equal width).
+MAX_BINS = 100
 
 
 #: Fixed margins: ``tight_layout`` measures every label's text and costs most of a figure's time.
@@ -322,8 +324,9 @@ def draw_histograms(images_dir: Path, histograms: dict[str, dict[str, Histogram]
     """One PNG per statistic (matplotlib's Agg canvas, without pyplot), its splits side by side as shares of
     their samples: ``{statistic: file name}``, for ``histograms`` as ``{split: {statistic: histogram}}``.
 
-    The count axis is logarithmic (the tails are what a model-size question needs), integer statistics get
-    integer ticks, and a statistic with fewer than three values over all splits (a constant, or a yes/no flag whose
+    Each split is drawn as bins (``MAX_BINS`` at most), an empty one at the bottom edge: a sparse tail shows its
+    gaps, where a line through the values drawn would cross them as a plateau. The count axis is logarithmic (the
+    tails are what a model-size question needs), integer statistics get integer ticks, and a statistic with fewer than three values over all splits (a constant, or a yes/no flag whose
     share is its mean) is not drawn: the card's tables say all there is. Nor is one with an integer beyond the
     doubles' range (a coefficient of 400 digits), which no axis can place.
     Past ``MAX_SPLITS_PER_FIGURE`` splits, the first ones are drawn and the title says how many. The legend
@@ -351,6 +354,16 @@ def draw_histograms(images_dir: Path, histograms: dict[str, dict[str, Histogram]
     return files
 
 
+def _bin_edges(values: set[int | float], integer: bool) -> np.ndarray:
+    """The edges of at most ``MAX_BINS`` bins of equal width across ``values``; for integers, a whole number of
+    integers a bin (one, over a range narrower than ``MAX_BINS``), each centred on its first."""
+    low, high = min(values), max(values)
+    if not integer:
+        return np.linspace(low, high, MAX_BINS + 1)
+    width = max(1, math.ceil((high - low + 1) / MAX_BINS))
+    return float(low) - 0.5 + width * np.arange(math.ceil((high - low + 1) / width) + 1, dtype=float)
+
+
 def _fits_a_double(value: int | float) -> bool:
     # A histogram's keys are ints and floats: only an int can pass the range, and ``as_float`` makes it ±inf.
     return isinstance(value, float) or math.isfinite(as_float(value))
@@ -372,17 +385,22 @@ class _Canvas:
         from matplotlib.ticker import AutoLocator, LogFormatter, LogLocator, MaxNLocator
 
         axes = self.axes
-        for line in list(axes.lines):
-            line.remove()
+        for drawn in [*axes.lines, *axes.patches]:
+            drawn.remove()
         axes.set_prop_cycle(None)  # the first split's colour again
         shown = dict(list(per_split.items())[:MAX_SPLITS_PER_FIGURE])
         integer = all(float(value).is_integer() for histogram in shown.values() for value in histogram.counts)
+        edges = _bin_edges({value for histogram in shown.values() for value in histogram.counts}, integer)
+        lowest = 1.0
         for split, histogram in shown.items():
-            points = sorted(histogram.counts.items())
-            axes.plot([v for v, _ in points], [c / histogram.total for _, c in points], drawstyle="steps-mid" if integer else "default",
-                      marker="." if len(points) < 60 else None, linewidth=1.2, label=split)
-        axes.relim()  # the data limits of the new lines alone (the scale set next autoscales to them)
+            values, counts = zip(*histogram.counts.items())
+            shares = np.histogram(np.array(values, dtype=float), edges, weights=counts)[0] / histogram.total
+            axes.stairs(shares, edges, baseline=0, linewidth=1.2, label=split)
+            lowest = min(lowest, shares[shares > 0].min())
+        axes.relim()  # the data limits of the new bins alone (the scale set next autoscales to them)
+        axes.set_autoscaley_on(True)  # which the bottom set below turned off for the figure before
         axes.set_yscale("log")
+        axes.set_ylim(bottom=lowest / 2)  # an empty bin drops to the bottom edge, below the rarest value's share
         # Plain-text labels (0.01, 2e-05): the default mathtext ones cost half the drawing.
         axes.yaxis.set_major_formatter(LogFormatter())
         axes.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False))

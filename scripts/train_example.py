@@ -4,8 +4,10 @@
     python scripts/train_example.py me/gcd-gf7 --steps 300          # a dataset on the Hub
 
 Needs the training extra (``pip install -e ".[train]"``: PyTorch and transformers); downloads nothing but
-the dataset. Prints the loss as it trains, then the exact-match rate of greedy decoding on the test split
-and, for a local save_dir, ``calt_hf.evaluate``'s table: the decodes judged by the problem's mathematics.
+the dataset. Prints the loss as it trains, then the exact-match rate of greedy decoding on the test split,
+beside the rate of always answering the training split's most frequent answer (on GCD: "1", a coprime pair's
+gcd), which a model reaches before it has learnt anything of the task, and, for a local save_dir,
+``calt_hf.evaluate``'s table: the decodes judged by the problem's mathematics.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +91,10 @@ def main(argv: list[str] | None = None) -> None:
             for (_, solution), ids in zip(chunk, outputs):
                 decodes.append(tokenizer.decode(ids, skip_special_tokens=True))
                 correct += compact(decodes[-1]) == compact(solution)
-    print(f"exact match on test: {correct}/{len(test)} = {correct / max(len(test), 1):.3f}")
+    answer, _ = Counter(compact(solution) for _, solution in train).most_common(1)[0]
+    baseline = sum(compact(solution) == answer for _, solution in test)
+    print(f"exact match on test: {correct}/{len(test)} = {correct / max(len(test), 1):.3f}; baseline, always answering "
+          f"the most frequent training answer ({answer[:40]!r}): {baseline}/{len(test)} = {baseline / max(len(test), 1):.3f}")
     if Path(args.source).is_dir() and decodes:  # the folder's record tells the ring and the problem
         from calt_hf.evaluate import evaluate, format_table
 

@@ -106,6 +106,12 @@ def small_space_generator(seed: int) -> tuple[str, str]:
     return f"p{value}", str(2 * value)
 
 
+def sparse_length_generator(seed: int) -> tuple[str, str]:
+    """Problems of 1 to 9 characters, and of 200 for about one seed in 50: lengths with a long empty stretch."""
+    length = 200 if seed % 50 == 0 else 1 + seed % 9
+    return "p" * length, "s"
+
+
 def gated_generator(seed: int) -> tuple[list[int], int]:
     """integer_sum_generator, waiting on the seed $CALT_HF_TEST_HOLD_SEED for as long as the file
     $CALT_HF_TEST_HOLD exists (so a test keeps a run busy, holding its folder, as long as it needs)."""
