@@ -39,7 +39,7 @@ from calt_hf.checkpoint import (
     recorded_splits,
 )
 from calt_hf.folder import FolderInUseError, adopt, claim, clear, foreign_entries, refuse_foreign, task_differences
-from calt_hf.conversion import Backend
+from calt_hf.backends import Backend
 from calt_hf.expanded import check_encoding
 from calt_hf import pickling
 from calt_hf.hf.description import DatasetDescription

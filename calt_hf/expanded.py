@@ -17,7 +17,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from calt_hf.conversion import Backend
+from calt_hf.backends import Backend
 
 ENCODINGS = ("text", "expanded")
 EXPANDED_COLUMNS = ("problem_expanded", "solution_expanded")

@@ -6,7 +6,7 @@ that says so. The sampler draws as the SymPy backend's, so a generator written a
 """
 
 from calt_hf import engine
-from calt_hf.backends.flint import FLINT
+from calt_hf.backends.flint.adapter import FLINT
 from calt_hf.backends.flint.sampler import PolynomialSampler, SinglePolynomialSampler
 from calt_hf.statistics import BaseStatisticsCalculator
 from calt_hf.writer import DatasetWriter

@@ -6,7 +6,7 @@ PolynomialSampler`` is all that changes when porting CALT code.
 """
 
 from calt_hf import engine
-from calt_hf.backends.sagemath import SAGEMATH
+from calt_hf.backends.sagemath.adapter import SAGEMATH
 from calt_hf.backends.sagemath.sampler import PolynomialSampler
 from calt_hf.statistics import BaseStatisticsCalculator
 from calt_hf.writer import DatasetWriter

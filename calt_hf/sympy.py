@@ -5,7 +5,7 @@ when porting CALT code.
 """
 
 from calt_hf import engine
-from calt_hf.backends.sympy import SYMPY
+from calt_hf.backends.sympy.adapter import SYMPY
 from calt_hf.backends.sympy.sampler import PolynomialSampler, SinglePolynomialSampler
 from calt_hf.statistics import BaseStatisticsCalculator
 from calt_hf.writer import DatasetWriter

@@ -22,7 +22,8 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any
 
-from calt_hf.conversion import Backend, to_strings
+from calt_hf.backends import Backend
+from calt_hf.conversion import to_strings
 from calt_hf.expanded import to_expanded
 from calt_hf.hf.survey import TextSurvey
 from calt_hf.quality import QualityMeasures, measure, text_rows

@@ -20,8 +20,8 @@ from sympy.polys.rings import ring  # noqa: E402
 
 from calt_hf import flint as flint_api  # noqa: E402
 from calt_hf import sympy as sympy_api  # noqa: E402
-from calt_hf.backends.flint import FLINT  # noqa: E402
-from calt_hf.backends.sympy import SYMPY  # noqa: E402
+from calt_hf.backends.flint.adapter import FLINT  # noqa: E402
+from calt_hf.backends.sympy.adapter import SYMPY  # noqa: E402
 from calt_hf.conversion import to_strings  # noqa: E402
 from calt_hf.expanded import to_expanded  # noqa: E402
 from calt_hf.pickling import dumps  # noqa: E402

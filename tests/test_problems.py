@@ -24,9 +24,9 @@ sage_all = pytest.importorskip("sage.all__sagemath_singular")
 
 from test_cli import CONF, compose_config  # noqa: E402
 
-from calt_hf.backends.sagemath import SAGEMATH  # noqa: E402
-from calt_hf.backends.sagemath import poly_to_str as sage_text  # noqa: E402
-from calt_hf.backends.sympy import SYMPY  # noqa: E402
+from calt_hf.backends.sagemath.adapter import SAGEMATH  # noqa: E402
+from calt_hf.backends.sagemath.adapter import poly_to_str as sage_text  # noqa: E402
+from calt_hf.backends.sympy.adapter import SYMPY  # noqa: E402
 from calt_hf.config import build_job  # noqa: E402
 from calt_hf.conversion import to_strings  # noqa: E402
 from calt_hf.problems import PROBLEMS  # noqa: E402
