@@ -13,6 +13,7 @@ from typing import Any
 
 import flint
 
+from calt_hf.backends import refuse_unsupported
 from calt_hf.sampling import FieldSpec, PythonRandomSampler, SinglePolynomialSamplerBase, symbol_names
 
 #: Term orders by name (SymPy's and Sage's names both) -> FLINT's name.
@@ -21,8 +22,6 @@ ORDERS = {"lex": "lex", "grlex": "deglex", "grevlex": "degrevlex", "deglex": "de
 WORD_BITS = 64
 #: A context kind per field kind (GF: the word-size one; ``context`` switches to ``fmpz_mod_mpoly_ctx`` past it).
 CONTEXTS = {"GF": flint.nmod_mpoly_ctx, "ZZ": flint.fmpz_mpoly_ctx, "QQ": flint.fmpq_mpoly_ctx}
-#: The backends with rings over RR (named when RR is refused).
-REAL_BACKENDS = ("sympy", "sagemath")
 
 
 def context(spec: FieldSpec, names: tuple[str, ...], ordering: str) -> Any:
@@ -107,11 +106,8 @@ class PolynomialSampler(PythonRandomSampler):
         raise ValueError(f"order={order!r} is not supported; use one of {', '.join(ORDERS)}")
 
     def _check_field(self, spec: FieldSpec) -> FieldSpec:
-        if spec.kind == "RR":
-            raise ValueError(
-                f"field_str={self.field_str!r} is not allowed with the flint backend: FLINT has no polynomials over "
-                f"floating-point reals; use QQ, ZZ or GF(p), or a backend with RR ({', '.join(REAL_BACKENDS)})"
-            )
+        variables = len(symbol_names(self.symbols))
+        refuse_unsupported("flint", "polynomials", spec.kind, self.field_str, self.symbols, variables, "PolynomialSampler")
         return spec
 
     def get_field(self) -> Any:
