@@ -76,7 +76,7 @@ def test_factor_in_several_variables_over_gf_p_is_right(tmp_path):
     irreducible and normalised (monic)."""
     sage = pytest.importorskip("sage.all__sagemath_singular")
     with pytest.raises(ValueError, match="SymPy factors over GF\\(p\\) in one variable only; use at most 1 symbol, "
-                                         "a field other than GF\\(p\\) or backend=flint or sagemath"):
+                                         "a field other than GF\\(p\\) or backend=flint or backend=sagemath"):
         run(tmp_path, "sympy", "factor", ["sampler=default"])
     save_dir = run(tmp_path, "flint", "factor", ["sampler=default", "sampler.symbols='x, y, z'", "sampler.max_degree=3"], train=30)
     R = sage.PolynomialRing(sage.GF(7), "x, y, z", order="degrevlex")
@@ -97,7 +97,7 @@ def test_groebner_through_sympy_is_said_and_rr_is_refused(tmp_path):
     assert "Gröbner bases computed by SymPy on converted polynomials (FLINT has no algorithm for them)" in card
     with pytest.raises(ValueError, match="sampler.field_str=RR is not allowed for PolynomialSampler on backend=flint: "
                                          "FLINT has no polynomials over floating-point reals; use a field other than RR "
-                                         "or backend=sympy or sagemath"):
+                                         "or backend=sympy or backend=sagemath"):
         run(tmp_path, "flint", "sum", ["sampler.field_str=RR"])
 
 

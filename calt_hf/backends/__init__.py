@@ -333,7 +333,7 @@ def refuse_unsupported(
     if limit.variables:
         allowed.insert(0, f"at most {limit.variables} symbol{'s' if limit.variables > 1 else ''}")
     if others:
-        allowed.append(f"backend={' or '.join(others)}")
+        allowed.append(" or ".join(f"backend={name}" for name in others))
     with_symbols = f" with symbols={symbols!r}" if limit.variables else ""
     raise ValueError(
         f"field_str={field_str or FIELD_WORDS[field]} is not allowed for {subject} on backend={backend_name}"
