@@ -49,6 +49,7 @@ def test_every_config_in_the_tree_composes_and_builds(problem, sampler, backend)
         problem_class = PROBLEMS[problem]
         assert list(cfg.problem.backends) == list(problem_class.backends)
         assert tuple(cfg.problem.nesting.values()) == problem_class.nesting
+        assert OmegaConf.to_container(cfg.problem.run_defaults) == problem_class.run_defaults
         assert OmegaConf.get_type(cfg.problem).__name__ == f"{problem_class.__name__}Config"
     if (problem, backend, cfg.sampler.field_str) == ("factor", "sympy", "GF7"):  # in two variables: Sage only
         with pytest.raises(ValueError, match=r"SymPy factors over GF\(p\) in one variable only"):
@@ -66,6 +67,8 @@ def test_every_config_in_the_tree_composes_and_builds(problem, sampler, backend)
         (["problem=factor", "problem.bogus=1"], "Key 'bogus' not in 'FactorProblemConfig'"),
         (["problem=factor", "problem.max_count=abc"], "'abc' of type 'str' could not be converted to Integer"),
         (["problem=groebner", "problem.max_tries=null"], "field 'problem.max_tries' is not Optional"),
+        (["problem=groebner_backward", "problem.basis.bogus=1"], "Key 'bogus' not in 'ShapeBasisOptions'"),
+        (["problem=border_basis", "problem.transform.density=dense"], "'dense' of type 'str' could not be converted to Float"),
         (["problem=custom", "problem.min_count=2"], "Key 'min_count' not in 'CustomProblemConfig'"),
         (["statistics.nope=1"], "Key 'nope' not in 'StatisticsConfig'"),
     ],

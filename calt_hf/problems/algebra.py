@@ -87,6 +87,16 @@ def normal_form(f: Any, basis: list) -> Any:
     return f.rem(basis) if is_sympy(f) else f.reduce(basis)
 
 
+def ideal_samplers(ring: Any) -> Any:
+    """The module of the ring's backend that holds ``GroebnerBasisSampler``, ``GroebnerIdealTransformer``,
+    ``BorderBasisSampler`` and ``BorderIdealTransformer``."""
+    if is_sympy_ring(ring):
+        from calt_hf.backends.sympy import ideals
+    else:
+        from calt_hf.backends.sagemath import ideals
+    return ideals
+
+
 def text(f: Any) -> str:
     """The polynomial as the dataset writes it (the same text on both backends)."""
     if is_sympy(f):

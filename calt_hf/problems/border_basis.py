@@ -1,0 +1,108 @@
+"""``border_basis``: polynomials of a zero-dimensional ideal -> a border basis of it, drawn backwards as Kera
+et al. draw it (``calt_hf.ideals.border``): the basis of the ideal of random points first, then the polynomials."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, List, Optional
+
+import numpy as np
+
+from calt_hf.problems.algebra import ideal_samplers, ngens
+from calt_hf.problems.backward import KERA_BORDER, BackwardProblem, options, within
+
+
+@dataclass
+class BorderBasisOptions:
+    """``BorderBasisSampler.sample``'s parameters (``problem.basis.*``), by default Kera et al.'s
+    configuration: ``degree_bounds`` None is 4 for each variable up to 3 variables, 2 from 4 on."""
+
+    degree_bounds: Optional[List[int]] = None
+    total_degree_bound: Optional[int] = 4
+    max_sampling: int = 100
+
+    def for_variables(self, n: int) -> dict[str, Any]:
+        values = asdict(self)
+        if self.degree_bounds is None:
+            values["degree_bounds"] = [4 if n <= 3 else 2] * n
+        return values
+
+
+@dataclass
+class BorderTransformOptions:
+    """``BorderIdealTransformer``'s parameters (``problem.transform.*``), by default Kera et al.'s
+    configuration: ``max_size`` None is 2n."""
+
+    max_size: Optional[int] = None
+    identity_block: bool = False
+    max_degree: int = 1
+    min_degree: int = 0
+    max_num_terms: Optional[int] = 10
+    max_coeff: Optional[int] = 5
+    num_bound: Optional[int] = 10
+    degree_sampling: str = "uniform"
+    term_sampling: str = "uniform"
+    strictly_conditioned: bool = True
+    density: float = 1.0
+    coeff_bound: float = 100
+    max_iter: int = 100
+
+    def for_variables(self, n: int) -> dict[str, Any]:
+        values = asdict(self)
+        values["max_size"] = 2 * n if self.max_size is None else self.max_size
+        return values
+
+
+class BorderBasisProblem(BackwardProblem):
+    """Problem: ``F = A·G``, ``m`` polynomials (``len(G) + 1`` to ``max(transform.max_size, len(G)) + 1``) of the
+    ideal of ``G``; solution: ``G``, the border basis of the ideal of ``|O|`` random points for a random order
+    ideal ``O`` (``g_b = b - (a combination of O)`` for each ``b`` of the border of ``O``, by decreasing degree of
+    ``b``, then as calt-x lists them). ``<F>`` lies in ``<G>`` and equals it when ``A`` has a left inverse: always
+    with ``transform.identity_block`` (``G`` itself first in ``F``), for most draws otherwise. The ring is the
+    sampler group's, in two or more variables over GF(p) or QQ; the parameters are calt-x's classes', defaulting
+    to Kera et al.'s configuration (``max_size`` counts from ``len(G)``, as calt-x's transformer does, where
+    their own code counted from n: ``F`` has ``len(G) + 1`` polynomials with the defaults). The order ideals
+    draw from numpy's global generator, which the problem seeds too.
+    """
+
+    name = "border_basis"
+    fields_allowed = (("GF", "QQ"), "the points' evaluation matrix must be inverted exactly")
+    problem_text = (
+        "F = A·G: len(G) + 1 to max(transform.max_size, len(G)) + 1 polynomials combining G with a random polynomial "
+        "matrix A (G itself first with transform.identity_block); they generate the ideal of G when A has a left inverse"
+    )
+    solution_text = (
+        "G, the border basis of the ideal of |O| random points for a random order ideal O: for each monomial b of the "
+        "border of O, b minus the combination of O that agrees with b at the points"
+    )
+    method = (
+        "drawn backwards, as Kera et al. (arXiv 2505.23696) draw it: a random order ideal, points at which its monomials "
+        "are independent, the border basis of their ideal, then F from G"
+    )
+    references = (KERA_BORDER,)
+
+    def __init__(
+        self, sampler: Any, basis: BorderBasisOptions = BorderBasisOptions(), transform: BorderTransformOptions = BorderTransformOptions()
+    ) -> None:
+        self.check_ring(sampler)
+        ring = sampler.get_ring()
+        n = ngens(ring)
+        if n < 2:
+            raise ValueError(f"symbols={sampler.symbols!r} is not allowed for problem={self.name}: it needs two or more variables")
+        basis, transform = options(BorderBasisOptions, basis, "basis"), options(BorderTransformOptions, transform, "transform")
+        basis_values, transform_values = basis.for_variables(n), transform.for_variables(n)
+        ideals = ideal_samplers(ring)
+        basis_sampler = ideals.BorderBasisSampler(ring)
+        with within("basis"):
+            basis_sampler.check_bounds(**basis_values)
+        with within("transform"):
+            transformer = ideals.BorderIdealTransformer(ring, **transform_values)
+        super().__init__(sampler, basis_sampler, transformer, basis=basis_values, transform=transform_values)
+
+    def __call__(self, seed: int) -> tuple[Any, Any]:
+        np.random.seed(seed & 0xFFFFFFFF)  # the order ideal's draws (numpy's legacy generator takes 32 bits)
+        return super().__call__(seed)
+
+    def generate(self) -> tuple[list, list]:
+        basis = self.basis_sampler.sample(1, **self.parameters["basis"])[0]
+        return self.transformer.transform(basis), basis

@@ -1,0 +1,196 @@
+"""Ideals drawn backwards (``calt_hf.ideals``), on both backends, verified mathematically.
+
+Per backend, field (GF(p), QQ) and variable count (2..5), a few samples each:
+
+- ``G`` is the reduced lex Gröbner basis of the ideal of ``F``, recomputed independently: Singular on Sage, SymPy's
+  ``groebner`` on SymPy (the generator computes none);
+- a border basis vanishes on its points, its order ideal is one (closed under divisors) and a basis of the quotient
+  of the zero-dimensional ideal ``G`` generates, ``G`` is its border's prebasis, ``F`` lies in that ideal and, with
+  ``identity_block``, generates all of it (Gröbner bases of the same library).
+
+Then the problems as the command line builds them: the lex ring, the parameter groups, the errors, the card.
+The draws against calt-x's own: tests/test_calt_parity.py; every problem's data: tests/test_problems.py.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from sympy import GF, QQ, ZZ
+from sympy.polys.groebnertools import groebner as sympy_groebner
+from sympy.polys.matrices import DomainMatrix
+from sympy.polys.orderings import grevlex, lex
+from sympy.polys.rings import ring as sympy_ring
+
+from calt_hf import sympy as ours_sympy
+
+sage_all = pytest.importorskip("sage.all__sagemath_singular")
+
+from test_cli import compose_config  # noqa: E402
+
+from calt_hf import sagemath as ours_sage  # noqa: E402
+from calt_hf.config import build_job  # noqa: E402
+from calt_hf.problems.groebner_backward import kera_density  # noqa: E402
+
+BACKENDS = {"sympy": ours_sympy, "sagemath": ours_sage}
+
+
+def polynomial_ring(backend: str, field: str, n: int, order: str):
+    names = [f"x{i}" for i in range(n)]
+    if backend == "sympy":
+        domain = QQ if field == "QQ" else GF(int(field[3:-1]))
+        return sympy_ring(",".join(names), domain, {"lex": lex, "grevlex": grevlex}[order])[0]
+    base = sage_all.QQ if field == "QQ" else sage_all.GF(int(field[3:-1]))
+    return sage_all.PolynomialRing(base, names, order={"lex": "lex", "grevlex": "degrevlex"}[order])
+
+
+def reduced_groebner_basis(R, polys: list) -> list:
+    """The library's own reduced Gröbner basis under the ring's order, by decreasing leading monomial (zeros dropped)."""
+    polys = [f for f in polys if f != 0]
+    if hasattr(R, "domain"):  # SymPy's PolyRing
+        return sympy_groebner(polys, R)
+    return sorted(R.ideal(polys).groebner_basis(), key=lambda g: g.lm(), reverse=True)
+
+
+def exponents(poly) -> list[tuple[int, ...]]:
+    return [tuple(m) for m in poly.monoms()] if hasattr(poly, "monoms") else [tuple(e) for e in poly.exponents()]
+
+
+def coefficient(poly, monomial: tuple[int, ...]):
+    return poly.coeff(poly.ring.from_dict({monomial: 1})) if hasattr(poly, "ring") else poly.monomial_coefficient(poly.parent().monomial(*monomial))
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    sage_all.set_random_seed(seed)
+
+
+# --- Gröbner bases in shape position -------------------------------------------------------------------------
+@pytest.mark.parametrize("n", [2, 3, 4, 5])
+@pytest.mark.parametrize("field", ["GF(7)", "QQ"])
+@pytest.mark.parametrize("backend", ["sympy", "sagemath"])
+def test_G_is_the_reduced_lex_groebner_basis_of_F(backend, field, n):
+    R = polynomial_ring(backend, field, n, "lex")
+    api = BACKENDS[backend]
+    sampler = api.GroebnerBasisSampler(R, max_degree=3, max_num_terms=3, max_coeff=5, num_bound=5)
+    transformer = api.GroebnerIdealTransformer(R, max_size=n + 2, max_degree=2, max_num_terms=2, max_coeff=5, num_bound=5,
+                                               density=kera_density(n))
+    gens = list(R.gens() if callable(R.gens) else R.gens)
+    drawn = []
+    for seed in range(3):
+        seed_everything(seed)
+        G = sampler.sample(1)[0]
+        F = transformer.transform(G)
+        drawn.append((G, F))
+        assert n <= len(F) <= n + 2
+        assert reduced_groebner_basis(R, F) == G  # so <F> = <G>, and G is reduced, monic, in shape position:
+        h = G[-1]
+        assert all(e[:-1] == (0,) * (n - 1) for e in exponents(h)) and coefficient(h, max(exponents(h))) == 1
+        for x, g in zip(gens, G[:-1]):
+            tail = g - x
+            assert all(e[:-1] == (0,) * (n - 1) and e[-1] < max(exponents(h))[-1] for e in exponents(tail))
+    seed_everything(1)  # the same seed, the same draws
+    G = sampler.sample(1)[0]
+    assert (G, transformer.transform(G)) == drawn[1]
+    assert len({str(G) for G, _ in drawn}) == 3
+
+
+# --- border bases ---------------------------------------------------------------------------------------------
+def standard_monomials(leading: list[tuple[int, ...]], n: int) -> set[tuple[int, ...]]:
+    """The monomials no leading monomial divides (finite: the ideal is zero-dimensional, checked on the way)."""
+    seen, frontier = set(), [(0,) * n]
+    while frontier:
+        m = frontier.pop()
+        if m in seen or any(all(a >= b for a, b in zip(m, lm)) for lm in leading):
+            continue
+        assert max(m) < 50, "not zero-dimensional"
+        seen.add(m)
+        frontier += [m[:i] + (m[i] + 1,) + m[i + 1 :] for i in range(n)]
+    return seen
+
+
+def normal_form(f, basis):
+    return f.rem(basis) if hasattr(f, "rem") else f.reduce(basis)
+
+
+def rank(R, rows: list[list]) -> int:
+    if hasattr(R, "domain"):
+        return DomainMatrix(rows, (len(rows), len(rows[0])), R.domain).rank()
+    return sage_all.matrix(R.base_ring(), rows).rank()
+
+
+#: Per variable count: degree bounds and total degree bound, small enough for SymPy's Gröbner bases.
+BORDER_BOUNDS = {2: ([4, 3], None), 3: ([3, 3, 2], 4), 4: ([2, 2, 2, 2], 4), 5: ([2, 2, 2, 2, 2], 3)}
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 5])
+@pytest.mark.parametrize("field", ["GF(31)", "QQ"])
+@pytest.mark.parametrize("backend", ["sympy", "sagemath"])
+def test_a_border_basis_vanishes_on_its_points_and_its_order_ideal_is_a_basis_of_the_quotient(backend, field, n):
+    R = polynomial_ring(backend, field, n, "grevlex")
+    api = BACKENDS[backend]
+    bounds, total = BORDER_BOUNDS[n]
+    sampler = api.BorderBasisSampler(R)
+    combining = api.BorderIdealTransformer(R, max_size=2 * n, max_num_terms=2, coeff_bound=10**9)
+    keeping = api.BorderIdealTransformer(R, max_size=2 * n, identity_block=True, max_num_terms=2, coeff_bound=10**9)
+    sizes = []
+    for seed in range(2):
+        seed_everything(seed)
+        record = sampler.random_border_basis(bounds, total_degree_bound=total)
+        assert record["success"]
+        order = [exponents(o)[0] for o in record["order"]]
+        border = [exponents(b)[0] for b in record["border"]]
+        G, points = record["basis"], [tuple(point) for point in record["points"]]
+        sizes.append(len(order))
+        # O is an order ideal within the bounds, B its border
+        assert (0,) * n in order and all(o[k] < bounds[k] for o in order for k in range(n))
+        assert all(o[:k] + (o[k] - 1,) + o[k + 1 :] in order for o in order for k in range(n) if o[k])
+        assert set(border) == {o[:k] + (o[k] + 1,) + o[k + 1 :] for o in order for k in range(n)} - set(order)
+        # g_b = b - (a combination of O), vanishing on the |O| points
+        for b, g in zip(border, G):
+            assert set(exponents(g)) <= set(order) | {b} and coefficient(g, b) == 1
+        assert len(points) == len(order) == len(set(points))
+        assert all(g(*point) == 0 for g in G for point in points)
+        # <G> is zero-dimensional and O is a basis of its quotient
+        basis = reduced_groebner_basis(R, G)
+        standard = standard_monomials([exponents(g)[0] for g in basis], n)
+        assert len(standard) == len(order)
+        forms = [normal_form(o, basis) for o in record["order"]]
+        rows = [[coefficient(form, m) for m in sorted(standard)] for form in forms]
+        assert rank(R, rows) == len(order)
+        # F lies in <G>; with G kept in F (identity_block), F generates all of it
+        F = combining.transform(G)
+        assert len(G) < len(F) <= max(2 * n, len(G)) + 1 and all(normal_form(f, basis) == 0 for f in F)
+        F = keeping.transform(G)
+        assert F[: len(G)] == G and reduced_groebner_basis(R, F) == basis
+    assert len(set(sizes)) > 1 or n == 2 or sizes[0] > 1  # not one trivial order ideal
+
+
+def test_bad_arguments_are_refused_before_any_draw():
+    R = polynomial_ring("sagemath", "GF(7)", 2, "lex")
+    S = sympy_ring("x, y", GF(7), lex)[0]
+    Z = sympy_ring("x, y", ZZ, lex)[0]
+    cases = [
+        (lambda: ours_sympy.GroebnerBasisSampler(Z), "shape position needs a field"),
+        (lambda: ours_sympy.GroebnerBasisSampler(S, min_degree=0), "min_degree=0 is not allowed"),
+        (lambda: ours_sympy.GroebnerBasisSampler("x, y"), "is not a SymPy PolyRing"),
+        (lambda: ours_sage.GroebnerBasisSampler(S), "is not a Sage polynomial ring"),
+        (lambda: ours_sage.GroebnerIdealTransformer(R, max_size=1), "max_size=1 is not allowed; use an integer >= 2"),
+        (lambda: ours_sage.GroebnerIdealTransformer(R, max_size=3, density=1.5), "density=1.5 is not allowed"),
+        (lambda: ours_sympy.GroebnerIdealTransformer(S, max_size=3, max_num_terms=0), "max_num_terms=0 is not allowed"),
+        (lambda: ours_sage.BorderBasisSampler(sage_all.PolynomialRing(sage_all.RR, "x, y")), "over exact fields"),
+        (lambda: ours_sympy.BorderBasisSampler(sympy_ring("x", GF(7), lex)[0]), "two or more variables"),
+        (lambda: ours_sage.BorderBasisSampler(R).sample(1, [3]), "give one bound for each of the 2 variables"),
+        (lambda: ours_sympy.BorderBasisSampler(S).sample(1, [1, 1], total_degree_bound=3), "one bound must be 2 or more"),
+        (lambda: ours_sympy.BorderBasisSampler(S).sample(1, [3, 3], max_sampling=1), "max_sampling=1 is not allowed"),
+    ]
+    for call, message in cases:
+        with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+            call()
