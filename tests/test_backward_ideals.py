@@ -194,3 +194,102 @@ def test_bad_arguments_are_refused_before_any_draw():
     for call, message in cases:
         with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
             call()
+
+
+# --- the problems on the command line -------------------------------------------------------------------------
+@pytest.mark.parametrize("backend", ["sympy", "sagemath"])
+def test_the_groebner_problems_ring_is_lex_and_another_order_is_refused_with_the_reason(backend):
+    job = build_job(compose_config("problem=groebner_backward", f"backend={backend}"))
+    assert str(job.run_kwargs["problem_generator"].sampler.order) == "lex"
+    assert job.run_kwargs["description"].settings["order"] == "lex"
+    assert "order: lex" in job.config_text
+    build_job(compose_config("problem=groebner_backward", f"backend={backend}", "sampler.order=lex"))
+    with pytest.raises(ValueError, match=r"sampler.order='(grevlex|degrevlex)' is not allowed for problem=groebner_backward: "
+                                         r"the basis is a lex Gröbner basis, so the ring's order is lex; leave sampler.order unset"):
+        build_job(compose_config("problem=groebner_backward", f"backend={backend}", "sampler.order=grevlex"))
+    border = build_job(compose_config("problem=border_basis", f"backend={backend}"))  # any order: it only sets the text
+    assert str(border.run_kwargs["problem_generator"].sampler.order) in ("grevlex", "degrevlex")
+
+
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        (["problem=groebner_backward", "problem.transform.max_size=1"], "problem.transform.max_size=1 is not allowed; use an integer >= 2"),
+        (["problem=groebner_backward", "problem.basis.min_degree=0"], "problem.basis.min_degree=0 is not allowed"),
+        (["problem=groebner_backward", "problem.basis.max_degree=2", "problem.basis.min_degree=3"],
+         "problem.basis.min_degree=3 is above max_degree=2"),
+        (["problem=groebner_backward", "sampler.field_str=ZZ"],
+         "sampler.field_str=ZZ is not allowed for problem=groebner_backward: shape position needs a field"),
+        (["problem=border_basis", "sampler.field_str=RR", "backend=sagemath"], "sampler.field_str=RR is not allowed for problem=border_basis"),
+        (["problem=border_basis", "sampler.symbols=x"], "sampler.symbols='x' is not allowed for problem=border_basis"),
+        (["problem=border_basis", "problem.basis.degree_bounds=[2]"],
+         "problem.basis.degree_bounds=[2] is not allowed; give one bound for each of the 2 variables"),
+        (["problem=border_basis", "problem.transform.density=2"], "problem.transform.density=2.0 is not allowed"),
+    ],
+)
+def test_a_bad_parameter_is_named_with_its_group_before_any_work(tmp_path, overrides, expected):
+    with pytest.raises(ValueError) as caught:
+        build_job(compose_config(*overrides, f"save_dir={tmp_path / 'out'}"))
+    assert expected in str(caught.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_defaults_are_kera_et_al_s_for_the_ring():
+    settings = {}
+    for symbols in ("x, y", "x, y, z, t"):
+        for name in ("groebner_backward", "border_basis"):
+            job = build_job(compose_config(f"problem={name}", f"sampler.symbols='{symbols}'", "sampler.field_str=GF31"))
+            settings[name, symbols] = job.run_kwargs["description"].settings
+    two, four = settings["groebner_backward", "x, y"], settings["groebner_backward", "x, y, z, t"]
+    assert (two["basis.max_degree"], two["basis.max_num_terms"], two["transform.max_degree"], two["transform.max_num_terms"]) == (5, 5, 3, 2)
+    assert (two["transform.max_size"], two["transform.density"], four["transform.max_size"], four["transform.density"]) == (4, 1.0, 6, 0.3)
+    assert two["transform.coeff_bound"] == 100 and two["basis.num_bound"] == two["basis.max_coeff"] == 5
+    border_two, border_four = settings["border_basis", "x, y"], settings["border_basis", "x, y, z, t"]
+    assert (border_two["basis.degree_bounds"], border_four["basis.degree_bounds"]) == ([4, 4], [2, 2, 2, 2])
+    assert (border_four["basis.total_degree_bound"], border_four["transform.max_size"], border_four["transform.max_num_terms"]) == (4, 8, 10)
+    assert "max_degree" not in two and "sampler.max_degree" not in two  # the sampler group gives the ring, nothing else
+
+
+def _run_cli(tmp_path: Path, *overrides: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "calt_hf.generate", *overrides, "verbose=false"],
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
+
+
+@pytest.mark.parametrize("problem, backend, ring, arxiv", [
+    ("groebner_backward", "sympy", ["sampler.symbols='x, y, z'", "sampler.field_str=GF31"], ["2311.12904"]),
+    ("border_basis", "sagemath", ["sampler.symbols='x, y, z'", "sampler.field_str=GF7"], ["2311.12904", "2505.23696"]),
+])
+def test_the_command_line_draws_the_problem_and_its_card_names_the_method_and_cites_the_papers(tmp_path, problem, backend, ring, arxiv):
+    result = _run_cli(tmp_path, f"problem={problem}", f"backend={backend}", *ring, "dataset_sizes={train: 60, test: 10}",
+                      "save_dir=out")
+    assert result.returncode == 0, result.stderr
+    from datasets import load_dataset
+
+    data = load_dataset(str(tmp_path / "out"))
+    assert data["train"].num_rows == 60 and all(len(row["solution"]) >= 3 for row in data["train"])
+    card = (tmp_path / "out" / "README.md").read_text()
+    assert "| method | drawn backwards, as Kera et al." in card
+    assert all(f"- arxiv:{number}" in card and f"arXiv:{number}](https://arxiv.org/abs/{number})" in card for number in arxiv)
+    assert "| transform.density |" in card and "| transform.max_size |" in card  # the groups' parameters, as used
+
+
+def test_forward_groebner_stops_slow_samples_on_sympy_by_default_and_the_card_counts_them(tmp_path):
+    def run_settings(*overrides):
+        job = build_job(compose_config(*overrides))
+        return job.run_kwargs["sample_timeout"], job.run_kwargs["on_error"]
+
+    assert run_settings("problem=groebner") == (10.0, "resample")
+    assert run_settings("problem=groebner", "backend=sagemath") == (None, "raise")  # Singular has no such tail
+    assert run_settings("problem=groebner", "sample_timeout=3", "on_error=skip") == (3.0, "skip")
+    assert run_settings("problem=groebner_backward") == run_settings("problem=gcd") == (None, "raise")
+    # A run with a short timeout (the default's 10 s would take minutes to show): the slow samples are drawn again.
+    result = _run_cli(tmp_path, "problem=groebner", "sampler.symbols='x, y, z, t'", "sampler.field_str=GF31", "sampler.max_degree=5",
+                      "sampler.max_num_terms=10", "sample_timeout=0.5", "dataset_sizes={train: 8}", "save_dir=out")
+    assert result.returncode == 0, result.stderr
+    saved = yaml.safe_load((tmp_path / "out" / "config.yaml").read_text())
+    assert (saved["sample_timeout"], saved["on_error"]) == (0.5, "resample")
+    errors = yaml.safe_load((tmp_path / "out" / "train_stats.yaml").read_text())["errors"]
+    assert errors["timed_out"] == errors["failed"]  # every failure here is a timeout
+    row = f"| 8 | {errors['failed']} | {errors['timed_out']} | {errors['resampled']} | {errors['skipped']} |"
+    assert "| requested | failed attempts | of them timed out | resampled | skipped |" in (tmp_path / "out" / "README.md").read_text()
+    assert row in (tmp_path / "out" / "README.md").read_text()
