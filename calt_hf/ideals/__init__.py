@@ -9,14 +9,31 @@ first and transform it into generators ``F`` of the same ideal, which costs abou
   (Kera, Pelleriti, Ishihara, Zimmer, Pokutta, "Computational Algebra with Attention: Transformer Oracles
   for Border Basis Algorithms", arXiv 2505.23696).
 
-The mathematics is written once here, as the ``*Base`` classes, which carry calt-x 1.5.0's constructor
+The mathematics is written once, as the ``*Base`` classes, which carry calt-x 1.5.0's constructor
 signatures, defaults and methods. A backend binds the few operations that differ (``IdealOperations``:
-its rings, random sources and linear algebra) in ``calt_hf/backends/*/ideals.py``, which is where the public
-``GroebnerBasisSampler``, ``GroebnerIdealTransformer``, ``BorderBasisSampler`` and
-``BorderIdealTransformer`` of ``calt_hf.sympy`` and ``calt_hf.sagemath`` come from. On Sage the draws are
-calt-x's own (the same seeds give the same polynomials); elsewhere they are ours (``IdealOperations``).
+its rings, random sources and linear algebra) in ``calt_hf/backends/*/ideals.py``, where ``bind`` makes the
+public ``GroebnerBasisSampler``, ``GroebnerIdealTransformer``, ``BorderBasisSampler`` and
+``BorderIdealTransformer`` of ``calt_hf.sympy`` and ``calt_hf.sagemath``. On Sage the draws are calt-x's own
+(the same seeds give the same polynomials); elsewhere they are ours (``IdealOperations``).
 """
 
-from calt_hf.ideals.operations import IdealOperations
+from __future__ import annotations
 
-__all__ = ["IdealOperations"]
+from calt_hf.ideals.border import BorderBasisSamplerBase, BorderIdealTransformerBase
+from calt_hf.ideals.operations import IdealOperations
+from calt_hf.ideals.shape import GroebnerBasisSamplerBase, GroebnerIdealTransformerBase
+
+__all__ = ["IdealOperations", "bind"]
+
+_BASES = (GroebnerBasisSamplerBase, GroebnerIdealTransformerBase, BorderBasisSamplerBase, BorderIdealTransformerBase)
+
+
+def bind(ops: IdealOperations, module: str) -> tuple[type, ...]:
+    """The public classes over a backend's operations, as calt-x names them: ``GroebnerBasisSampler``,
+    ``GroebnerIdealTransformer``, ``BorderBasisSampler``, ``BorderIdealTransformer``, made for ``module``, which
+    must bind them under those names (so that they pickle by name)."""
+    classes = []
+    for base in _BASES:
+        name = base.__name__.removesuffix("Base")
+        classes.append(type(name, (base,), {"ops": ops, "__module__": module, "__qualname__": name, "__doc__": base.__doc__}))
+    return tuple(classes)

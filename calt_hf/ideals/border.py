@@ -24,8 +24,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from calt_hf.ideals.common import IdealTransformerBase, check_field, polynomial_options
 from calt_hf.ideals.operations import IdealOperations
-from calt_hf.ideals.shape import check_density, check_field, check_positive
 from calt_hf.sampling import check_int
 
 Monomial = tuple[int, ...]
@@ -251,17 +251,15 @@ class BorderBasisSamplerBase:
         return bases
 
 
-class BorderIdealTransformerBase:
+class BorderIdealTransformerBase(IdealTransformerBase):
     """Generators ``F = A·G`` of polynomials of the ideal of ``G`` (calt-x's ``BorderIdealTransformer``).
 
     ``F`` has ``m`` polynomials, ``m`` uniform in ``len(G) + 1`` .. ``max(max_size, len(G)) + 1``; ``A`` is an
     ``m x len(G)`` matrix of random polynomials of the ``PolynomialSampler`` options given, each non-zero with
     probability ``density``, or (``identity_block``) the identity on top of ``m - len(G)`` such rows, so that
-    ``F`` holds ``G`` itself. Over QQ the draw is repeated as ``GroebnerIdealTransformer``'s (``coeff_bound``,
-    ``max_iter``).
+    ``F`` holds ``G`` itself. Over QQ and RR the whole draw is repeated while ``F`` exceeds ``coeff_bound``
+    (``IdealTransformerBase``).
     """
-
-    ops: ClassVar[IdealOperations]
 
     def __init__(
         self,
@@ -280,33 +278,20 @@ class BorderIdealTransformerBase:
         coeff_bound: int = 100,
         max_iter: int = 100,
     ) -> None:
-        check_field(self.ops, ring, ("GF", "QQ", "RR"), "the transform needs a field")
-        check_int("max_size", max_size, 1)
-        check_density(density)
-        check_positive("coeff_bound", coeff_bound)
-        check_int("max_iter", max_iter, 1)
-        self.ring, self.max_size, self.identity_block = ring, max_size, identity_block
-        self.density, self.coeff_bound, self.max_iter = density, coeff_bound, max_iter
-        self._sampler = self.ops.polynomial_sampler(
-            ring, max_degree=max_degree, min_degree=min_degree, max_num_terms=max_num_terms, max_coeff=max_coeff,
-            num_bound=num_bound, degree_sampling=degree_sampling, term_sampling=term_sampling,
-            strictly_conditioned=strictly_conditioned, nonzero_instance=True,
-        )
-        self._bounded = self.ops.field_spec(ring).kind != "GF"
+        options = polynomial_options(max_num_terms, max_coeff, num_bound, degree_sampling, term_sampling, strictly_conditioned)
+        self._setup(ring, max_size, 1, (max_degree, min_degree), options, density, coeff_bound, max_iter)
+        self.identity_block = identity_block
 
     def transform(self, G: list) -> list:
         """``F`` (a list of ring elements): combinations of ``G``; ``G`` itself first with ``identity_block``."""
         G = list(G)
         if not G:
             raise ValueError("G is empty; give the basis to transform")
-        ops, n = self.ops, len(G)
-        for _ in range(self.max_iter):
-            m = ops.randint(0, max(0, self.max_size - n)) + n + 1
-            if self.identity_block:
-                extra = self._sampler.sample(1, size=(m - n, n), density=self.density)[0]
-                F = G + combine(extra, m - n, G)
-            else:
-                F = combine(self._sampler.sample(1, size=(m, n), density=self.density)[0], m, G)
-            if not self._bounded or max(map(ops.height, F)) <= self.coeff_bound:
-                break
-        return F
+        return self._bounded_draws(lambda: self._draw(G))
+
+    def _draw(self, G: list) -> list:
+        n = len(G)
+        m = self.ops.randint(0, max(0, self.max_size - n)) + n + 1
+        if self.identity_block:
+            return G + combine(self._sampler.sample(1, size=(m - n, n), density=self.density)[0], m - n, G)
+        return combine(self._sampler.sample(1, size=(m, n), density=self.density)[0], m, G)

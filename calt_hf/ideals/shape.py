@@ -14,33 +14,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from calt_hf.ideals.common import IdealTransformerBase, check_field, polynomial_options
 from calt_hf.ideals.operations import IdealOperations, LowerUnimodular
-from calt_hf.sampling import FieldSpec, check_int
+from calt_hf.sampling import check_int
 
-#: The fields the backward samplers work over (h is made monic, the points' evaluations inverted).
+#: The fields the shape position is drawn over (h is made monic).
 FIELD_KINDS = ("GF", "QQ", "RR")
-
-
-def field_name(spec: FieldSpec) -> str:
-    """``GF(7)``, ``QQ``, ..."""
-    return f"GF({spec.characteristic})" if spec.kind == "GF" else spec.kind
-
-
-def check_field(ops: IdealOperations, ring: Any, allowed: tuple[str, ...], reason: str) -> None:
-    kind = ops.field_spec(ring).kind
-    if kind not in allowed:
-        names = ", ".join("GF(p)" if k == "GF" else k for k in allowed)
-        raise ValueError(f"ring={ring} is not allowed: {reason}; use a ring over {names}")
-
-
-def check_density(density: Any) -> None:
-    if isinstance(density, bool) or not isinstance(density, (int, float)) or not 0.0 <= density <= 1.0:
-        raise ValueError(f"density={density!r} is not allowed; use a number in [0, 1]")
-
-
-def check_positive(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"{name}={value!r} is not allowed; use a positive number")
 
 
 def apply(rows: LowerUnimodular, columns: list) -> list:
@@ -80,21 +59,15 @@ class GroebnerBasisSamplerBase:
     ) -> None:
         check_field(self.ops, ring, FIELD_KINDS, "shape position needs a field (h is made monic)")
         check_int("min_degree", min_degree, 1)  # h of degree 0 would be a unit: the whole ring
-        self.ring = ring
-        self.max_degree, self.min_degree, self.max_num_terms = max_degree, min_degree, max_num_terms
-        self.max_coeff, self.num_bound = max_coeff, num_bound
-        self.degree_sampling, self.term_sampling, self.strictly_conditioned = degree_sampling, term_sampling, strictly_conditioned
+        self.ring, self.max_degree, self.min_degree = ring, max_degree, min_degree
+        self._options = polynomial_options(max_num_terms, max_coeff, num_bound, degree_sampling, term_sampling, strictly_conditioned)
         self._univariate = self.ops.univariate_ring(ring)
         self._h = self._univariate_sampler(max_degree, min_degree)  # checks the options
         self._tails: dict[int, Any] = {}  # the g_i's sampler by their degree bound, built on first use
         self._leading = self.ops.gens(ring)[:-1]
 
     def _univariate_sampler(self, max_degree: int, min_degree: int) -> Any:
-        return self.ops.polynomial_sampler(
-            self._univariate, max_degree=max_degree, min_degree=min_degree, max_num_terms=self.max_num_terms,
-            max_coeff=self.max_coeff, num_bound=self.num_bound, degree_sampling=self.degree_sampling,
-            term_sampling=self.term_sampling, strictly_conditioned=self.strictly_conditioned, nonzero_instance=True,
-        )
+        return self.ops.polynomial_sampler(self._univariate, max_degree=max_degree, min_degree=min_degree, **self._options)
 
     def _tail_sampler(self, degree: int) -> Any:
         if degree not in self._tails:
@@ -115,17 +88,14 @@ class GroebnerBasisSamplerBase:
         return [self._sample_one() for _ in range(num_samples)]
 
 
-class GroebnerIdealTransformerBase:
+class GroebnerIdealTransformerBase(IdealTransformerBase):
     """Generators ``F = U·P·A·G`` of the ideal of ``G`` (calt-x's ``GroebnerIdealTransformer``).
 
     ``F`` has ``m`` polynomials, ``m`` uniform in ``len(G)`` .. ``max_size``. The entries below the diagonal
     of ``A`` and ``U`` are random polynomials of the ``PolynomialSampler`` options given, each non-zero with
-    probability ``density``. Over QQ and RR the whole draw is repeated, up to ``max_iter`` times, while a
-    coefficient of ``F`` exceeds ``coeff_bound`` in size (numerator or denominator; absolute value); the last
-    draw is kept.
+    probability ``density``. Over QQ and RR the whole draw is repeated while ``F`` exceeds ``coeff_bound``
+    (``IdealTransformerBase``).
     """
-
-    ops: ClassVar[IdealOperations]
 
     def __init__(
         self,
@@ -143,35 +113,24 @@ class GroebnerIdealTransformerBase:
         coeff_bound: int = 100,
         max_iter: int = 100,
     ) -> None:
-        check_field(self.ops, ring, FIELD_KINDS, "the transform needs a field")
-        check_int("max_size", max_size, len(self.ops.gens(ring)))  # F holds at least G's n polynomials
-        check_density(density)
-        check_positive("coeff_bound", coeff_bound)
-        check_int("max_iter", max_iter, 1)
-        self.ring, self.max_size, self.density, self.coeff_bound, self.max_iter = ring, max_size, density, coeff_bound, max_iter
-        self._sampler = self.ops.polynomial_sampler(
-            ring, max_degree=max_degree, min_degree=min_degree, max_num_terms=max_num_terms, max_coeff=max_coeff,
-            num_bound=num_bound, degree_sampling=degree_sampling, term_sampling=term_sampling,
-            strictly_conditioned=strictly_conditioned, nonzero_instance=True,
-        )
-        self._bounded = self.ops.field_spec(ring).kind != "GF"
+        options = polynomial_options(max_num_terms, max_coeff, num_bound, degree_sampling, term_sampling, strictly_conditioned)
+        # F holds at least the n polynomials of G
+        self._setup(ring, max_size, len(self.ops.gens(ring)), (max_degree, min_degree), options, density, coeff_bound, max_iter)
 
     def transform(self, G: list) -> list:
         """A generating set ``F`` (a list of ring elements) of the ideal of ``G``."""
         G = list(G)
         if not 1 <= len(G) <= self.max_size:
             raise ValueError(f"G has {len(G)} polynomials; this transformer takes 1 to max_size={self.max_size}")
-        ops, n = self.ops, len(G)
-        for _ in range(self.max_iter):
-            m = ops.randint(0, self.max_size - n) + n
-            A = ops.lower_unimodular(self._sampler, m, n, self.density)
-            U = ops.lower_unimodular(self._sampler, m, m, self.density)
-            order = ops.sample(range(m), m)  # P sends row j of A·G to row order[j] (Sage's matrix of the permutation)
-            permuted = [G[0]] * m
-            for j, row in enumerate(apply(A, G)):
-                permuted[order[j]] = row
-            F = apply(U, permuted)
-            if not self._bounded or max(map(ops.height, F)) <= self.coeff_bound:
-                break
-        return F
+        return self._bounded_draws(lambda: self._draw(G))
 
+    def _draw(self, G: list) -> list:
+        ops, n = self.ops, len(G)
+        m = ops.randint(0, self.max_size - n) + n
+        A = ops.lower_unimodular(self._sampler, m, n, self.density)
+        U = ops.lower_unimodular(self._sampler, m, m, self.density)
+        order = ops.sample(range(m), m)  # P sends row j of A·G to row order[j] (Sage's matrix of the permutation)
+        permuted = [G[0]] * m
+        for j, row in enumerate(apply(A, G)):
+            permuted[order[j]] = row
+        return apply(U, permuted)

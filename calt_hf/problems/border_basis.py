@@ -8,8 +8,7 @@ from typing import Any, List, Optional
 
 import numpy as np
 
-from calt_hf.problems.algebra import ideal_samplers, ngens
-from calt_hf.problems.backward import KERA_BORDER, BackwardProblem, options, within
+from calt_hf.problems.backward import KERA_BORDER, BackwardProblem, within
 
 
 @dataclass
@@ -81,23 +80,20 @@ class BorderBasisProblem(BackwardProblem):
     )
     references = (KERA_BORDER,)
 
+    min_variables = 2
+    basis_options, transform_options = BorderBasisOptions, BorderTransformOptions
+
     def __init__(
         self, sampler: Any, basis: BorderBasisOptions = BorderBasisOptions(), transform: BorderTransformOptions = BorderTransformOptions()
     ) -> None:
-        self.check_ring(sampler)
-        ring = sampler.get_ring()
-        n = ngens(ring)
-        if n < 2:
-            raise ValueError(f"symbols={sampler.symbols!r} is not allowed for problem={self.name}: it needs two or more variables")
-        basis, transform = options(BorderBasisOptions, basis, "basis"), options(BorderTransformOptions, transform, "transform")
-        basis_values, transform_values = basis.for_variables(n), transform.for_variables(n)
-        ideals = ideal_samplers(ring)
+        super().__init__(sampler, basis, transform)
+
+    def build(self, ideals: Any, ring: Any, basis: dict[str, Any], transform: dict[str, Any]) -> tuple[Any, Any]:
         basis_sampler = ideals.BorderBasisSampler(ring)
         with within("basis"):
-            basis_sampler.check_bounds(**basis_values)
+            basis_sampler.check_bounds(**basis)
         with within("transform"):
-            transformer = ideals.BorderIdealTransformer(ring, **transform_values)
-        super().__init__(sampler, basis_sampler, transformer, basis=basis_values, transform=transform_values)
+            return basis_sampler, ideals.BorderIdealTransformer(ring, **transform)
 
     def __call__(self, seed: int) -> tuple[Any, Any]:
         np.random.seed(seed & 0xFFFFFFFF)  # the order ideal's draws (numpy's legacy generator takes 32 bits)

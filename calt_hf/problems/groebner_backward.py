@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Optional
 
-from calt_hf.problems.algebra import ideal_samplers, ngens
-from calt_hf.problems.backward import KERA_GROEBNER, BackwardProblem, options, within
+from calt_hf.problems.backward import KERA_GROEBNER, BackwardProblem, within
 
 #: Kera et al.'s density of the transform's matrices for n = 2, 3, 4, 5 variables (their published grid).
 KERA_DENSITY = {2: 1.0, 3: 0.6, 4: 0.3, 5: 0.2}
@@ -30,6 +29,9 @@ class ShapeBasisOptions:
     degree_sampling: str = "uniform"
     term_sampling: str = "uniform"
     strictly_conditioned: bool = True
+
+    def for_variables(self, n: int) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass
@@ -86,16 +88,15 @@ class GroebnerBackwardProblem(BackwardProblem):
     )
     references = (KERA_GROEBNER,)
 
+    basis_options, transform_options = ShapeBasisOptions, ShapeTransformOptions
+
     def __init__(
         self, sampler: Any, basis: ShapeBasisOptions = ShapeBasisOptions(), transform: ShapeTransformOptions = ShapeTransformOptions()
     ) -> None:
-        self.check_ring(sampler)
-        ring = sampler.get_ring()
-        basis, transform = options(ShapeBasisOptions, basis, "basis"), options(ShapeTransformOptions, transform, "transform")
-        transform_values = transform.for_variables(ngens(ring))
-        ideals = ideal_samplers(ring)
+        super().__init__(sampler, basis, transform)
+
+    def build(self, ideals: Any, ring: Any, basis: dict[str, Any], transform: dict[str, Any]) -> tuple[Any, Any]:
         with within("basis"):
-            basis_sampler = ideals.GroebnerBasisSampler(ring, **asdict(basis))
+            basis_sampler = ideals.GroebnerBasisSampler(ring, **basis)
         with within("transform"):
-            transformer = ideals.GroebnerIdealTransformer(ring, **transform_values)
-        super().__init__(sampler, basis_sampler, transformer, basis=asdict(basis), transform=transform_values)
+            return basis_sampler, ideals.GroebnerIdealTransformer(ring, **transform)

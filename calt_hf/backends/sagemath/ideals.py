@@ -15,9 +15,8 @@ from sage.all__sagemath_singular import QQ, RR, MatrixSpace, PolynomialRing, mat
 from sage.misc.prandom import randint, random, sample
 
 from calt_hf.backends.sagemath.sampler import PolynomialSampler, _is_polynomial_ring, _spec_of
-from calt_hf.ideals.border import BorderBasisSamplerBase, BorderIdealTransformerBase
+from calt_hf.ideals import bind
 from calt_hf.ideals.operations import POINT_NUM_BOUND, IdealOperations, LowerUnimodular
-from calt_hf.ideals.shape import GroebnerBasisSamplerBase, GroebnerIdealTransformerBase
 from calt_hf.sampling import FieldSpec
 
 __all__ = ["GroebnerBasisSampler", "GroebnerIdealTransformer", "BorderBasisSampler", "BorderIdealTransformer"]
@@ -94,21 +93,4 @@ class SageIdealOperations(IdealOperations):
 SAGE_IDEALS = SageIdealOperations()
 
 
-class GroebnerBasisSampler(GroebnerBasisSamplerBase):
-    __doc__ = GroebnerBasisSamplerBase.__doc__
-    ops = SAGE_IDEALS
-
-
-class GroebnerIdealTransformer(GroebnerIdealTransformerBase):
-    __doc__ = GroebnerIdealTransformerBase.__doc__
-    ops = SAGE_IDEALS
-
-
-class BorderBasisSampler(BorderBasisSamplerBase):
-    __doc__ = BorderBasisSamplerBase.__doc__
-    ops = SAGE_IDEALS
-
-
-class BorderIdealTransformer(BorderIdealTransformerBase):
-    __doc__ = BorderIdealTransformerBase.__doc__
-    ops = SAGE_IDEALS
+GroebnerBasisSampler, GroebnerIdealTransformer, BorderBasisSampler, BorderIdealTransformer = bind(SAGE_IDEALS, __name__)

@@ -17,9 +17,9 @@ from sympy.polys.orderings import lex
 from sympy.polys.rings import PolyRing, ring as sympy_ring
 
 from calt_hf.backends.sympy.sampler import PolynomialSampler, _spec_of
-from calt_hf.ideals.border import BorderBasisSamplerBase, BorderIdealTransformerBase
+from calt_hf.ideals import bind
+from calt_hf.ideals.common import field_name
 from calt_hf.ideals.operations import IdealOperations
-from calt_hf.ideals.shape import GroebnerBasisSamplerBase, GroebnerIdealTransformerBase, field_name
 from calt_hf.sampling import FieldSpec
 
 __all__ = ["GroebnerBasisSampler", "GroebnerIdealTransformer", "BorderBasisSampler", "BorderIdealTransformer"]
@@ -100,21 +100,4 @@ class SymPyIdealOperations(IdealOperations):
 SYMPY_IDEALS = SymPyIdealOperations()
 
 
-class GroebnerBasisSampler(GroebnerBasisSamplerBase):
-    __doc__ = GroebnerBasisSamplerBase.__doc__
-    ops = SYMPY_IDEALS
-
-
-class GroebnerIdealTransformer(GroebnerIdealTransformerBase):
-    __doc__ = GroebnerIdealTransformerBase.__doc__
-    ops = SYMPY_IDEALS
-
-
-class BorderBasisSampler(BorderBasisSamplerBase):
-    __doc__ = BorderBasisSamplerBase.__doc__
-    ops = SYMPY_IDEALS
-
-
-class BorderIdealTransformer(BorderIdealTransformerBase):
-    __doc__ = BorderIdealTransformerBase.__doc__
-    ops = SYMPY_IDEALS
+GroebnerBasisSampler, GroebnerIdealTransformer, BorderBasisSampler, BorderIdealTransformer = bind(SYMPY_IDEALS, __name__)
