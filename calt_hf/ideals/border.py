@@ -30,6 +30,7 @@ from calt_hf.sampling import check_int
 
 Monomial = tuple[int, ...]
 
+
 def grevlex_key(exponents: Monomial) -> tuple[int, ...]:
     """The reference's listing order of monomials: higher total degree first, then by the last exponent,
     the one before it, ..., ascending."""
