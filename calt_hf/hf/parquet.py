@@ -143,7 +143,7 @@ def _convert(table: pa.Table, kinds: dict[str, str], target: dict[str, str]) -> 
     names = columns_of(target)
     for column in names:
         array = table.column(column)
-        if kinds[column] == target[column] or _ARROW_TYPES[kinds[column]] == _ARROW_TYPES[target[column]]:
+        if kinds[column] == target[column] or (JSON != target[column] and _ARROW_TYPES[kinds[column]] == _ARROW_TYPES[target[column]]):
             columns.append(array)
         else:
             columns.append(_column(array.to_pylist(), target[column]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from calt_hf.problems.algebra import groebner_basis, is_constant, leading_exponents, ngens
+from calt_hf.problems.algebra import groebner_basis, is_constant, is_groebner_basis, leading_exponents, ngens, text
 from calt_hf.problems.base import Problem, check_range
 from calt_hf.sampling import check_int
 
@@ -24,6 +24,11 @@ class GroebnerProblem(Problem):
     variables. SymPy runs Buchberger's algorithm in Python: expect it to be much slower than Singular, with a
     heavy tail (GF(31), four variables, degree 5: a median of 0.6 s, one sample in five over 10 s); on the
     command line a SymPy run therefore stops a sample after 10 s and draws it again (``run_defaults``).
+
+    Verifier (``verify``): the reduced Gröbner basis of the same ideal, its polynomials in any order (each
+    monic, as a reduced basis is: unique, so the solution's polynomials exactly). Reported apart
+    (``partial_credit``, ``groebner_basis``): whether the answer is a Gröbner basis of the ideal at all,
+    reduced or not (its polynomials lie in the ideal and their leading monomials generate the ideal's).
     """
 
     name = "groebner"
@@ -75,6 +80,15 @@ class GroebnerProblem(Problem):
             f"variables over {self.sampler.field_str}: raise problem.max_tries, lower problem.max_count, or draw "
             "less degenerate polynomials (e.g. sampler.min_degree=1)"
         )
+
+
+    def verify(self, problem: Any, solution: list, prediction: list) -> bool:
+        """The reduced Gröbner basis of the ideal: the solution's polynomials, in any order."""
+        return sorted(map(text, prediction)) == sorted(map(text, solution))
+
+    def partial_credit(self, problem: Any, solution: list, prediction: list) -> dict[str, bool]:
+        """``groebner_basis``: whether the answer is a Gröbner basis of the ideal, reduced or not."""
+        return {"groebner_basis": is_groebner_basis(prediction, solution)}
 
 
 def _zero_dimensional(basis: list, ngens: int) -> bool:
