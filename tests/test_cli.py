@@ -55,7 +55,7 @@ def test_every_config_in_the_tree_composes_and_builds(problem, sampler, backend)
         with pytest.raises(ValueError, match=r"SymPy factors over GF\(p\) in one variable only"):
             build_job(cfg)
         return
-    if problem in ("groebner", "reduction") and cfg.sampler.symbols == "x":  # sampler=univariate: two symbols needed
+    if problem in ("groebner", "reduction", "border_basis") and cfg.sampler.symbols == "x":  # sampler=univariate: two symbols needed
         with pytest.raises(ValueError, match=rf"sampler.symbols='x' is not allowed for problem={problem}"):
             build_job(cfg)
         return
@@ -384,7 +384,7 @@ def test_a_refused_value_is_named_before_any_work(tmp_path, override, expected):
 @pytest.mark.parametrize(
     "command_line, cword, expected",
     [
-        ("calt-hf-generate problem=g", 1, {"problem=gcd", "problem=groebner"}),
+        ("calt-hf-generate problem=g", 1, {"problem=gcd", "problem=groebner", "problem=groebner_backward"}),
         ("python calt_hf/generate.py sampler.fi", 2, {"sampler.field_str="}),  # how Hydra completes a script
     ],
 )

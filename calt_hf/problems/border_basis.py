@@ -8,6 +8,7 @@ from typing import Any, List, Optional
 
 import numpy as np
 
+from calt_hf.problems.algebra import text, unit_normal
 from calt_hf.problems.backward import KERA_BORDER, BackwardProblem, within
 
 
@@ -62,6 +63,10 @@ class BorderBasisProblem(BackwardProblem):
     to Kera et al.'s configuration (``max_size`` counts from ``len(G)``, as calt-x's transformer does, where
     their own code counted from n: ``F`` has ``len(G) + 1`` polynomials with the defaults). The order ideals
     draw from numpy's global generator, which the problem seeds too.
+
+    Verifier (``verify``): the border basis of the same ideal for the same order ideal, each polynomial up to a
+    non-zero constant (for one order ideal it is unique once each is scaled so its border term has coefficient 1,
+    as the solution's are), in any order.
     """
 
     name = "border_basis"
@@ -102,3 +107,11 @@ class BorderBasisProblem(BackwardProblem):
     def generate(self) -> tuple[list, list]:
         basis = self.basis_sampler.sample(1, **self.parameters["basis"])[0]
         return self.transformer.transform(basis), basis
+
+    def verify(self, problem: Any, solution: list, prediction: list) -> bool:
+        """The solution's polynomials, in any order, each up to a non-zero constant: the border basis of the
+        ideal for the same order ideal."""
+        # Two polynomials are multiples of each other exactly when their monic forms are equal: no need to find
+        # which term of an answer is its border term.
+        kind = self.sampler.field_spec.kind
+        return sorted(text(unit_normal(g, kind)) for g in prediction) == sorted(text(unit_normal(g, kind)) for g in solution)

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Optional
 
 from calt_hf.problems.backward import KERA_GROEBNER, BackwardProblem, within
+from calt_hf.problems.groebner import GroebnerProblem
 
 #: Kera et al.'s density of the transform's matrices for n = 2, 3, 4, 5 variables (their published grid).
 KERA_DENSITY = {2: 1.0, 3: 0.6, 4: 0.3, 5: 0.2}
@@ -69,6 +70,10 @@ class GroebnerBackwardProblem(BackwardProblem):
     lex (an unset ``sampler.order`` becomes lex on the command line); the parameters are calt-x's classes',
     defaulting to Kera et al.'s configuration. A row of ``A·G`` may be zero (all its entries drawn zero), and
     so may a polynomial of ``F``, as in calt-x's and Kera et al.'s data.
+
+    Verifier (``verify``): ``groebner``'s: the reduced Gröbner basis of the same ideal, its polynomials in any
+    order. Reported apart (``partial_credit``, ``groebner_basis``): whether the answer is a Gröbner basis of the
+    ideal at all, reduced or not.
     """
 
     name = "groebner_backward"
@@ -100,3 +105,7 @@ class GroebnerBackwardProblem(BackwardProblem):
             basis_sampler = ideals.GroebnerBasisSampler(ring, **basis)
         with within("transform"):
             return basis_sampler, ideals.GroebnerIdealTransformer(ring, **transform)
+
+    # The same answers are right as for the forward problem: the solution is the ideal's reduced lex basis.
+    verify = GroebnerProblem.verify
+    partial_credit = GroebnerProblem.partial_credit
