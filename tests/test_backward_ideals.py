@@ -199,10 +199,14 @@ def test_bad_arguments_are_refused_before_any_draw():
 # --- the problems on the command line -------------------------------------------------------------------------
 @pytest.mark.parametrize("backend", ["sympy", "sagemath"])
 def test_the_groebner_problems_ring_is_lex_and_another_order_is_refused_with_the_reason(backend):
-    job = build_job(compose_config("problem=groebner_backward", f"backend={backend}"))
+    cfg = compose_config("problem=groebner_backward", f"backend={backend}")
+    job = build_job(cfg)
+    assert cfg.save_dir == f"datasets/{backend}_groebner_backward_GF7"  # the problem's defaults: the default folder, no suffix
     assert str(job.run_kwargs["problem_generator"].sampler.order) == "lex"
     assert job.run_kwargs["description"].settings["order"] == "lex"
     assert "order: lex" in job.config_text
+    other = compose_config("problem=groebner_backward", f"backend={backend}", "problem.basis.max_degree=3")
+    assert other.save_dir.startswith(f"datasets/{backend}_groebner_backward_GF7-")  # another configuration, its own folder
     build_job(compose_config("problem=groebner_backward", f"backend={backend}", "sampler.order=lex"))
     with pytest.raises(ValueError, match=r"sampler.order='(grevlex|degrevlex)' is not allowed for problem=groebner_backward: "
                                          r"the basis is a lex Gröbner basis, so the ring's order is lex; leave sampler.order unset"):
@@ -252,7 +256,7 @@ def test_the_defaults_are_kera_et_al_s_for_the_ring():
 
 def _run_cli(tmp_path: Path, *overrides: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "calt_hf.generate", *overrides, "verbose=false"],
-                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
 
 
 @pytest.mark.parametrize("problem, backend, ring, arxiv", [
@@ -260,13 +264,13 @@ def _run_cli(tmp_path: Path, *overrides: str) -> subprocess.CompletedProcess:
     ("border_basis", "sagemath", ["sampler.symbols='x, y, z'", "sampler.field_str=GF7"], ["2311.12904", "2505.23696"]),
 ])
 def test_the_command_line_draws_the_problem_and_its_card_names_the_method_and_cites_the_papers(tmp_path, problem, backend, ring, arxiv):
-    result = _run_cli(tmp_path, f"problem={problem}", f"backend={backend}", *ring, "dataset_sizes={train: 60, test: 10}",
-                      "save_dir=out")
+    result = _run_cli(tmp_path, f"problem={problem}", f"backend={backend}", *ring, "dataset_sizes={train: 20, test: 4}",
+                      "save_dir=out", "parallel.n_jobs=1", "data_quality=false")
     assert result.returncode == 0, result.stderr
     from datasets import load_dataset
 
     data = load_dataset(str(tmp_path / "out"))
-    assert data["train"].num_rows == 60 and all(len(row["solution"]) >= 3 for row in data["train"])
+    assert data["train"].num_rows == 20 and all(len(row["solution"]) >= 3 for row in data["train"])
     card = (tmp_path / "out" / "README.md").read_text()
     assert "| method | drawn backwards, as Kera et al." in card
     assert all(f"- arxiv:{number}" in card and f"arXiv:{number}](https://arxiv.org/abs/{number})" in card for number in arxiv)
@@ -282,14 +286,16 @@ def test_forward_groebner_stops_slow_samples_on_sympy_by_default_and_the_card_co
     assert run_settings("problem=groebner", "backend=sagemath") == (None, "raise")  # Singular has no such tail
     assert run_settings("problem=groebner", "sample_timeout=3", "on_error=skip") == (3.0, "skip")
     assert run_settings("problem=groebner_backward") == run_settings("problem=gcd") == (None, "raise")
-    # A run with a short timeout (the default's 10 s would take minutes to show): the slow samples are drawn again.
+    # A run with a timeout far below these samples' median (0.6 s; the default's 10 s would take minutes to show),
+    # skipping what times out: the stats and the card count them.
     result = _run_cli(tmp_path, "problem=groebner", "sampler.symbols='x, y, z, t'", "sampler.field_str=GF31", "sampler.max_degree=5",
-                      "sampler.max_num_terms=10", "sample_timeout=0.5", "dataset_sizes={train: 8}", "save_dir=out")
+                      "sampler.max_num_terms=10", "sample_timeout=0.02", "on_error=skip", "dataset_sizes={train: 8}",
+                      "save_dir=out", "parallel.n_jobs=1", "data_quality=false")
     assert result.returncode == 0, result.stderr
     saved = yaml.safe_load((tmp_path / "out" / "config.yaml").read_text())
-    assert (saved["sample_timeout"], saved["on_error"]) == (0.5, "resample")
+    assert (saved["sample_timeout"], saved["on_error"]) == (0.02, "skip")
     errors = yaml.safe_load((tmp_path / "out" / "train_stats.yaml").read_text())["errors"]
-    assert errors["timed_out"] == errors["failed"]  # every failure here is a timeout
+    assert errors["timed_out"] == errors["failed"] == errors["skipped"] >= 4  # every failure here is a timeout
     row = f"| 8 | {errors['failed']} | {errors['timed_out']} | {errors['resampled']} | {errors['skipped']} |"
     assert "| requested | failed attempts | of them timed out | resampled | skipped |" in (tmp_path / "out" / "README.md").read_text()
     assert row in (tmp_path / "out" / "README.md").read_text()

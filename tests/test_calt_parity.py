@@ -246,7 +246,7 @@ BORDER_OPTIONS = {
     "boxes": (lambda n: {"degree_bounds": [2] * n}, None),
     "lower_bounds": (lambda n: {"degree_bounds": [3] + [2] * (n - 1), "degree_lower_bounds": 1, "max_sampling": 3}, None),
     "total_degree": (lambda n: {"degree_bounds": [3] * n, "total_degree_bound": 3},
-                     {"max_num_terms": 2, "density": 0.7, "coeff_bound": 10**6}),
+                     {"max_num_terms": 2, "density": 0.7, "coeff_bound": 10**9}),
     "identity_block": (lambda n: {"degree_bounds": [2] * n, "total_degree_bound": 3}, {"identity_block": True, "max_degree": 0}),
 }
 
