@@ -1,0 +1,86 @@
+"""Paths that used to end with exit 0 and wrong or lost data: each one now ends with correct data or a
+clear refusal. Every test takes the path as a user does (a script or the command line in a subprocess,
+real files, a real ``load_dataset``, real signals)."""
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from datasets import Json
+
+from calt_hf.hf.package import load_dataset_dict
+from calt_hf.sympy import DatasetWriter
+
+TESTS = Path(__file__).resolve().parent
+
+
+def run_script(script: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """``python script.py ARGS`` in ``cwd``, the script written there first."""
+    (cwd / "script.py").write_text(textwrap.dedent(script))
+    return subprocess.run([sys.executable, "script.py", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def shard_bytes(save_dir: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((save_dir / "data").glob("*.parquet"))}
+
+
+# --- a problem or solution that is a string in some samples and a list in others ------------------------------
+STRINGS_AND_LISTS = """
+    import sys
+    from pathlib import Path
+
+    from calt_hf.seeding import derive_seed
+    from calt_hf.sympy import DatasetGenerator
+
+    # train: problems are strings, then lists (indices 40..59), then strings again; solutions are strings, then
+    # lists at the end (80..99). test: strings only, so its shards become Json when the splits are unified.
+    PROBLEM_LISTS = {derive_seed(42, "train", i) for i in range(40, 60)}
+    SOLUTION_LISTS = {derive_seed(42, "train", i) for i in range(80, 100)}
+    STOP_SEED = derive_seed(42, "train", 70)
+
+
+    def generator(seed):
+        if seed == STOP_SEED and Path("stop").exists():
+            raise RuntimeError("stopped here, to be resumed")
+        problem = [str(seed % 7), str(seed % 5)] if seed in PROBLEM_LISTS else str(seed % 7)
+        solution = [str(seed % 3)] if seed in SOLUTION_LISTS else str(seed % 3)
+        return problem, solution
+
+
+    if __name__ == "__main__":
+        n_jobs, batch_size, resume = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "resume"
+        DatasetGenerator(n_jobs=n_jobs, verbose=False).run(
+            {"train": 100, "test": 10}, generator, save_dir="out", batch_size=batch_size, hf_dataset=True, resume=resume
+        )
+"""
+
+
+def test_strings_and_lists_in_one_column_are_json_in_every_chunk_split_and_resume(tmp_path):
+    """Chunks holding only strings (before, between and after the lists), a split of strings only, and a run
+    stopped part-way then resumed: every Parquet row equals its JSON Lines row, under the Json feature."""
+    (tmp_path / "whole").mkdir()
+    whole = run_script(STRINGS_AND_LISTS, "2", "7", "start", cwd=tmp_path / "whole")
+    assert whole.returncode == 0, whole.stderr[-3000:]
+    resumed_dir = tmp_path / "resumed"
+    resumed_dir.mkdir()
+    (resumed_dir / "stop").touch()
+    stopped = run_script(STRINGS_AND_LISTS, "1", "1000", "start", cwd=resumed_dir)
+    assert stopped.returncode == 1 and "stopped here" in stopped.stderr
+    assert list((resumed_dir / "out" / ".calt_hf" / "train").glob("*.chunk"))  # string-only chunks staged
+    (resumed_dir / "stop").unlink()
+    resumed = run_script(STRINGS_AND_LISTS, "1", "1000", "resume", cwd=resumed_dir)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+
+    for save_dir in (tmp_path / "whole" / "out", resumed_dir / "out"):
+        dataset = load_dataset_dict(save_dir)
+        assert dataset["train"].features == {"problem": Json(), "solution": Json()} == dataset["test"].features
+        writer = DatasetWriter(save_dir)
+        for split in ("train", "test"):
+            assert [(row["problem"], row["solution"]) for row in dataset[split]] == writer.load_dataset_jsonl(split)
+        for shard in (save_dir / "data").glob("*.parquet"):  # the Json columns hold JSON text, strings quoted
+            for column in ("problem", "solution"):
+                assert all(isinstance(json.loads(value), (str, list)) for value in pq.read_table(shard).column(column).to_pylist())
+    assert shard_bytes(tmp_path / "whole" / "out") == shard_bytes(resumed_dir / "out")
