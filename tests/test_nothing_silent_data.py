@@ -3,15 +3,19 @@ clear refusal. Every test takes the path as a user does (a script or the command
 real files, a real ``load_dataset``, real signals)."""
 
 import json
+import os
+import re
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import yaml
 from datasets import Json
 
 from calt_hf.hf.package import load_dataset_dict
+from calt_hf.seeding import derive_seed
 from calt_hf.sympy import DatasetWriter
 
 TESTS = Path(__file__).resolve().parent
@@ -84,3 +88,61 @@ def test_strings_and_lists_in_one_column_are_json_in_every_chunk_split_and_resum
             for column in ("problem", "solution"):
                 assert all(isinstance(json.loads(value), (str, list)) for value in pq.read_table(shard).column(column).to_pylist())
     assert shard_bytes(tmp_path / "whole" / "out") == shard_bytes(resumed_dir / "out")
+
+
+# --- the command line, as a user runs it ---------------------------------------------------------------------
+def with_path(*folders: Path | None) -> dict[str, str]:
+    """The environment with ``folders`` first on PYTHONPATH."""
+    path = [str(folder) for folder in folders if folder is not None] + [os.environ.get("PYTHONPATH", "")]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in path if p)}
+
+
+def run_cli(*words: str, cwd: Path, modules: Path | None = None) -> subprocess.CompletedProcess:
+    """``python -m calt_hf.generate WORDS`` in ``cwd`` (``modules`` and tests/ on PYTHONPATH), small and quiet."""
+    return subprocess.run(
+        [sys.executable, "-m", "calt_hf.generate", "verbose=false", "parallel.n_jobs=2", *words],
+        cwd=cwd, capture_output=True, text=True, timeout=300, env=with_path(modules, TESTS),
+    )
+
+
+def write_modules(folder: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(textwrap.dedent(text))
+    return folder
+
+
+# --- sets, dicts and bytes in a sample ---------------------------------------------------------------------------
+UNWRITABLE = {
+    "unwritable.py": """
+        class Unwritable:
+            \"\"\"Returns a value without a text form on every third seed (all of them with ``always``).\"\"\"
+
+            def __init__(self, kind, always=True):
+                self.kind, self.always = kind, always
+
+            def __call__(self, seed):
+                value = {"set": {"b", "a", "c"}, "dict": {"k": "v"}, "bytes": b"raw"}[self.kind]
+                if self.always or seed % 3 == 0:
+                    return [str(seed % 10), value], "x"
+                return [str(seed % 10), "y"], "x"
+    """,
+}
+
+
+def test_a_set_dict_or_bytes_in_a_sample_fails_it_naming_index_and_seed(tmp_path):
+    modules = write_modules(tmp_path / "mods", UNWRITABLE)
+    words = ["problem=custom", "problem.target=unwritable.Unwritable", "dataset_sizes={train: 20}", "hf.package=false"]
+    for kind in ("set", "dict", "bytes"):
+        failed = run_cli(*words, f"+problem.params.kind={kind}", f"save_dir={kind}", cwd=tmp_path, modules=modules)
+        assert failed.returncode == 1, failed.stderr[-2000:]
+        index = int(re.search(r"sample (\d+) of split 'train'", failed.stderr).group(1))  # the first to fail: any worker's
+        assert f"sample {index} of split 'train' (seed {derive_seed(42, 'train', index)}) failed: ValueError: the problem holds a {kind}" in failed.stderr
+        assert not list((tmp_path / kind).glob("train_*"))
+    skipped = run_cli(*words, "+problem.params.kind=set", "+problem.params.always=false", "on_error=skip", "save_dir=skip",
+                      cwd=tmp_path, modules=modules)
+    assert skipped.returncode == 0, skipped.stderr[-2000:]
+    rows = DatasetWriter(tmp_path / "skip").load_dataset("train")
+    assert len(rows) == 20 and all(problem[1] == "y" for problem, _ in rows)
+    errors = yaml.safe_load((tmp_path / "skip" / "train_stats.yaml").read_text())["errors"]
+    assert errors["skipped"] > 0 and "holds a set" in errors["first_errors"][0]["error"]
