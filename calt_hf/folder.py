@@ -71,8 +71,9 @@ def _alive(pid: int) -> bool:
 
 
 @contextmanager
-def claim(save_dir: Path) -> Iterator[None]:
-    """Hold ``save_dir``'s lock (re-entrant within a thread); FolderInUseError at once if another run holds it.
+def claim(save_dir: Path, advice: str = "wait for it to end, or choose another save_dir") -> Iterator[None]:
+    """Hold ``save_dir``'s lock (re-entrant within a thread); FolderInUseError at once if another run holds it
+    (its message ends with ``advice``).
 
     If the claim made ``.calt_hf/`` and nothing but the lock is in it when the claim ends (a refused
     run), it is removed again, with the folders the claim created: a refused run leaves no trace.
@@ -85,8 +86,7 @@ def claim(save_dir: Path) -> Iterator[None]:
         lock.acquire(timeout=0)
     except Timeout:
         raise FolderInUseError(
-            f"save_dir={str(save_dir)!r} is in use by another calt_hf run (PID {_holder(state_dir)}); wait for it "
-            "to end, or choose another save_dir"
+            f"save_dir={str(save_dir)!r} is in use by another calt_hf run (PID {_holder(state_dir)}); {advice}"
         ) from None
     try:
         if lock.lock_counter == 1:
