@@ -325,7 +325,7 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
         **{key: told[key] for key in ("problem", "solution", "order_free") if key in told},
     )
     run_kwargs = {
-        "dataset_sizes": validate_dataset_sizes(OmegaConf.to_container(cfg.dataset_sizes)),
+        "dataset_sizes": validate_dataset_sizes(OmegaConf.to_container(cfg.dataset_sizes), cfg.hf.package),
         "problem_generator": problem,
         "statistics_calculator": statistics,
         "batch_size": cfg.batch_size,

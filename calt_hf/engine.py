@@ -76,7 +76,7 @@ from calt_hf.worker import (
     generate_chunk,
     install_task,
 )
-from calt_hf.writer import DatasetWriter, validate_tag
+from calt_hf.writer import DatasetWriter, validate_hf_split, validate_tag
 
 logger = logging.getLogger(__name__)
 
@@ -157,14 +157,18 @@ class EmptySplitError(RuntimeError):
         super().__init__(f"split {split!r} is empty: all {tried} samples tried failed or were skipped ({shown})")
 
 
-def validate_dataset_sizes(dataset_sizes: Any) -> dict[str, int]:
-    """Check ``dataset_sizes``: a non-empty dict of valid split names to positive integers."""
+def validate_dataset_sizes(dataset_sizes: Any, hf_dataset: bool = False) -> dict[str, int]:
+    """Check ``dataset_sizes``: a non-empty dict of valid split names (of a Hugging Face dataset, with
+    ``hf_dataset``) to positive integers."""
     if not isinstance(dataset_sizes, Mapping):
         raise ValueError(f"dataset_sizes must be a dictionary of split name to sample count, got {type(dataset_sizes).__name__}")
     if not dataset_sizes:
         raise ValueError("dataset_sizes cannot be empty: give at least one split, e.g. {'train': 1000}")
     for split, size in dataset_sizes.items():
-        validate_tag(split)
+        try:
+            (validate_hf_split if hf_dataset else validate_tag)(split)
+        except ValueError as error:
+            raise ValueError(f"dataset_sizes: {error}") from None
         if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
             raise ValueError(f"Number of samples must be a positive integer, got {size!r} for {split}")
     return dict(dataset_sizes)
@@ -441,7 +445,7 @@ class DatasetGenerator:
         ``solution_expanded``, each polynomial as ``C3 E2 E1 + ...`` (``calt_hf.expanded``), and their
         tokenizer under ``expanded/``.
         """
-        sizes = validate_dataset_sizes(dataset_sizes)
+        sizes = validate_dataset_sizes(dataset_sizes, hf_dataset)
         if instance_generator is not None:
             if problem_generator is not None:
                 raise ValueError(

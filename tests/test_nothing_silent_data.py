@@ -146,3 +146,18 @@ def test_a_set_dict_or_bytes_in_a_sample_fails_it_naming_index_and_seed(tmp_path
     assert len(rows) == 20 and all(problem[1] == "y" for problem, _ in rows)
     errors = yaml.safe_load((tmp_path / "skip" / "train_stats.yaml").read_text())["errors"]
     assert errors["skipped"] > 0 and "holds a set" in errors["first_errors"][0]["error"]
+
+
+# --- split names that datasets or the Hub refuse ---------------------------------------------------------------
+def test_split_names_datasets_cannot_load_are_refused_before_any_work(tmp_path):
+    for sizes, message in (
+        ("{my-split: 5}", "split name 'my-split' cannot name a split of a Hugging Face dataset: use letters, digits and '_'"),
+        ("{train: 5, all: 5}", "and not 'all' (datasets' name for every split)"),
+        ("{" + "s" * 300 + ": 5}", "is 300 characters long: use at most 200"),
+    ):
+        result = run_cli("problem=integer_sum", f"dataset_sizes={sizes}", "save_dir=out", cwd=tmp_path)
+        assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr, result.stderr[-2000:]
+        assert not (tmp_path / "out").exists()
+    # Without packaging, a name CALT's writer takes (a '-') is still written, as CALT writes it.
+    kept = run_cli("problem=integer_sum", "dataset_sizes={my-split: 5}", "save_dir=out", "hf.package=false", cwd=tmp_path)
+    assert kept.returncode == 0 and len(DatasetWriter(tmp_path / "out").load_dataset("my-split")) == 5

@@ -41,7 +41,7 @@ from calt_hf.hf.tokenizer import (
 )
 from calt_hf.checkpoint import STATE_DIR
 from calt_hf.quality import draw_histograms, load_histograms
-from calt_hf.writer import validate_tag
+from calt_hf.writer import validate_hf_split
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ def package_dataset(
     description = description or DatasetDescription()
     mode = number_mode(description.number_tokens, description.settings)
     for split in names:
-        validate_tag(split)
+        validate_hf_split(split)
         if not split_shards(save_dir / DATA_DIR, split):
             write_shards(save_dir, split, rows_per_shard)
     kinds = unify_features(save_dir, names)
