@@ -666,14 +666,14 @@ class DatasetGenerator:
         seen: HashSet | None,
     ) -> None:
         """Generate one split into its final files (``.part`` until complete), staging chunks if checkpointed."""
-        began = perf_counter()
+        began = perf_counter() - progress.elapsed  # a resumed split counts the time its earlier runs staged
         assembler = _SplitAssembler(writer, split, size, fast_writer, batch_size, seen is not None, task.order_free, task.survey_mode)
 
         def accept(result: ChunkResult) -> None:
             if seen is not None:
                 result = _drop_repeats(result, seen, task)
             if checkpoint is not None:
-                checkpoint.stage(result)
+                checkpoint.stage(result, perf_counter() - began)
             assembler.add(result)
 
         def work() -> None:

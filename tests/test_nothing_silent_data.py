@@ -5,15 +5,18 @@ real files, a real ``load_dataset``, real signals)."""
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import yaml
 from datasets import Json
 
+from calt_hf.checkpoint import SplitCheckpoint
 from calt_hf.hf.package import load_dataset_dict
 from calt_hf.seeding import derive_seed
 from calt_hf.sympy import DatasetWriter
@@ -161,3 +164,44 @@ def test_split_names_datasets_cannot_load_are_refused_before_any_work(tmp_path):
     # Without packaging, a name CALT's writer takes (a '-') is still written, as CALT writes it.
     kept = run_cli("problem=integer_sum", "dataset_sizes={my-split: 5}", "save_dir=out", "hf.package=false", cwd=tmp_path)
     assert kept.returncode == 0 and len(DatasetWriter(tmp_path / "out").load_dataset("my-split")) == 5
+
+
+# --- statistics of a resumed split -------------------------------------------------------------------------------
+SLOW = """
+    import sys
+    import time
+
+    from calt_hf.sympy import DatasetGenerator
+
+
+    def slow(seed):
+        time.sleep(0.01)
+        return [str(seed % 10)], str(seed % 7)
+
+
+    if __name__ == "__main__":
+        DatasetGenerator(n_jobs=1, verbose=False).run(
+            {"train": 150}, slow, save_dir="out", batch_size=16, hf_dataset=True, resume=sys.argv[1] == "resume"
+        )
+"""
+
+
+def test_a_resumed_split_reports_the_time_of_its_whole_generation(tmp_path):
+    """One worker runs the generator one sample after another, so the split's time is at least the sum of the
+    generator's times; a resume that counted only its own part would report less (half the samples were staged)."""
+    (tmp_path / "script.py").write_text(textwrap.dedent(SLOW))
+    first = subprocess.Popen([sys.executable, "script.py", "start"], cwd=tmp_path, start_new_session=True)
+    checkpoint = SplitCheckpoint(tmp_path / "out", "train")
+    deadline = time.monotonic() + 120
+    while not checkpoint.chunk_dir.exists() or sum(chunk.accepted for chunk in checkpoint.chunks()) < 75:
+        assert first.poll() is None and time.monotonic() < deadline, "the run never staged half of its samples"
+        time.sleep(0.01)
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    resumed = subprocess.run([sys.executable, "script.py", "resume"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    stats = yaml.safe_load((tmp_path / "out" / "train_stats.yaml").read_text())
+    generator_seconds = stats["generation_time"]["mean"] * 150  # the generator's calls, staged ones included
+    assert stats["num_samples"] == 150 and stats["total_time"] >= generator_seconds >= 150 * 0.01
+    assert stats["samples_per_second"] == 150 / stats["total_time"]
+    assert f"Generated in {stats['total_time']:.2f} s" in (tmp_path / "out" / "README.md").read_text()
