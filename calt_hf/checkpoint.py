@@ -72,6 +72,18 @@ def recorded_splits(save_dir: Path) -> dict[str, dict[str, Any]]:
     return found
 
 
+def refuse_strays(save_dir: Path) -> None:
+    """RunConflictError naming a file that would read as part of a complete split (a shard copied into ``data/``)
+    but that the split's run did not record: ``load_dataset`` and packaging would take it as the split's rows."""
+    for split, state in recorded_splits(save_dir).items():
+        if state["complete"] and (strays := SplitCheckpoint(save_dir, split).strays()):
+            raise RunConflictError(
+                f"save_dir={str(save_dir)!r} holds {', '.join(strays)}, which split {split!r} of the run there did not "
+                "write: it would be read as part of that split; move it out of the folder, or pass overwrite=True "
+                "(overwrite=true) to generate the dataset again"
+            )
+
+
 def final_files(save_dir: Path, split: str) -> list[Path]:
     """The final data files of a split that exist: pickle, text, JSON Lines, Parquet shards."""
     files = [save_dir / f"{split}{suffix}" for suffix in DATA_SUFFIXES if (save_dir / f"{split}{suffix}").exists()]
@@ -158,6 +170,15 @@ class SplitCheckpoint:
         if not (save_dir / f"{self.split}{STATS_SUFFIX}").exists():
             found.append(f"{self.split}{STATS_SUFFIX} is missing")
         return found
+
+    def strays(self) -> list[str]:
+        """Files that read as this complete split's (a shard copied into ``data/``) but that its run did not record."""
+        state = self.recorded() or {}
+        if "files" not in state:
+            return []
+        save_dir = self.root.parent
+        names = (path.relative_to(save_dir).as_posix() for path in final_files(save_dir, self.split))
+        return sorted(name for name in names if name not in state["files"])
 
     # -- chunks ------------------------------------------------------------------------------------
     def _chunk_path(self, start: int) -> Path:

@@ -39,6 +39,7 @@ from calt_hf.checkpoint import (
     describe_differences,
     final_files,
     recorded_splits,
+    refuse_strays,
 )
 from calt_hf.folder import FolderInUseError, adopt, claim, clear, foreign_entries, refuse_foreign, task_differences
 from calt_hf.conversion import Backend
@@ -550,15 +551,12 @@ class DatasetGenerator:
                 self._package(save_path, description)
 
     def _package(self, save_dir: Path, description: DatasetDescription) -> None:
-        """Package every complete split of the folder (all of the same task: planning refused others),
-        then record their files again, as packaging may widen shards."""
+        """Package every complete split of the folder (all of the same task: planning refused others)."""
         from calt_hf.hf.package import find_splits, package_dataset
 
         complete = {split for split, state in recorded_splits(save_dir).items() if state["complete"]}
         splits = [split for split in find_splits(save_dir) if split in complete]
         card = package_dataset(save_dir, description, splits=splits)
-        for split in splits:
-            SplitCheckpoint(save_dir, split).record_files()
         self.logger.info("dataset card written to %s", card)
 
     def describe(self, problem_generator: ProblemGenerator) -> DatasetDescription:
@@ -584,8 +582,9 @@ class DatasetGenerator:
         """Decide, split by split, to start, continue or skip; refuse conflicts before touching anything.
 
         Refused: a folder holding files no calt_hf run made (unless ``overwrite``, which clears the whole
-        previous run), a split of another task, a split of this run made before (unless ``resume`` with
-        the same fingerprint). A complete split whose files are missing or changed is generated again.
+        previous run), a file beside a complete split's recorded ones that would read as part of it, a split
+        of another task, a split of this run made before (unless ``resume`` with the same fingerprint). A
+        complete split whose files are missing or changed is generated again.
         """
         recorded = recorded_splits(save_dir)
         if overwrite:
@@ -594,6 +593,7 @@ class DatasetGenerator:
         foreign = foreign_entries(save_dir, recorded)
         if foreign:
             raise refuse_foreign(save_dir, foreign)
+        refuse_strays(save_dir)
         current = next(iter(fingerprints.values()))
         for split, state in recorded.items():
             differences = task_differences(state["fingerprint"], current)

@@ -115,6 +115,23 @@ def write_modules(folder: Path, files: dict[str, str]) -> Path:
     return folder
 
 
+# --- a shard copied into data/ -----------------------------------------------------------------------------------
+def test_a_shard_the_run_did_not_write_is_refused_by_name_not_read_as_rows(tmp_path):
+    words = ["problem=integer_sum", "dataset_sizes={train: 30, test: 5}", "save_dir=out"]
+    assert run_cli(*words, cwd=tmp_path).returncode == 0
+    data = tmp_path / "out" / "data"
+    stray = data / "train-00001-of-00002.parquet"
+    stray.write_bytes((data / "train-00000-of-00001.parquet").read_bytes())
+    for extra in (["resume=true"], ["dataset_sizes={valid: 5}"]):  # resuming the run, or adding a split to the folder
+        refused = run_cli(*words, *extra, cwd=tmp_path)
+        assert refused.returncode == 2, refused.stderr[-2000:]
+        assert "holds data/train-00001-of-00002.parquet, which split 'train' of the run there did not write" in refused.stderr
+        assert stray.exists()
+    stray.unlink()
+    assert run_cli(*words, "resume=true", cwd=tmp_path).returncode == 0
+    assert load_dataset_dict(tmp_path / "out")["train"].num_rows == 30
+
+
 # --- sets, dicts and bytes in a sample ---------------------------------------------------------------------------
 UNWRITABLE = {
     "unwritable.py": """
