@@ -64,6 +64,7 @@ from calt_hf.quality import (
 from calt_hf.sampling import check_choice, check_int
 from calt_hf.scheduling import CLUSTERS, Pool, known_backends, open_pool
 from calt_hf.seeding import derive_seed
+from calt_hf.sources import imported_sources
 from calt_hf.statistics import IncrementalStatistics, MemoryEfficientStatisticsCalculator
 from calt_hf.worker import (
     FIRST_ERRORS,
@@ -187,16 +188,21 @@ def _identify(obj: Any) -> Any:
     return name
 
 
-def _code(obj: Any) -> dict[str, str] | None:
+def _code(obj: Any) -> dict[str, Any] | None:
     """What identifies a generator's (or statistics function's) code in a run's fingerprint: hashes of its
-    source (its class's, for an instance) and of its module's, so an edit between a run and its resume is
-    seen; bytecode where Python has no source (a function typed into ``python -c``)."""
+    source (its class's, for an instance), of its module's and of the user's modules that one imports
+    (``calt_hf.sources``), so an edit between a run and its resume is seen; bytecode where Python has no source
+    (a function typed into ``python -c``)."""
     if obj is None:
         return None
     obj = obj.func if isinstance(obj, functools.partial) else obj
     target = obj if inspect.isfunction(obj) or inspect.ismethod(obj) or inspect.isclass(obj) else type(obj)
     module = sys.modules.get(target.__module__)
-    return {"source": _source_hash(target), "module": _source_hash(module) if module is not None else None}
+    code: dict[str, Any] = {"source": _source_hash(target), "module": _source_hash(module) if module is not None else None}
+    imports = imported_sources(module) if module is not None else {}
+    # Only when there are some: a run of a generator that imports none of the user's modules still resumes one
+    # recorded before the key.
+    return code | {"imports": imports} if imports else code
 
 
 def _source_hash(obj: Any) -> str:

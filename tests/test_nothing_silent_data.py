@@ -115,6 +115,54 @@ def write_modules(folder: Path, files: dict[str, str]) -> Path:
     return folder
 
 
+# --- a resume after editing a module the generator imports ---------------------------------------------------
+IMPORTING_MODULES = {
+    "my_module.py": """
+        from pathlib import Path
+
+        from helpers import offset
+
+
+        def my_generator(seed):
+            from tools.algebra import double  # imported when first called, in the workers only
+
+            if seed % 10 == 3 and Path("stop").exists():
+                raise RuntimeError("stopped, to be resumed")
+            return [str(seed % 10)], str(double(seed % 10) + offset())
+    """,
+    "helpers.py": """
+        def offset():
+            return 1
+    """,
+    "tools/__init__.py": "",
+    "tools/algebra.py": """
+        def double(value):
+            return 2 * value
+    """,
+}
+
+
+def test_a_resume_after_editing_an_imported_module_is_refused_naming_it(tmp_path):
+    modules = write_modules(tmp_path / "mods", IMPORTING_MODULES)
+    words = ["problem=custom", "problem.target=my_module.my_generator", "dataset_sizes={train: 40}", "save_dir=out", "hf.package=false"]
+    (tmp_path / "stop").touch()
+    assert run_cli(*words, cwd=tmp_path, modules=modules).returncode == 1  # stopped part-way, its chunks staged
+    (tmp_path / "stop").unlink()
+    for name, old, new in (("helpers.py", "return 1", "return 2"), ("tools/algebra.py", "2 * value", "3 * value")):
+        original = (modules / name).read_text()
+        (modules / name).write_text(original.replace(old, new))
+        edited = run_cli(*words, "resume=true", cwd=tmp_path, modules=modules)
+        module = name.removesuffix(".py").replace("/", ".")
+        assert edited.returncode == 2 and f"generator_code.imports.{module}:" in edited.stderr, edited.stderr[-2000:]
+        assert not (tmp_path / "out" / "train_raw.txt").exists()
+        (modules / name).write_text(original)
+    resumed = run_cli(*words, "resume=true", cwd=tmp_path, modules=modules)  # the same code again: it resumes
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert [solution for _, solution in DatasetWriter(tmp_path / "out").load_dataset("train")] == [
+        str(2 * (derive_seed(42, "train", i) % 10) + 1) for i in range(40)
+    ]
+
+
 # --- a shard copied into data/ -----------------------------------------------------------------------------------
 def test_a_shard_the_run_did_not_write_is_refused_by_name_not_read_as_rows(tmp_path):
     words = ["problem=integer_sum", "dataset_sizes={train: 30, test: 5}", "save_dir=out"]
