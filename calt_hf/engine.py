@@ -101,13 +101,30 @@ _INDEX_FACTOR = 2
 _DEDUP_INDEX_FACTOR = 10
 
 
-def _seen_problems(save_dir: Path, split: str, splits: list[str], dedup: str) -> HashSet | None:
+def _dedup_against(dedup: str, splits: list[str], split: str) -> dict[str, list[str]]:
+    """With ``dedup="across"``, the splits whose problems a split must not repeat: those before it, so the
+    order of ``dataset_sizes`` is part of what the split holds (and of its fingerprint, as ``dedup_after``)."""
+    return {"dedup_after": splits[: splits.index(split)]} if dedup == "across" else {}
+
+
+def _seen_problems(save_dir: Path, fingerprint: dict[str, Any], dedup: str) -> HashSet | None:
     """The problems a split must not repeat: none, or (``across``) those of the splits before it."""
     if dedup == "none":
         return None
-    earlier = splits[: splits.index(split)] if dedup == "across" else []
-    hashes = [h for h in (load_hashes(save_dir / STATE_DIR, s) for s in earlier) if h is not None]
+    hashes = [h for h in (load_hashes(save_dir / STATE_DIR, s) for s in fingerprint.get("dedup_after", [])) if h is not None]
     return HashSet(np.concatenate(hashes) if hashes else None)
+
+
+def _order_refusal(save_dir: Path, recorded: dict[str, dict[str, Any]], given: list[str]) -> RunConflictError:
+    """The refusal of a resume with ``dedup="across"`` whose splits come in another order than the recorded run's."""
+    ordered = [s for s in recorded if "dedup_after" in recorded[s]["fingerprint"]]
+    ordered.sort(key=lambda s: len(recorded[s]["fingerprint"]["dedup_after"]))
+    return RunConflictError(
+        f"cannot resume in {save_dir}: with dedup='across' each split leaves out the problems of the splits before "
+        f"it, so their order is part of the run, and it was recorded as {', '.join(ordered)} where dataset_sizes now "
+        f"lists {', '.join(given)}; list the splits in the recorded order to resume, or pass overwrite=True "
+        "(overwrite=true) to start again in the new one"
+    )
 
 
 def _drop_repeats(result: ChunkResult, seen: HashSet, task: GenerationTask) -> ChunkResult:
@@ -528,7 +545,8 @@ class DatasetGenerator:
         }
         # Through JSON and back, so it compares equal to what the state file recorded.
         fingerprints = {
-            split: json.loads(json.dumps({"split": split, "size": size, **common}, default=str)) for split, size in sizes.items()
+            split: json.loads(json.dumps({"split": split, "size": size, **common, **_dedup_against(dedup, list(sizes), split)}, default=str))
+            for split, size in sizes.items()
         }
         save_path = Path(writer.save_dir)
         # From planning to the last file: one run at a time in a folder, and a signal unwinds it cleanly.
@@ -545,7 +563,7 @@ class DatasetGenerator:
                     if progress is None:
                         self.logger.info("split %r is complete already, its files as recorded: skipped", split)
                         continue
-                    seen = _seen_problems(save_path, split, list(sizes), dedup)
+                    seen = _seen_problems(save_path, fingerprints[split], dedup)
                     self._run_split(
                         pool, ref, task, checkpoint if use_checkpoint else None, progress, split, size, writer, fast_writer, batch_size, seen
                     )
@@ -589,8 +607,9 @@ class DatasetGenerator:
 
         Refused: a folder holding files no calt_hf run made (unless ``overwrite``, which clears the whole
         previous run), a file beside a complete split's recorded ones that would read as part of it, a split
-        of another task, a split of this run made before (unless ``resume`` with the same fingerprint). A
-        complete split whose files are missing or changed is generated again.
+        of another task, a split of this run made before (unless ``resume`` with the same fingerprint; with
+        ``dedup="across"``, the splits in the same order). A complete split whose files are missing or
+        changed is generated again.
         """
         recorded = recorded_splits(save_dir)
         if overwrite:
@@ -620,6 +639,8 @@ class DatasetGenerator:
                     f"{split!r}; pass resume=True (resume=true) to continue it or overwrite=True (overwrite=true) to replace it"
                 )
             elif differences := describe_differences(state["fingerprint"], fingerprint):
+                if "dedup_after" in state["fingerprint"] and all(d.startswith("dedup_after:") for d in differences):
+                    raise _order_refusal(save_dir, recorded, list(fingerprints))
                 raise RunConflictError(
                     f"cannot resume split {split!r} in {save_dir}: its configuration differs from the recorded "
                     f"run ({'; '.join(differences)}); use overwrite=True to replace it"

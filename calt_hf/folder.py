@@ -35,7 +35,10 @@ FOLDER_NAME = ".folder.json"
 DATASET_ENTRIES = ("data", "images", "README.md", TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, LEXER_FILE, EXPANDED_DIR, "config.yaml")
 #: Fingerprint keys that may differ between runs of one task sharing a folder (CALT's "method 3": train
 #: in one run, test in another): the split itself and how it was run, not what it holds.
-RUN_KEYS = ("split", "size", "root_seed", "on_error", "max_retries", "sample_timeout", "formats", "dedup", "data_quality", "statistics", "statistics_code")
+RUN_KEYS = (
+    "split", "size", "root_seed", "on_error", "max_retries", "sample_timeout", "formats", "dedup", "dedup_after", "data_quality",
+    "statistics", "statistics_code",
+)
 _PART = ".part"
 _SHOWN = 5
 _HOLDER_WAIT = 2.0

@@ -163,6 +163,38 @@ def test_a_resume_after_editing_an_imported_module_is_refused_naming_it(tmp_path
     ]
 
 
+# --- dedup="across" resumed with the splits in another order ---------------------------------------------------
+SMALL_SPACE = {
+    "space.py": """
+        from pathlib import Path
+
+
+        def problems(seed):
+            if seed % 7 == 3 and Path("stop").exists():
+                raise RuntimeError("stopped, to be resumed")
+            return f"p{seed % 40}", str(seed % 40)
+    """,
+}
+
+
+def test_dedup_across_resumed_in_another_order_is_refused_naming_both_orders(tmp_path):
+    modules = write_modules(tmp_path / "mods", SMALL_SPACE)
+    words = ["problem=custom", "problem.target=space.problems", "dedup=across", "save_dir=out", "hf.package=false"]
+    (tmp_path / "stop").touch()
+    assert run_cli(*words, "dataset_sizes={train: 25, test: 10}", cwd=tmp_path, modules=modules).returncode == 1
+    (tmp_path / "stop").unlink()
+    reordered = run_cli(*words, "dataset_sizes={test: 10, train: 25}", "resume=true", cwd=tmp_path, modules=modules)
+    assert reordered.returncode == 2, reordered.stderr[-2000:]
+    assert "dedup='across'" in reordered.stderr and "recorded as train" in reordered.stderr
+    assert "now lists test, train" in reordered.stderr and "overwrite=True" in reordered.stderr
+    assert not (tmp_path / "out" / "test_raw.txt").exists()
+    resumed = run_cli(*words, "dataset_sizes={train: 25, test: 10}", "resume=true", cwd=tmp_path, modules=modules)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    writer = DatasetWriter(tmp_path / "out")
+    train, test = ({problem for problem, _ in writer.load_dataset(split)} for split in ("train", "test"))
+    assert len(train) == 25 and len(test) == 10 and not train & test
+
+
 # --- a shard copied into data/ -----------------------------------------------------------------------------------
 def test_a_shard_the_run_did_not_write_is_refused_by_name_not_read_as_rows(tmp_path):
     words = ["problem=integer_sum", "dataset_sizes={train: 30, test: 5}", "save_dir=out"]
