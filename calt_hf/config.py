@@ -142,6 +142,7 @@ class Config:
     overwrite: bool = False
     on_error: str = "raise"
     max_retries: int = 3
+    max_index_factor: Optional[int] = None
     sample_timeout: Optional[float] = None
     dedup: str = "none"
     data_quality: bool = True
@@ -298,6 +299,7 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
     check_encoding(cfg.hf.encoding, "hf.encoding", problem, cfg.hf.package,
                    cfg.sampler.field_str if sampler.built else None)
     check_int("max_retries", cfg.max_retries, 0)
+    check_int("max_index_factor", cfg.max_index_factor, 1, allow_none=True)
     hub = token_source = None
     if cfg.hub.push:
         check_repo_id(cfg.hub.repo_id)
@@ -338,6 +340,7 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
         "overwrite": cfg.overwrite,
         "on_error": cfg.on_error,
         "max_retries": cfg.max_retries,
+        "max_index_factor": cfg.max_index_factor,
         "sample_timeout": cfg.sample_timeout,
         "dedup": cfg.dedup,
         "data_quality": cfg.data_quality,

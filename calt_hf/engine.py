@@ -87,6 +87,7 @@ __all__ = [
     "SampleGenerationError",
     "WorkerLostError",
     "EmptySplitError",
+    "ShortSplitError",
     "RunConflictError",
     "FolderInUseError",
     "validate_dataset_sizes",
@@ -96,7 +97,8 @@ _MAX_CHUNK = 4096
 _FIRST_CHUNK = 8
 #: How often the same chunk may take its worker down before the run gives up on it.
 MAX_WORKER_LOSSES = 3
-#: How many indices a split may try, per requested sample, before it stops short (failures, duplicates).
+#: How many indices a split may try, per requested sample, before it fails short (failures, duplicates), unless
+#: ``max_index_factor`` says otherwise.
 _INDEX_FACTOR = 2
 _DEDUP_INDEX_FACTOR = 10
 
@@ -168,12 +170,39 @@ class WorkerLostError(RuntimeError):
     """A worker process died (segfault, OOM kill, ``os._exit``) on the same chunk too many times."""
 
 
+def _shown_errors(first_errors: list[dict[str, Any]]) -> str:
+    return "; ".join(f"sample {e['index']} (seed {e['seed']}): {e['error']}" for e in first_errors[:3])
+
+
 class EmptySplitError(RuntimeError):
     """Every sample of a split failed or was skipped: there is nothing to write (nor a schema to package)."""
 
     def __init__(self, split: str, tried: int, first_errors: list[dict[str, Any]]):
-        shown = "; ".join(f"sample {e['index']} (seed {e['seed']}): {e['error']}" for e in first_errors[:3])
-        super().__init__(f"split {split!r} is empty: all {tried} samples tried failed or were skipped ({shown})")
+        super().__init__(f"split {split!r} is empty: all {tried} samples tried failed or were skipped ({_shown_errors(first_errors)})")
+
+
+class ShortSplitError(RuntimeError):
+    """A split tried as many sample indices as its limit allows (``max_index_factor`` times its size) and is still
+    short: samples failed and were skipped, or dedup dropped repeats. Nothing of it looks complete; its chunks stay
+    staged (with checkpoints), so a resume with a higher limit continues it (``suggested_factor``: what the rate seen
+    needs)."""
+
+    def __init__(
+        self, split: str, size: int, accepted: int, tried: int, factor: int, skipped: int, dropped: int,
+        first_errors: list[dict[str, Any]], staged: bool,
+    ):
+        self.split, self.suggested_factor = split, max(factor + 1, math.ceil(1.25 * tried / accepted))
+        causes = [f"{skipped} failed and were skipped ({_shown_errors(first_errors)})"] if skipped else []
+        if dropped:
+            causes.append(f"{dropped} repeated a problem and were dropped by dedup (a problem space that small may not "
+                          f"hold {size} distinct problems: then ask for fewer)")
+        again = (f"what it generated is staged: resume with a higher limit, e.g. max_index_factor={self.suggested_factor} "
+                 "and resume=True" if staged else f"run again with a higher limit, e.g. max_index_factor={self.suggested_factor}")
+        super().__init__(
+            f"split {split!r} has only {accepted} of its {size} samples after trying {tried} sample indices, its limit "
+            f"(max_index_factor={factor} times its size): {'; '.join(causes)}. Nothing of the split looks complete; "
+            f"{again}, or fix the generator and run again with overwrite=True"
+        )
 
 
 def validate_dataset_sizes(dataset_sizes: Any, hf_dataset: bool = False) -> dict[str, int]:
@@ -331,7 +360,7 @@ class _SplitAssembler:
             order_free = sorted_in_place(self.order_free_hashes) if self.order_free else None
             save_measures(Path(self.writer.save_dir) / STATE_DIR, self.split, hashes, self.quality.histograms, order_free)
             report["data_quality"] = split_report(hashes, self.quality.histograms, self.dropped if self.dedup else None, order_free)
-        if on_error != "raise" or self.accepted < self.size:
+        if on_error != "raise":
             report["errors"] = {
                 "requested_samples": self.size,
                 "failed": self.failed,
@@ -437,6 +466,7 @@ class DatasetGenerator:
         data_quality: bool = True,
         instance_generator: ProblemGenerator | None = None,
         encoding: str = "text",
+        max_index_factor: int | None = None,
     ) -> None:
         """Generate every split of ``dataset_sizes`` with ``problem_generator(seed) -> (problem, solution)``
         (``instance_generator=``, calt-x 1.x's name for it, is accepted too; give one of the two).
@@ -455,7 +485,9 @@ class DatasetGenerator:
         is a second run while one holds the folder (``FolderInUseError``). ``on_error``: ``"raise"`` stops
         at a failing sample (naming split, index and seed), ``"skip"`` drops it, ``"resample"`` retries it with derived seeds up to
         ``max_retries`` times (a generator returning None asks for that too); dropped samples are replaced
-        from past the end of the split. ``sample_timeout`` (seconds) makes a slow sample a failure.
+        from past the end of the split. ``sample_timeout`` (seconds) makes a slow sample a failure. A split tries
+        at most ``max_index_factor`` times its size sample indices (default 2, with dedup 10); one still short then
+        fails (``ShortSplitError``, saying how many samples failed), its chunks staged for a resume with a higher limit.
         ``checkpoint=False`` writes chunks straight into the final files (a little faster, nothing to
         resume from; a failure still leaves nothing that looks complete).
 
@@ -483,6 +515,7 @@ class DatasetGenerator:
         check_int("batch_size", batch_size, 1)
         check_choice("on_error", on_error, ON_ERROR_CHOICES)
         check_int("max_retries", max_retries, 0)
+        check_int("max_index_factor", max_index_factor, 1, allow_none=True)
         if sample_timeout is not None:
             if not isinstance(sample_timeout, (int, float)) or isinstance(sample_timeout, bool) or not 0 < sample_timeout < math.inf:
                 raise ValueError(f"sample_timeout={sample_timeout!r} is not allowed; use a positive, finite number of seconds or None")
@@ -565,7 +598,8 @@ class DatasetGenerator:
                         continue
                     seen = _seen_problems(save_path, fingerprints[split], dedup)
                     self._run_split(
-                        pool, ref, task, checkpoint if use_checkpoint else None, progress, split, size, writer, fast_writer, batch_size, seen
+                        pool, ref, task, checkpoint if use_checkpoint else None, progress, split, size, writer, fast_writer, batch_size, seen,
+                        max_index_factor,
                     )
                     checkpoint.mark_complete(fingerprints[split])
             self.logger.info("all splits generated")
@@ -691,6 +725,7 @@ class DatasetGenerator:
         fast_writer: bool,
         batch_size: int,
         seen: HashSet | None,
+        max_index_factor: int | None,
     ) -> None:
         """Generate one split into its final files (``.part`` until complete), staging chunks if checkpointed."""
         began = perf_counter() - progress.elapsed  # a resumed split counts the time its earlier runs staged
@@ -709,11 +744,14 @@ class DatasetGenerator:
                     if seen is not None:
                         seen.add(np.frombuffer(result.quality.hashes, dtype=HASH_DTYPE))
                     assembler.add(result)
-            limit = size * (_DEDUP_INDEX_FACTOR if seen is not None else _INDEX_FACTOR)
+            factor = max_index_factor or (_DEDUP_INDEX_FACTOR if seen is not None else _INDEX_FACTOR)
             sync = checkpoint.sync if checkpoint is not None else _no_sync
-            self._generate_split(pool, ref, accept, sync, progress, split, size, batch_size, limit)
+            self._generate_split(pool, ref, accept, sync, progress, split, size, batch_size, size * factor)
             if assembler.accepted == 0:
                 raise EmptySplitError(split, progress.next_index, assembler.first_errors)
+            if assembler.accepted < size:
+                raise ShortSplitError(split, size, assembler.accepted, progress.next_index, factor, assembler.skipped,
+                                      assembler.dropped, assembler.first_errors, staged=checkpoint is not None)
 
         self._guarded(assembler, work)
         self._guarded(assembler, lambda: assembler.finish(perf_counter() - began, task.on_error, task.measure_quality))
@@ -768,12 +806,6 @@ class DatasetGenerator:
                         raise self._lost(split, progress.next_index, planner.careful_until, error) from error
                     self.logger.warning("a worker died at sample %d of split %r; retrying (%s)", progress.next_index, split, error)
         sync()
-        if progress.accepted < size:
-            self.logger.warning(
-                "split %r: only %d of %d samples after trying %d indices (failures, or with dedup too few distinct "
-                "problems: %d short); the statistics file says how many",
-                split, progress.accepted, size, progress.next_index, size - progress.accepted,
-            )
 
     @staticmethod
     def _guarded(assembler: _SplitAssembler, work: Callable[[], Any]) -> None:

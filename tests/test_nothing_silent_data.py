@@ -195,6 +195,55 @@ def test_dedup_across_resumed_in_another_order_is_refused_naming_both_orders(tmp
     assert len(train) == 25 and len(test) == 10 and not train & test
 
 
+# --- on_error="skip" with most samples failing -----------------------------------------------------------------
+MOSTLY_FAILING = {
+    "failing.py": """
+        def mostly(seed):
+            if seed % 5 < 3:
+                raise ValueError(f"no sample for seed {seed}")
+            return [str(seed % 100)], str(seed % 7)
+    """,
+}
+
+
+def test_a_split_that_stays_short_fails_says_how_many_failed_and_resumes_with_a_higher_limit(tmp_path):
+    modules = write_modules(tmp_path / "mods", MOSTLY_FAILING)
+    words = ["problem=custom", "problem.target=failing.mostly", "on_error=skip", "dataset_sizes={train: 50}", "save_dir=out"]
+    short = run_cli(*words, cwd=tmp_path, modules=modules)
+    assert short.returncode == 1, short.stderr[-2000:]
+    accepted = sum(derive_seed(42, "train", i) % 5 >= 3 for i in range(100))
+    assert f"split 'train' has only {accepted} of its 50 samples after trying 100 sample indices" in short.stderr
+    assert f"{100 - accepted} failed and were skipped" in short.stderr and "max_index_factor=2" in short.stderr
+    assert not list((tmp_path / "out").glob("train_*")) and not (tmp_path / "out" / "README.md").exists()
+    command = short.stderr.split("continue with: ")[1].splitlines()[0]
+    assert command.endswith("resume=true max_index_factor=4")
+    resumed = subprocess.run(  # the command the message gives, as a user pastes it
+        ["bash", "-c", command.replace("python ", f"{sys.executable} ", 1)], cwd=tmp_path, capture_output=True,
+        text=True, timeout=300, env=with_path(modules),
+    )
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    fresh = run_cli(*words, "max_index_factor=4", "save_dir=fresh", cwd=tmp_path, modules=modules)
+    assert fresh.returncode == 0
+    assert load_dataset_dict(tmp_path / "out")["train"].num_rows == 50
+    assert shard_bytes(tmp_path / "out") == shard_bytes(tmp_path / "fresh")
+    assert (tmp_path / "out" / "train_data.pkl").read_bytes() == (tmp_path / "fresh" / "train_data.pkl").read_bytes()
+
+
+# --- split names that datasets or the Hub refuse ---------------------------------------------------------------
+def test_split_names_datasets_cannot_load_are_refused_before_any_work(tmp_path):
+    for sizes, message in (
+        ("{my-split: 5}", "split name 'my-split' cannot name a split of a Hugging Face dataset: use letters, digits and '_'"),
+        ("{train: 5, all: 5}", "and not 'all' (datasets' name for every split)"),
+        ("{" + "s" * 300 + ": 5}", "is 300 characters long: use at most 200"),
+    ):
+        result = run_cli("problem=integer_sum", f"dataset_sizes={sizes}", "save_dir=out", cwd=tmp_path)
+        assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr, result.stderr[-2000:]
+        assert not (tmp_path / "out").exists()
+    # Without packaging, a name CALT's writer takes (a '-') is still written, as CALT writes it.
+    kept = run_cli("problem=integer_sum", "dataset_sizes={my-split: 5}", "save_dir=out", "hf.package=false", cwd=tmp_path)
+    assert kept.returncode == 0 and len(DatasetWriter(tmp_path / "out").load_dataset("my-split")) == 5
+
+
 # --- a shard copied into data/ -----------------------------------------------------------------------------------
 def test_a_shard_the_run_did_not_write_is_refused_by_name_not_read_as_rows(tmp_path):
     words = ["problem=integer_sum", "dataset_sizes={train: 30, test: 5}", "save_dir=out"]
@@ -246,21 +295,6 @@ def test_a_set_dict_or_bytes_in_a_sample_fails_it_naming_index_and_seed(tmp_path
     assert len(rows) == 20 and all(problem[1] == "y" for problem, _ in rows)
     errors = yaml.safe_load((tmp_path / "skip" / "train_stats.yaml").read_text())["errors"]
     assert errors["skipped"] > 0 and "holds a set" in errors["first_errors"][0]["error"]
-
-
-# --- split names that datasets or the Hub refuse ---------------------------------------------------------------
-def test_split_names_datasets_cannot_load_are_refused_before_any_work(tmp_path):
-    for sizes, message in (
-        ("{my-split: 5}", "split name 'my-split' cannot name a split of a Hugging Face dataset: use letters, digits and '_'"),
-        ("{train: 5, all: 5}", "and not 'all' (datasets' name for every split)"),
-        ("{" + "s" * 300 + ": 5}", "is 300 characters long: use at most 200"),
-    ):
-        result = run_cli("problem=integer_sum", f"dataset_sizes={sizes}", "save_dir=out", cwd=tmp_path)
-        assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr, result.stderr[-2000:]
-        assert not (tmp_path / "out").exists()
-    # Without packaging, a name CALT's writer takes (a '-') is still written, as CALT writes it.
-    kept = run_cli("problem=integer_sum", "dataset_sizes={my-split: 5}", "save_dir=out", "hf.package=false", cwd=tmp_path)
-    assert kept.returncode == 0 and len(DatasetWriter(tmp_path / "out").load_dataset("my-split")) == 5
 
 
 # --- statistics of a resumed split -------------------------------------------------------------------------------
