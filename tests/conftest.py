@@ -138,7 +138,8 @@ class FailWhileMarked:
 #: measured: handed out first (scripts/test.sh turns off xdist's own order, most tests first, which sent the
 #: one-test quick start last), so that the two processes spend the last minutes on short files.
 LONGEST_FIRST = ("test_quick_start.py", "test_readme.py", "test_run_folder.py", "test_clusters.py", "test_problems.py",
-                 "test_cli.py", "test_token.py", "test_interrupts.py", "test_resilience.py", "test_hub_push.py")
+                 "test_cli.py", "test_token.py", "test_interrupts.py", "test_nothing_silent_data.py", "test_resilience.py",
+                 "test_hub_push.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
