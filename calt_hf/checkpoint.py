@@ -21,13 +21,15 @@ import pickle
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from calt_hf.hf.survey import read_survey, survey_path
+from calt_hf.quality import hashes_path, histograms_path, read_hashes, read_histograms
 from calt_hf.worker import ChunkResult
-from calt_hf.writer import fsync_path, validate_tag, write_atomically
+from calt_hf.writer import DamagedFileError, fsync_path, read_json, read_statistics, validate_tag, write_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -60,22 +62,43 @@ def describe_differences(recorded: dict[str, Any], current: dict[str, Any], pref
     return differences
 
 
-def recorded_splits(save_dir: Path) -> dict[str, dict[str, Any]]:
-    """Every split with a state file in ``save_dir``: its recorded state."""
+def read_state(path: Path) -> dict[str, Any]:
+    """A split's state file; DamagedFileError if it is not one."""
+    state = read_json(path)
+    files = state.get("files", {}) if isinstance(state, dict) else None
+    if not (
+        isinstance(state, dict) and isinstance(state.get("fingerprint"), dict) and isinstance(state.get("run"), (str, type(None)))
+        and isinstance(state.get("complete"), bool) and isinstance(files, dict)
+        and all(isinstance(entry, list) and len(entry) == 2 and type(entry[0]) is int and isinstance(entry[1], str)
+                for entry in files.values())
+    ):
+        raise DamagedFileError(path, "not a split's state")
+    return state
+
+
+def recorded_splits(save_dir: Path, damaged: dict[str, DamagedFileError] | None = None) -> dict[str, dict[str, Any]]:
+    """Every split with a state file in ``save_dir``: its recorded state. A damaged state file raises
+    DamagedFileError, or (``damaged`` given) is put there instead."""
     found = {}
     for path in sorted((save_dir / STATE_DIR).glob("*.json")):
         try:
             split = validate_tag(path.stem)
         except ValueError:  # the folder's own record, or histograms (``{split}.histograms.json``)
             continue
-        found[split] = json.loads(path.read_text())
+        try:
+            found[split] = read_state(path)
+        except DamagedFileError as error:
+            if damaged is None:
+                raise
+            damaged[split] = error
     return found
 
 
 def refuse_strays(save_dir: Path) -> None:
     """RunConflictError naming a file that would read as part of a complete split (a shard copied into ``data/``)
-    but that the split's run did not record: ``load_dataset`` and packaging would take it as the split's rows."""
-    for split, state in recorded_splits(save_dir).items():
+    but that the split's run did not record: ``load_dataset`` and packaging would take it as the split's rows. A split
+    whose state file is damaged is left to the caller (generated again on resume)."""
+    for split, state in recorded_splits(save_dir, {}).items():
         if state["complete"] and (strays := SplitCheckpoint(save_dir, split).strays()):
             raise RunConflictError(
                 f"save_dir={str(save_dir)!r} holds {', '.join(strays)}, which split {split!r} of the run there did not "
@@ -124,10 +147,10 @@ class SplitCheckpoint:
     # -- state -------------------------------------------------------------------------------------
     def recorded(self) -> dict[str, Any] | None:
         """The state file's content (``fingerprint``, ``run``, ``complete``, ``files``), or None if this
-        split never started."""
+        split never started; DamagedFileError if it is damaged."""
         if not self.state_path.exists():
             return None
-        return json.loads(self.state_path.read_text())
+        return read_state(self.state_path)
 
     def _write(self, state: dict[str, Any]) -> None:
         write_atomically(self.state_path, json.dumps(state).encode(), True)
@@ -167,8 +190,22 @@ class SplitCheckpoint:
                 found.append(f"{name} is missing")
             elif path.stat().st_size != size or _digest(path)[1] != digest:
                 found.append(f"{name} changed")
-        if not (save_dir / f"{self.split}{STATS_SUFFIX}").exists():
-            found.append(f"{self.split}{STATS_SUFFIX} is missing")
+        statistics = save_dir / f"{self.split}{STATS_SUFFIX}"
+        if not statistics.exists():
+            found.append(f"{statistics.name} is missing")
+        readers: list[tuple[Path, Callable[[Path], Any]]] = [
+            (statistics, read_statistics),
+            (hashes_path(self.root, self.split), read_hashes),
+            (hashes_path(self.root, self.split, order_free=True), read_hashes),
+            (histograms_path(self.root, self.split), read_histograms),
+            (survey_path(self.root, self.split), read_survey),
+        ]
+        for path, read in readers:
+            try:
+                if path.exists():
+                    read(path)
+            except DamagedFileError as error:
+                found.append(f"{path.relative_to(save_dir).as_posix()} is damaged ({error.reason})")
         return found
 
     def strays(self) -> list[str]:
@@ -229,6 +266,10 @@ class SplitCheckpoint:
         """Continue the recorded run: progress from the contiguous sound chunks from index 0 (checksums and
         run ids checked); the rest is deleted, to be generated again."""
         self.run_id = (self.recorded() or {}).get("run")
+        if self.chunk_dir.exists() and not self.chunk_dir.is_dir():  # not what this run made: staged chunks are folders
+            logger.warning("split %r: %s is not a folder of staged chunks: removed, its samples generated again",
+                           self.split, self.chunk_dir)
+            self.chunk_dir.unlink()
         self.chunk_dir.mkdir(parents=True, exist_ok=True)
         progress = Progress()
         keep = True
@@ -244,7 +285,10 @@ class SplitCheckpoint:
                     progress.next_index, progress.accepted = result.stop, progress.accepted + result.accepted
                     progress.elapsed = elapsed
                     continue
-            path.unlink()
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
         for leftover in self.chunk_dir.glob("*.part"):
             leftover.unlink()
         return progress

@@ -8,17 +8,25 @@ before any file is written.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import importlib
+import importlib.resources
 import inspect
+import json
 import shlex
 import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields, make_dataclass
+from dataclasses import asdict, dataclass, field, fields, make_dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union, get_args, get_origin, get_type_hints
 
+from hydra import compose, initialize_config_module
 from hydra.core.config_store import ConfigStore
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.errors import HydraException
 from omegaconf import MISSING, DictConfig, OmegaConf
 
 from calt_hf.engine import validate_dataset_sizes
@@ -29,6 +37,7 @@ from calt_hf.hf.hub import TokenSource, check_repo_id, check_timeout
 from calt_hf.hf.tokenizer import NUMBER_TOKENS
 from calt_hf.problems import PROBLEMS, Problem
 from calt_hf.quality import DEDUP_CHOICES
+from calt_hf.redaction import holds_secret
 from calt_hf.sampling import check_choice, check_int
 from calt_hf.worker import ON_ERROR_CHOICES
 from calt_hf.writer import write_atomically
@@ -184,6 +193,80 @@ def register_configs() -> None:
     for name, problem_class in PROBLEMS.items():
         store.store(name=f"problem_{name}_schema", node=problem_schema(problem_class))
     store.store(name="problem_custom_schema", node=CustomProblemConfig)
+    OmegaConf.register_new_resolver("calt_hf.variant", save_dir_variant, replace=True)
+    OmegaConf.register_new_resolver("calt_hf.config_file", config_file, replace=True)
+
+
+#: The package of the command line's configuration (``conf/`` in a checkout), and its primary config's name.
+CONFIG_MODULE, CONFIG_NAME = "calt_hf.conf", "config"
+
+
+def config_file() -> str:
+    """Where the primary config lies, for ``--help`` to point at (``conf/config.yaml`` of a checkout, or the
+    installed package's ``calt_hf/conf/config.yaml``)."""
+    return str(importlib.resources.files(CONFIG_MODULE) / f"{CONFIG_NAME}.yaml")
+
+
+#: Keys that say where a run's files go and how it works, or what only its card and tokenizer say: runs that
+#: differ in nothing else make the same samples, and share the default save_dir (where a run adding
+#: hf.license packages them again). Every other key decides the samples.
+NOT_DECIDING_SAMPLES = ("save_dir", "batch_size", "verbose", "parallel", "resume", "overwrite", "hub",
+                        "hf.license", "hf.pretty_name", "hf.number_tokens")
+#: What the default save_dir names in words (``datasets/sympy_gcd_GF7``): two group choices and the field.
+NAMED_IN_SAVE_DIR = ("backend", "problem", "sampler.field_str")
+
+
+def save_dir_variant(*, _root_: DictConfig) -> str:
+    """The default save_dir's tail (``${calt_hf.variant:}``): nothing when the settings that decide the samples
+    are the problem's defaults on that backend (``datasets/sympy_gcd_GF7``, whatever the field), else ``-``
+    and 8 hex digits of those settings (``datasets/sympy_gcd_GF7-3f0c9a1e``). So a run of another configuration
+    never meets an earlier run's folder, and the same command finds its own folder again (to resume it)."""
+    if _only_named_overrides():
+        return ""
+    settings = _samples_settings(_root_)
+    default = _default_samples_settings(_root_.backend.name, _root_.problem.name)
+    if default is not None:
+        default = json.loads(default)
+        default["sampler"]["field_str"] = settings["sampler"]["field_str"]
+        if default == settings:
+            return ""
+    return "-" + hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:8]
+
+
+def _samples_settings(cfg: DictConfig) -> dict[str, Any]:
+    """The settings of ``cfg`` that decide the samples, resolved (all keys but ``NOT_DECIDING_SAMPLES``)."""
+    settings = {key: OmegaConf.to_container(cfg[key], resolve=True) if OmegaConf.is_config(cfg[key]) else cfg[key]
+                for key in cfg if key not in NOT_DECIDING_SAMPLES}
+    for group, _, key in (dotted.partition(".") for dotted in NOT_DECIDING_SAMPLES):
+        if key and isinstance(settings.get(group), dict):
+            settings[group].pop(key, None)
+    return settings
+
+
+def _only_named_overrides() -> bool:
+    """Whether this command line (in a Hydra run) sets nothing that decides the samples but what the default
+    save_dir names: then the run has its problem's defaults, known without composing them a second time."""
+    if not HydraConfig.initialized():
+        return False
+    keys = [word.lstrip("+~").partition("=")[0] for word in HydraConfig.get().overrides.task]
+    return all(key in NAMED_IN_SAVE_DIR or key in NOT_DECIDING_SAMPLES or key.split(".")[0] in NOT_DECIDING_SAMPLES
+               for key in keys)
+
+
+@functools.cache
+def _default_samples_settings(backend: str, problem: str) -> str | None:
+    """The sample-deciding settings (JSON) of ``backend=BACKEND problem=PROBLEM`` and nothing else; None if
+    either is no option of its group."""
+    overrides = [f"backend={backend}", f"problem={problem}"]
+    try:
+        if GlobalHydra.instance().is_initialized():  # within the command line's run
+            cfg = compose(config_name=CONFIG_NAME, overrides=overrides)
+        else:
+            with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+                cfg = compose(config_name=CONFIG_NAME, overrides=overrides)
+    except HydraException:
+        return None
+    return json.dumps(_samples_settings(cfg), sort_keys=True, default=str)
 
 
 #: Keys of a problem config that describe it rather than parameterise it.
@@ -267,23 +350,16 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
         raise ConfigError(f"{missing[0]} is missing (??? in the config): give it, e.g. {missing[0]}=...")
     backend_name = cfg.backend.name
     problem_cfg = OmegaConf.to_container(cfg.problem, resolve=True) if cfg.problem is not None else None
-    if not isinstance(problem_cfg, dict) or "name" not in problem_cfg:
-        raise ConfigError("problem: choose a problem, e.g. problem=gcd")
+    _check_problem_chosen(problem_cfg)  # the default save_dir names it
+    cfg.save_dir = cfg.save_dir  # resolved now, from the settings as given (the sampler's order is named below)
     api = importlib.import_module(cfg.backend.module)
     # The order under the backend's own name (Sage: degrevlex, never grevlex), so that config.yaml, the
     # card and the sampler all say what the backend runs.
     cfg.sampler.order = api.PolynomialSampler.canonical_order(cfg.sampler.order)
-    sampler = _SamplerFactory(api, OmegaConf.to_container(cfg.sampler, resolve=True))
-    # A problem may refuse a sampler setting (factor: sampler.field_str=GF7 with SymPy and two symbols).
-    with _naming("problem", {key.name: "sampler" for key in fields(SamplerConfig)}):
-        problem = _build_problem(problem_cfg, backend_name, sampler)
     statistics_cfg = OmegaConf.to_container(cfg.statistics, resolve=True)
-    with _naming("statistics"):
-        if statistics_cfg["target"] is None:
-            default = getattr(problem, "default_statistics", None)
-            statistics = default() if callable(default) else None
-        else:
-            statistics = load_target(statistics_cfg["target"], statistics_cfg["params"], sampler)
+    problem, statistics, sampler = build_generator(
+        OmegaConf.to_container(cfg.backend), OmegaConf.to_container(cfg.sampler, resolve=True), problem_cfg, statistics_cfg
+    )
     with _naming("parallel"):
         generator = api.DatasetGenerator(
             backend=cfg.parallel.backend,
@@ -327,7 +403,9 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
         **{key: told[key] for key in ("problem", "solution", "order_free") if key in told},
     )
     run_kwargs = {
-        "dataset_sizes": validate_dataset_sizes(OmegaConf.to_container(cfg.dataset_sizes), cfg.hf.package),
+        "dataset_sizes": validate_dataset_sizes(
+            OmegaConf.to_container(cfg.dataset_sizes) if cfg.dataset_sizes is not None else None, cfg.hf.package
+        ),
         "problem_generator": problem,
         "statistics_calculator": statistics,
         "batch_size": cfg.batch_size,
@@ -353,7 +431,56 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
             "statistics": statistics_cfg,
         },
     }
-    return Job(generator, run_kwargs, hub, token_source, saved_config(cfg, command))
+    config = resolved_config(cfg)
+    refuse_secrets(config, "")
+    refuse_secrets(asdict(description), "the dataset card's ")
+    return Job(generator, run_kwargs, hub, token_source, saved_config(config, command))
+
+
+def refuse_secrets(value: Any, where: str) -> None:
+    """ConfigError naming the key if a string of ``value`` (a resolved config, the card's description: keys
+    and values) holds the Hub token or anything shaped like one, without showing it: ``config.yaml`` and the
+    card are uploaded by a push."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            named = f"{where}{key}"
+            refuse_secrets(key, named)
+            refuse_secrets(inner, f"{named}.")
+    elif isinstance(value, (list, tuple)):
+        for index, inner in enumerate(value):
+            refuse_secrets(inner, f"{where.removesuffix('.')}[{index}].")
+    elif isinstance(value, str) and holds_secret(value):
+        raise ConfigError(
+            f"{where.removesuffix('.')} holds the Hub token or a value shaped like a Hugging Face token (not shown "
+            "here), which config.yaml and the dataset card would keep and a push would upload; remove it (an "
+            "interpolation such as ${oc.env:HF_TOKEN} resolves to the token): the token is only ever read from "
+            "HF_TOKEN, `hf auth login`, hub.token_env or hub.token_file"
+        )
+
+
+def _check_problem_chosen(problem_cfg: Any) -> None:
+    if not isinstance(problem_cfg, dict) or "name" not in problem_cfg:
+        raise ConfigError("problem: choose a problem, e.g. problem=gcd")
+
+
+def build_generator(
+    backend: dict[str, str], sampler_cfg: dict[str, Any], problem_cfg: Any, statistics_cfg: dict[str, Any]
+) -> tuple[Any, Callable | None, _SamplerFactory]:
+    """The problem generator, its statistics function and the sampler factory that a run's config groups
+    name (``backend``: its ``name`` and ``module``); a ``ConfigError`` naming the key if one is bad. What
+    ``build_job`` runs, and what ``calt_hf.evaluate`` rebuilds from a folder's ``config.yaml``."""
+    _check_problem_chosen(problem_cfg)
+    sampler = _SamplerFactory(importlib.import_module(backend["module"]), sampler_cfg)
+    # A problem may refuse a sampler setting (factor: sampler.field_str=GF7 with SymPy and two symbols).
+    with _naming("problem", {key.name: "sampler" for key in fields(SamplerConfig)}):
+        problem = _build_problem(problem_cfg, backend["name"], sampler)
+    with _naming("statistics"):
+        if statistics_cfg["target"] is None:
+            default = getattr(problem, "default_statistics", None)
+            statistics = default() if callable(default) else None
+        else:
+            statistics = load_target(statistics_cfg["target"], statistics_cfg["params"], sampler)
+    return problem, statistics, sampler
 
 
 class _SamplerFactory:
@@ -419,10 +546,15 @@ def load_target(path: str, params: dict[str, Any], sampler: Callable[[], Any]) -
     return target
 
 
-def saved_config(cfg: DictConfig, command: str) -> str:
-    """The run's composed config as ``config.yaml`` records it: resolved, the reproducing command on top."""
+def resolved_config(cfg: DictConfig) -> dict[str, Any]:
+    """The run's composed config, resolved, without Hydra's own settings."""
     config = OmegaConf.to_container(cfg, resolve=True)
     config.pop("hydra", None)
+    return config
+
+
+def saved_config(config: dict[str, Any], command: str) -> str:
+    """The run's resolved config as ``config.yaml`` records it, the reproducing command on top."""
     header = f"# The composed configuration of a calt_hf run. Reproduce it with:\n# {command}\n"
     return header + OmegaConf.to_yaml(config)
 

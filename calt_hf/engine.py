@@ -26,8 +26,6 @@ from time import perf_counter
 from typing import Any, ClassVar
 
 import numpy as np
-import yaml
-from tqdm.auto import tqdm
 
 from calt_hf.checkpoint import (
     SPLIT_SUFFIXES,
@@ -49,6 +47,7 @@ from calt_hf.hf.description import DatasetDescription
 from calt_hf.hf.survey import TextSurvey, save_survey
 from calt_hf.hf.tokenizer import number_mode
 from calt_hf.interrupts import signals_stop_the_run
+from calt_hf.progress import progress_bar
 from calt_hf.quality import (
     DEDUP_CHOICES,
     HASH_DTYPE,
@@ -78,7 +77,7 @@ from calt_hf.worker import (
     generate_chunk,
     install_task,
 )
-from calt_hf.writer import DatasetWriter, validate_hf_split, validate_tag
+from calt_hf.writer import DamagedFileError, DatasetWriter, read_statistics, validate_hf_split, validate_tag
 
 logger = logging.getLogger(__name__)
 
@@ -151,15 +150,28 @@ def _report_overlaps(writer: DatasetWriter) -> None:
         for split in sorted(path.name[: -len(".hashes.npy")] for path in state_dir.glob("*.hashes.npy"))
         if (save_dir / f"{split}_stats.yaml").exists()
     ]
-    reports: dict[str, dict[str, Any]] = {split: {} for split in splits}
+    statistics: dict[str, dict[str, Any]] = {}
+    for split in splits:
+        try:
+            statistics[split] = read_statistics(save_dir / f"{split}{STATS_SUFFIX}")
+        except DamagedFileError as error:  # a split of an earlier run (this run's were checked, or just written)
+            logger.warning("%s; overlaps with split %r are not counted", error, split)
+    reports: dict[str, dict[str, Any]] = {split: {} for split in statistics}
     for order_free, key in ((False, "overlap"), (True, "overlap_order_free")):
-        hashes = {split: found for split in splits if (found := load_hashes(state_dir, split, order_free)) is not None}
+        hashes = {}
+        for split in statistics:
+            try:
+                found = load_hashes(state_dir, split, order_free)
+            except DamagedFileError as error:
+                logger.warning("%s; overlaps with split %r are not counted", error, split)
+                continue
+            if found is not None:
+                hashes[split] = found
         for split, counts in overlaps(hashes).items():
             reports[split][key] = counts
     for split, counts in reports.items():
-        stats = yaml.safe_load((save_dir / f"{split}_stats.yaml").read_text())
-        stats.setdefault("data_quality", {}).update(counts)
-        writer.save_final_statistics(stats, tag=split)
+        statistics[split].setdefault("data_quality", {}).update(counts)
+        writer.save_final_statistics(statistics[split], tag=split)
 
 
 def _no_sync() -> None:
@@ -209,7 +221,8 @@ def validate_dataset_sizes(dataset_sizes: Any, hf_dataset: bool = False) -> dict
     """Check ``dataset_sizes``: a non-empty dict of valid split names (of a Hugging Face dataset, with
     ``hf_dataset``) to positive integers."""
     if not isinstance(dataset_sizes, Mapping):
-        raise ValueError(f"dataset_sizes must be a dictionary of split name to sample count, got {type(dataset_sizes).__name__}")
+        raise ValueError(f"dataset_sizes={dataset_sizes!r} is not allowed: it must be a dictionary of split name to sample "
+                         "count, e.g. {'train': 1000, 'test': 100} (on the command line: 'dataset_sizes={train: 1000, test: 100}')")
     if not dataset_sizes:
         raise ValueError("dataset_sizes cannot be empty: give at least one split, e.g. {'train': 1000}")
     for split, size in dataset_sizes.items():
@@ -641,17 +654,26 @@ class DatasetGenerator:
 
         Refused: a folder holding files no calt_hf run made (unless ``overwrite``, which clears the whole
         previous run), a file beside a complete split's recorded ones that would read as part of it, a split
-        of another task, a split of this run made before (unless ``resume`` with the same fingerprint; with
-        ``dedup="across"``, the splits in the same order). A complete split whose files are missing or
-        changed is generated again.
+        of another task, a split made before with another fingerprint (with ``dedup="across"``, the splits
+        in another order), an unfinished split of this fingerprint (unless ``resume``). A complete split of
+        this fingerprint is kept, as the same run makes the same bytes (a finished command typed again, a
+        sweep that includes it); one whose files are missing or changed is generated again.
         """
-        recorded = recorded_splits(save_dir)
+        damaged: dict[str, DamagedFileError] = {}  # splits whose state file cannot be read
+        recorded = recorded_splits(save_dir, damaged)
         if overwrite:
             clear(save_dir)
-            recorded = {}
-        foreign = foreign_entries(save_dir, recorded)
+            recorded, damaged = {}, {}
+        foreign = foreign_entries(save_dir, [*recorded, *damaged])
         if foreign:
             raise refuse_foreign(save_dir, foreign)
+        for split, error in damaged.items():
+            if split not in fingerprints or not resume:
+                where = "add it to dataset_sizes and pass" if split not in fingerprints else "pass"
+                raise RunConflictError(
+                    f"{error.what}: what split {split!r} holds cannot be checked; {where} resume=True (resume=true) to "
+                    "generate it again, or overwrite=True (overwrite=true) to replace the whole run"
+                )
         refuse_strays(save_dir)
         current = next(iter(fingerprints.values()))
         for split, state in recorded.items():
@@ -665,24 +687,27 @@ class DatasetGenerator:
         decisions: dict[str, str] = {}
         for split, fingerprint in fingerprints.items():
             state = recorded.get(split)
-            if state is None:
+            if split in damaged:
+                self.logger.warning("split %r: %s; generated again", split, damaged[split].what)
                 decisions[split] = "start"
-            elif not resume:
-                raise RunConflictError(
-                    f"{save_dir} already holds a {'complete' if state['complete'] else 'partial'} run of split "
-                    f"{split!r}; pass resume=True (resume=true) to continue it or overwrite=True (overwrite=true) to replace it"
-                )
+            elif state is None:
+                decisions[split] = "start"
             elif differences := describe_differences(state["fingerprint"], fingerprint):
                 if "dedup_after" in state["fingerprint"] and all(d.startswith("dedup_after:") for d in differences):
                     raise _order_refusal(save_dir, recorded, list(fingerprints))
                 raise RunConflictError(
-                    f"cannot resume split {split!r} in {save_dir}: its configuration differs from the recorded "
-                    f"run ({'; '.join(differences)}); use overwrite=True to replace it"
+                    f"{save_dir} holds split {split!r} of a run with another configuration ({'; '.join(differences)}); "
+                    "choose another save_dir, or pass overwrite=True (overwrite=true) to replace the run there"
                 )
             elif not state["complete"]:
+                if not resume:
+                    raise RunConflictError(
+                        f"{save_dir} holds an unfinished run of split {split!r} with this configuration; pass "
+                        "resume=True (resume=true) to continue it, or overwrite=True (overwrite=true) to start again"
+                    )
                 decisions[split] = "continue"
             elif damage := SplitCheckpoint(save_dir, split).damage():
-                self.logger.warning("split %r was complete, but %s since: generated again", split, ", ".join(damage))
+                self.logger.warning("split %r was complete, but %s since: generated again", split, "; ".join(damage))
                 decisions[split] = "start"
             else:
                 decisions[split] = "skip"
@@ -772,7 +797,7 @@ class DatasetGenerator:
         chunk to ``accept`` in index order; ``sync`` makes what was accepted durable before an error."""
         planner = _ChunkPlanner(pool.chunk_seconds)
         losses, lost_at = 0, -1
-        with tqdm(total=size, initial=progress.accepted, desc=split, unit=" samples", disable=not self.verbose, dynamic_ncols=True) as bar:
+        with progress_bar(size, progress.accepted, split, self.verbose) as bar:
             while progress.accepted < size and progress.next_index < limit:
                 window = min(batch_size, size - progress.accepted)
                 if not pool.streams and not planner.runtime.count:

@@ -26,7 +26,7 @@ from filelock import FileLock, Timeout
 from calt_hf.checkpoint import SPLIT_SUFFIXES, STATE_DIR, RunConflictError, describe_differences
 from calt_hf.hf.lexer import LEXER_FILE
 from calt_hf.hf.tokenizer import EXPANDED_DIR, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE
-from calt_hf.writer import write_atomically
+from calt_hf.writer import DamagedFileError, read_json, write_atomically
 
 LOCK_NAME = ".lock"
 PID_NAME = ".lock.pid"
@@ -82,15 +82,21 @@ def claim(save_dir: Path, advice: str = "wait for it to end, or choose another s
     run), it is removed again, with the folders the claim created: a refused run leaves no trace.
     """
     state_dir = save_dir / STATE_DIR
+    if save_dir.exists() and not save_dir.is_dir():
+        raise ValueError(f"save_dir={str(save_dir)!r} is a file, not a folder; choose a folder (a new one, or one "
+                         "that holds a calt_hf run)")
     made = [folder for folder in (state_dir, save_dir, *save_dir.parents) if not folder.exists()]
-    state_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(state_dir / LOCK_NAME, is_singleton=True)
     try:
+        state_dir.mkdir(parents=True, exist_ok=True)
         lock.acquire(timeout=0)
     except Timeout:
         raise FolderInUseError(
             f"save_dir={str(save_dir)!r} is in use by another calt_hf run (PID {_holder(state_dir)}); {advice}"
         ) from None
+    except OSError as error:  # a read-only disk or folder, a file where a folder should be
+        raise ValueError(f"save_dir={str(save_dir)!r} cannot be written ({error.strerror}: {error.filename}); "
+                         "choose a folder that you can write to") from None
     try:
         if lock.lock_counter == 1:
             write_atomically(state_dir / PID_NAME, f"{os.getpid()}\n")
@@ -112,7 +118,16 @@ def _is_split_file(name: str) -> bool:
 
 
 def _kept(save_dir: Path) -> list[str]:
-    return json.loads((save_dir / STATE_DIR / FOLDER_NAME).read_text())["kept"]
+    path = save_dir / STATE_DIR / FOLDER_NAME
+    advice = ("delete it to accept the folder's entries as they are now, or pass overwrite=True (overwrite=true) to "
+              "replace the run and keep the rest")
+    try:
+        record = read_json(path)
+    except DamagedFileError as error:
+        raise DamagedFileError(path, error.reason, advice) from None
+    if not (isinstance(record, dict) and isinstance(record.get("kept"), list)):
+        raise DamagedFileError(path, "not a folder's record", advice)
+    return record["kept"]
 
 
 def foreign_entries(save_dir: Path, splits: Iterable[str]) -> list[str]:

@@ -24,6 +24,7 @@ import shlex
 import shutil
 import signal
 import tempfile
+import traceback
 from typing import Any
 
 import hydra
@@ -33,7 +34,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, open_dict, read_write
 
 from calt_hf import redaction
-from calt_hf.config import build_job, register_configs
+from calt_hf.config import CONFIG_MODULE, CONFIG_NAME, build_job, register_configs
 from calt_hf.engine import EmptySplitError, SampleGenerationError, ShortSplitError, WorkerLostError
 from calt_hf.hf.hub import HubPushError
 from calt_hf.interrupts import signals_stop_the_run
@@ -72,6 +73,14 @@ TOKEN_ADVICE = (
 )
 
 
+def _parsed_value(word: str) -> Any:
+    """The value of a ``key=value`` word as Hydra reads it, or None if Hydra cannot (it reports that, redacted)."""
+    try:
+        return OverridesParser.create().parse_override(word).value()
+    except Exception:
+        return None
+
+
 def gives_token(word: str) -> bool:
     """Whether a command line word sets ``hub.token``, as ``hub.token=...`` or inside ``hub={...}``."""
     key, equals, _ = word.partition("=")
@@ -80,11 +89,33 @@ def gives_token(word: str) -> bool:
         return True
     if key != "hub" or not equals:
         return False
-    try:
-        value = OverridesParser.create().parse_override(word).value()
-    except Exception:  # not an override Hydra can parse: Hydra reports it (redacted)
-        return False
+    value = _parsed_value(word)
     return isinstance(value, dict) and "token" in value
+
+
+#: The settings that name where the token is, and how ``redaction.add_secret_from`` reads each.
+_TOKEN_PLACES = {"token_env": "env", "token_file": "file"}
+
+
+def mask_named_tokens(words: list[str]) -> None:
+    """Register for redaction the tokens that ``hub.token_env`` / ``hub.token_file`` name on the command line
+    (also inside ``hub={...}`` and in sweeps), before Hydra parses it: a token pasted into the command line in
+    the wrong place is then masked in Hydra's error, whatever its shape."""
+    for word in words:
+        key, equals, raw = word.partition("=")
+        group, _, setting = key.lstrip("+~").partition(".")
+        if group != "hub" or not equals or (setting and setting not in _TOKEN_PLACES):
+            continue
+        value = _parsed_value(word)
+        if setting:
+            values = {setting: raw.split(",") if value is None else getattr(value, "list", value)}
+        else:
+            values = value if isinstance(value, dict) else {}
+        for name, where in _TOKEN_PLACES.items():
+            found = values.get(name)
+            for place in found if isinstance(found, list) else [found]:
+                if isinstance(place, str):
+                    redaction.add_secret_from(**{where: place.strip().strip("'\"")})
 
 
 def main() -> None:
@@ -97,6 +128,7 @@ def main() -> None:
     if any(gives_token(word) for word in sys.argv[1:]):
         print(f"configuration error: {TOKEN_ADVICE}", file=sys.stderr)
         sys.exit(2)
+    mask_named_tokens(sys.argv[1:])
     sys.argv[1:] = replace_mappings(sys.argv[1:])
     try:
         _generate()
@@ -106,9 +138,16 @@ def main() -> None:
         if stop.code == EXIT_FAILED and not _job_started:
             sys.exit(EXIT_CONFIG)
         raise
+    except Exception:
+        # With HYDRA_FULL_ERROR=1 Hydra raises its own errors instead of exiting: the traceback is what was
+        # asked for, and the status still says that the configuration was at fault.
+        if _job_started:
+            raise
+        traceback.print_exc()
+        sys.exit(EXIT_CONFIG)
 
 
-@hydra.main(version_base="1.3", config_path="pkg://calt_hf.conf", config_name="config")
+@hydra.main(version_base="1.3", config_path=f"pkg://{CONFIG_MODULE}", config_name=CONFIG_NAME)
 def _generate(cfg: DictConfig) -> None:
     """Generate the dataset the composed config describes."""
     global _job_started
@@ -133,14 +172,17 @@ def _generate(cfg: DictConfig) -> None:
     except HubPushError as error:
         logger.error("%s", error)
         sys.exit(EXIT_PUSH)
-    except OSError as error:
-        if error.errno != errno.ENOSPC:
-            raise
+    except OSError as error:  # a full disk, a folder made read-only or removed during the run
         save_dir = job.run_kwargs["save_dir"]
-        free = shutil.disk_usage(save_dir).free if Path(save_dir).exists() else 0
-        logger.error("error: no space left on the device writing %s (%.1f MB free there); nothing unfinished looks "
-                     "complete and completed chunks stay staged: free some space, then continue with: %s",
-                     error.filename or save_dir, free / 1e6, _resume_command(job))
+        if error.errno == errno.ENOSPC:
+            free = shutil.disk_usage(save_dir).free if Path(save_dir).exists() else 0
+            logger.error("error: no space left on the device writing %s (%.1f MB free there); nothing unfinished looks "
+                         "complete and completed chunks stay staged: free some space, then continue with: %s",
+                         error.filename or save_dir, free / 1e6, _resume_command(job))
+        else:
+            logger.error("error: %s (%s); nothing unfinished looks complete and completed chunks stay staged: once "
+                         "that is put right, continue with: %s", error.strerror or error, error.filename or save_dir,
+                         _resume_command(job))
         sys.exit(EXIT_FAILED)
     except ShortSplitError as error:  # what it generated is staged: a higher limit continues it
         logger.error("error: %s", error)

@@ -15,8 +15,23 @@ from calt_hf import redaction
 from calt_hf.hf.hub import HubPushError, TokenSource, check_timeout, push_to_hub
 
 
+def mask_named_tokens(argv: list[str]) -> None:
+    """Register for redaction the tokens that ``--token-env`` / ``--token-file`` name, before the arguments are
+    parsed: a token pasted among them is then masked in argparse's error too, whatever its shape."""
+    for flag, where in (("--token-env", "env"), ("--token-file", "file")):
+        for position, word in enumerate(argv):
+            name, equals, value = word.partition("=")
+            if len(name) <= len("--token-") or not flag.startswith(name):  # argparse takes --token-e for --token-env
+                continue
+            if equals:
+                redaction.add_secret_from(**{where: value})
+            elif position + 1 < len(argv):
+                redaction.add_secret_from(**{where: argv[position + 1]})
+
+
 def main(argv: list[str] | None = None) -> int:
     redaction.install()
+    mask_named_tokens(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="python -m calt_hf.push", description=__doc__)
     parser.add_argument("save_dir", help="a folder holding README.md and data/ (a packaged run)")
     parser.add_argument("repo_id", help="the Hub dataset, user/name")

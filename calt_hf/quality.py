@@ -13,7 +13,9 @@ through ``HashSet``, a sorted array of hashes with a small sorted buffer.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import logging
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -25,7 +27,9 @@ from typing import Any
 import numpy as np
 
 from calt_hf.statistics import GatheredStatistics, as_float
-from calt_hf.writer import TextFormat
+from calt_hf.writer import REGENERATE, DamagedFileError, TextFormat, read_json, write_atomically
+
+logger = logging.getLogger(__name__)
 
 HASH_DTYPE = np.dtype("<u8")
 LENGTHS = ("problem_chars", "solution_chars")
@@ -204,24 +208,68 @@ def save_measures(
     state_dir: Path, split: str, hashes: np.ndarray, histograms: dict[str, Histogram], order_free_hashes: np.ndarray | None
 ) -> None:
     state_dir.mkdir(parents=True, exist_ok=True)
-    np.save(hashes_path(state_dir, split), hashes)
+    _save_array(hashes_path(state_dir, split), hashes)
     if order_free_hashes is None:
         hashes_path(state_dir, split, order_free=True).unlink(missing_ok=True)
     else:
-        np.save(hashes_path(state_dir, split, order_free=True), order_free_hashes)
-    histograms_path(state_dir, split).write_text(json.dumps({k: h.to_json() for k, h in histograms.items()}))
+        _save_array(hashes_path(state_dir, split, order_free=True), order_free_hashes)
+    write_atomically(histograms_path(state_dir, split), json.dumps({k: h.to_json() for k, h in histograms.items()}))
+
+
+def _save_array(path: Path, array: np.ndarray) -> None:
+    """``np.save``'s bytes, written whole or not at all, with no copy of the array: ``np.save`` writes a file
+    through ``ndarray.tofile``, whose error on a full disk names neither the file nor ENOSPC, and leaves half a file."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, np.lib.format.header_data_from_array_1_0(array))
+    write_atomically(path, [header.getvalue(), memoryview(array)])
+
+
+def read_hashes(path: Path) -> np.ndarray:
+    """A split's problem hashes (a sorted array); DamagedFileError if the file is not that (never unpickled)."""
+    with open(path, "rb") as handle:
+        if handle.read(len(np.lib.format.MAGIC_PREFIX)) != np.lib.format.MAGIC_PREFIX:
+            raise DamagedFileError(path, "not a NumPy array file")
+    try:
+        hashes = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as error:  # cut short, a header that does not parse
+        raise DamagedFileError(path, f"not a whole NumPy array file: {error}") from None
+    if hashes.dtype != HASH_DTYPE or hashes.ndim != 1:
+        raise DamagedFileError(path, f"an array of {hashes.dtype} in {hashes.ndim} dimensions, not of hashes")
+    return hashes
 
 
 def load_hashes(state_dir: Path, split: str, order_free: bool = False) -> np.ndarray | None:
+    """A split's problem hashes if it kept them; DamagedFileError if they are damaged."""
     path = hashes_path(state_dir, split, order_free)
-    return np.load(path) if path.exists() else None
+    return read_hashes(path) if path.exists() else None
+
+
+def read_histograms(path: Path) -> dict[str, Histogram]:
+    """A split's histograms; DamagedFileError if the file is not that."""
+    data = read_json(path)
+    counts = [pair for items in data.values() for pair in items] if isinstance(data, dict) and all(
+        isinstance(items, list) for items in data.values()) else None
+    if counts is None or not all(isinstance(pair, list) and len(pair) == 2 and _is_number(pair[0]) and
+                                 isinstance(pair[1], int) for pair in counts):
+        raise DamagedFileError(path, "not a split's histograms (name: [[value, count], ...])")
+    return {name: Histogram.from_json(items) for name, items in data.items()}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def load_histograms(state_dir: Path, split: str) -> dict[str, Histogram]:
+    """A split's histograms if it kept them; none (and a warning naming the file) if they are damaged: the
+    figures then leave them out."""
     path = histograms_path(state_dir, split)
     if not path.exists():
         return {}
-    return {name: Histogram.from_json(items) for name, items in json.loads(path.read_text()).items()}
+    try:
+        return read_histograms(path)
+    except DamagedFileError as error:
+        logger.warning("%s; its figures are left out of the card; %s", error.what, REGENERATE)
+        return {}
 
 
 def sorted_in_place(hashes: bytearray) -> np.ndarray:
@@ -264,6 +312,8 @@ def overlaps(hashes: dict[str, np.ndarray]) -> dict[str, dict[str, int]]:
 
 #: Splits drawn in one figure, at most: a run of 2,000 tiny splits still draws one figure per statistic.
 MAX_SPLITS_PER_FIGURE = 8
+#: Bins of a figure, at most: a statistic spread wider gets bins of several integers (or of equal width).
+MAX_BINS = 100
 
 
 #: Fixed margins: ``tight_layout`` measures every label's text and costs most of a figure's time.
@@ -274,8 +324,9 @@ def draw_histograms(images_dir: Path, histograms: dict[str, dict[str, Histogram]
     """One PNG per statistic (matplotlib's Agg canvas, without pyplot), its splits side by side as shares of
     their samples: ``{statistic: file name}``, for ``histograms`` as ``{split: {statistic: histogram}}``.
 
-    The count axis is logarithmic (the tails are what a model-size question needs), integer statistics get
-    integer ticks, and a statistic with fewer than three values over all splits (a constant, or a yes/no flag whose
+    Each split is drawn as bins (``MAX_BINS`` at most), an empty one at the bottom edge: a sparse tail shows its
+    gaps, where a line through the values drawn would cross them as a plateau. The count axis is logarithmic (the
+    tails are what a model-size question needs), integer statistics get integer ticks, and a statistic with fewer than three values over all splits (a constant, or a yes/no flag whose
     share is its mean) is not drawn: the card's tables say all there is. Nor is one with an integer beyond the
     doubles' range (a coefficient of 400 digits), which no axis can place.
     Past ``MAX_SPLITS_PER_FIGURE`` splits, the first ones are drawn and the title says how many. The legend
@@ -303,6 +354,16 @@ def draw_histograms(images_dir: Path, histograms: dict[str, dict[str, Histogram]
     return files
 
 
+def _bin_edges(values: set[int | float], integer: bool) -> np.ndarray:
+    """The edges of at most ``MAX_BINS`` bins of equal width across ``values``; for integers, a whole number of
+    integers a bin (one, over a range narrower than ``MAX_BINS``), each centred on its first."""
+    low, high = min(values), max(values)
+    if not integer:
+        return np.linspace(low, high, MAX_BINS + 1)
+    width = max(1, math.ceil((high - low + 1) / MAX_BINS))
+    return float(low) - 0.5 + width * np.arange(math.ceil((high - low + 1) / width) + 1, dtype=float)
+
+
 def _fits_a_double(value: int | float) -> bool:
     # A histogram's keys are ints and floats: only an int can pass the range, and ``as_float`` makes it ±inf.
     return isinstance(value, float) or math.isfinite(as_float(value))
@@ -324,17 +385,22 @@ class _Canvas:
         from matplotlib.ticker import AutoLocator, LogFormatter, LogLocator, MaxNLocator
 
         axes = self.axes
-        for line in list(axes.lines):
-            line.remove()
+        for drawn in [*axes.lines, *axes.patches]:
+            drawn.remove()
         axes.set_prop_cycle(None)  # the first split's colour again
         shown = dict(list(per_split.items())[:MAX_SPLITS_PER_FIGURE])
         integer = all(float(value).is_integer() for histogram in shown.values() for value in histogram.counts)
+        edges = _bin_edges({value for histogram in shown.values() for value in histogram.counts}, integer)
+        lowest = 1.0
         for split, histogram in shown.items():
-            points = sorted(histogram.counts.items())
-            axes.plot([v for v, _ in points], [c / histogram.total for _, c in points], drawstyle="steps-mid" if integer else "default",
-                      marker="." if len(points) < 60 else None, linewidth=1.2, label=split)
-        axes.relim()  # the data limits of the new lines alone (the scale set next autoscales to them)
+            values, counts = zip(*histogram.counts.items())
+            shares = np.histogram(np.array(values, dtype=float), edges, weights=counts)[0] / histogram.total
+            axes.stairs(shares, edges, baseline=0, linewidth=1.2, label=split)
+            lowest = min(lowest, shares[shares > 0].min())
+        axes.relim()  # the data limits of the new bins alone (the scale set next autoscales to them)
+        axes.set_autoscaley_on(True)  # which the bottom set below turned off for the figure before
         axes.set_yscale("log")
+        axes.set_ylim(bottom=lowest / 2)  # an empty bin drops to the bottom edge, below the rarest value's share
         # Plain-text labels (0.01, 2e-05): the default mathtext ones cost half the drawing.
         axes.yaxis.set_major_formatter(LogFormatter())
         axes.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False))

@@ -18,6 +18,12 @@ from typing import Any
 
 
 FIELD_CHOICES = "QQ, RR, ZZ, GF(p) or GFp with p prime (e.g. GF(7), GF7)"
+#: Bounds on what a sampler may be asked for, far beyond any dataset's needs but finite: drawing a monomial
+#: as CALT does costs time in proportion to the degree (10,000: tens of milliseconds a polynomial; 10^9 would
+#: never end), and a polynomial may get up to as many terms as there are monomials, all of them listed when
+#: it gets most (a million: seconds a polynomial, hundreds of MB).
+MAX_DEGREE = 10_000
+MAX_TERMS = 1_000_000
 SAMPLING_CHOICES = ("uniform", "fixed")
 MATRIX_TYPES = (None, "unimodular_upper_triangular")
 
@@ -48,18 +54,22 @@ def parse_field(field_str: Any) -> FieldSpec:
     raise ValueError(f"field_str={field_str!r} is not supported; use {FIELD_CHOICES}")
 
 
-def check_symbols(symbols: Any) -> None:
+def check_symbols(symbols: Any) -> list[str]:
     """Variable names of a ring: a string such as ``"x, y"`` of distinct identifiers, separated by commas or
-    spaces (``"x, x"`` or ``"x, 1y"`` would write wrong mathematics)."""
-    names = re.split(r"[,\s]+", symbols.strip(" ,")) if isinstance(symbols, str) else []
+    spaces (``"x, x"``, ``"x, 1y"`` or ``"x,,y"`` would write wrong mathematics or none); returns the names."""
+    names = re.split(r"\s*,\s*|\s+", symbols.strip(" ,")) if isinstance(symbols, str) else []
     bad = [name for name in names if not name.isidentifier()]
     repeated = sorted({name for name in names if names.count(name) > 1})
-    if not names or not names[0] or bad or repeated:
-        reason = f": {bad[0]!r} is not a name" if bad else f": {repeated[0]!r} appears twice" if repeated else ""
+    if not names or bad or repeated:
+        if bad:
+            reason = f": {bad[0]!r} is not a name" if bad[0] or len(names) == 1 else ": a name is missing between two commas"
+        else:
+            reason = f": {repeated[0]!r} appears twice" if repeated else ""
         raise ValueError(
             f"symbols={symbols!r} is not allowed{reason}; use distinct variable names (letters, digits, _; not "
             "starting with a digit) separated by commas, such as 'x, y'"
         )
+    return names
 
 
 def check_choice(name: str, value: Any, choices: tuple) -> None:
@@ -67,12 +77,13 @@ def check_choice(name: str, value: Any, choices: tuple) -> None:
         raise ValueError(f"{name}={value!r} is not allowed; use one of {', '.join(map(repr, choices))}")
 
 
-def check_int(name: str, value: Any, minimum: int, allow_none: bool = False) -> None:
+def check_int(name: str, value: Any, minimum: int, allow_none: bool = False, maximum: int | None = None) -> None:
     if value is None and allow_none:
         return
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum or (maximum is not None and value > maximum):
         extra = " or None" if allow_none else ""
-        raise ValueError(f"{name}={value!r} is not allowed; use an integer >= {minimum}{extra}")
+        bounds = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum:,}"
+        raise ValueError(f"{name}={value!r} is not allowed; use an integer {bounds}{extra}")
 
 
 # --- monomials by rank --------------------------------------------------------------------------------
@@ -208,7 +219,7 @@ class PolynomialSamplerBase:
         nonzero_coeff: bool,
         max_attempts: int,
     ) -> None:
-        check_int("max_degree", max_degree, 0)
+        check_int("max_degree", max_degree, 0, maximum=MAX_DEGREE)
         check_int("min_degree", min_degree, 0)
         if min_degree > max_degree:
             raise ValueError(f"min_degree={min_degree} is above max_degree={max_degree}; need min_degree <= max_degree")
@@ -231,6 +242,17 @@ class PolynomialSamplerBase:
         self.nonzero_coeff = nonzero_coeff
         self.max_attempts = max_attempts
         self._ring = None
+
+    def _check_terms(self, variables: int) -> None:
+        """Refuse settings that let a polynomial of ``variables`` variables get more than ``MAX_TERMS`` terms."""
+        possible = count_monomials_upto(variables, self.max_degree)
+        most = possible if self.max_num_terms is None else min(self.max_num_terms, possible)
+        if most > MAX_TERMS:
+            raise ValueError(
+                f"max_num_terms={self.max_num_terms!r} is not allowed with max_degree={self.max_degree} in {variables} "
+                f"variables: a polynomial could get {most:,} terms (every monomial of degree <= {self.max_degree}), "
+                f"and at most {MAX_TERMS:,} can be sampled; set max_num_terms to {MAX_TERMS:,} or fewer"
+            )
 
     #: Attributes rebuilt in each process rather than pickled (SymPy's GF(p) rings do not pickle).
     _process_local: tuple[str, ...] = ("_ring",)

@@ -208,9 +208,26 @@ def _parallel(backend: str, n_jobs: int, n_workers: int, streams: bool) -> jobli
     )
 
 
+def capped_n_jobs(backend: str, n_jobs: int, address: str | None = None) -> int:
+    """``n_jobs``, or the cores available to this process (``joblib.cpu_count``: its CPU affinity and cgroup
+    quota) when it asks for more workers than that on this machine, with a warning: more processes than
+    cores only take memory and start-up time, and the output is the same for any ``n_jobs``. Negative values
+    (-1: all cores) and a cluster at an ``address`` are left to joblib and the cluster."""
+    if n_jobs < 0 or address is not None or backend == "sequential":
+        return n_jobs
+    cores = joblib.cpu_count()
+    if n_jobs <= cores:
+        return n_jobs
+    logger.warning("n_jobs=%d is more than the %d cores available here: running %d workers (more would only take "
+                   "memory; the output is the same for any n_jobs)", n_jobs, cores, cores)
+    return cores
+
+
 @contextmanager
 def open_pool(backend: str, n_jobs: int, address: str | None = None) -> Iterator[Pool]:
-    """A joblib ``Parallel`` for ``backend`` that stays up for a whole run (and is shut down after)."""
+    """A joblib ``Parallel`` for ``backend`` that stays up for a whole run (and is shut down after); ``n_jobs`` is
+    capped at the cores available (``capped_n_jobs``)."""
+    n_jobs = capped_n_jobs(backend, n_jobs, address)
     with ExitStack() as stack:
         if backend == "dask":
             client = _dask_client(address, n_jobs, stack)

@@ -27,7 +27,7 @@ from calt_hf.expanded import to_expanded
 from calt_hf.hf.survey import TextSurvey
 from calt_hf.quality import QualityMeasures, measure, text_rows
 from calt_hf.seeding import Reseeder, default_reseeders, derive_seed
-from calt_hf.interrupts import die_with_parent
+from calt_hf.interrupts import RunInterrupted, die_with_parent
 from calt_hf.statistics import MemoryEfficientStatisticsCalculator, gather
 from calt_hf.writer import OutputFormat, check_formats, encode_batch
 
@@ -285,7 +285,9 @@ def generate_chunk(ref: TaskRef, split: str, start: int, stop: int) -> ChunkResu
             attempt_seed = seed if attempt == 0 else retry_seed(seed, attempt)
             try:
                 row, statistics, runtime, expanded = _attempt(task, reseeders, attempt_seed)
-            except (Exception, SystemExit) as error:  # sys.exit() in a generator fails its sample, not the run
+            except RunInterrupted:  # Ctrl-C or SIGTERM reached a run whose samples run in this process: stop it
+                raise
+            except BaseException as error:  # sys.exit() or a KeyboardInterrupt raised by a generator fails its sample
                 if task.on_error == "raise":
                     raise _failure(split, index, attempt_seed, error) from error
                 result.failed += 1

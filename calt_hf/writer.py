@@ -59,22 +59,69 @@ def fsync_path(path: Path) -> None:
         os.close(descriptor)
 
 
-def write_atomically(path: Path, data: bytes | str, sync: bool = False) -> None:
-    """Write a whole file under ``{name}.part`` and rename it, so it is never seen half-written;
-    with ``sync``, also flushed to disk, rename included."""
+def write_atomically(path: Path, data: bytes | str | Sequence[bytes | memoryview], sync: bool = False) -> None:
+    """Write a whole file (``data``, or its pieces in order) under ``{name}.part`` and rename it, so it is never
+    seen half-written; with ``sync``, also flushed to disk, rename included. An OSError names the file."""
     part = path.with_name(path.name + _PART_SUFFIX)
+    pieces = [data.encode()] if isinstance(data, str) else [data] if isinstance(data, (bytes, bytearray)) else data
     try:
         with open(part, "wb") as handle:
-            handle.write(data.encode() if isinstance(data, str) else data)
+            for piece in pieces:
+                handle.write(piece)
             if sync:
                 handle.flush()
                 os.fsync(handle.fileno())
         os.replace(part, path)
-    except BaseException:  # a full disk, a signal: no half-written file stays behind
+    except BaseException as error:  # a full disk, a signal: no half-written file stays behind
         part.unlink(missing_ok=True)
+        if isinstance(error, OSError) and error.filename is None and error.errno is not None:
+            raise OSError(error.errno, error.strerror, str(path)) from error  # a failed write names no file
         raise
     if sync:
         fsync_path(path.parent)
+
+
+#: What to do about a damaged file of a complete split (``DamagedFileError``'s default advice).
+REGENERATE = ("run the same job again with resume=True (resume=true): a complete split whose files are damaged is "
+              "generated again")
+
+
+class DamagedFileError(ValueError):
+    """A file of a run that cannot be read as what it should be (cut short, overwritten, edited): names the
+    file, why, and what to do."""
+
+    def __init__(self, path: Path, reason: str, advice: str = REGENERATE) -> None:
+        super().__init__(f"{path} is damaged ({reason}); {advice}")
+        self.path, self.reason = path, reason
+
+    @property
+    def what(self) -> str:
+        """The file and why, without the advice."""
+        return f"{self.path} is damaged ({self.reason})"
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file of a run; DamagedFileError if it is not JSON."""
+    try:
+        return json.loads(path.read_bytes().decode("utf-8"))
+    except (ValueError, RecursionError) as error:  # not UTF-8, not JSON
+        raise DamagedFileError(path, f"not JSON: {error}") from None
+
+
+#: What every statistics file holds (``statistics.IncrementalStatistics.get_overall_statistics``).
+_STATISTICS_KEYS = ("total_time", "generation_time", "samples_per_second")
+
+
+def read_statistics(path: Path) -> StatisticsDict:
+    """A split's statistics file; DamagedFileError if it is not YAML holding a split's statistics."""
+    try:
+        statistics = yaml.safe_load(path.read_bytes())
+    except (yaml.YAMLError, ValueError) as error:
+        raise DamagedFileError(path, f"not YAML: {' '.join(str(error).split())}") from None
+    missing = [key for key in _STATISTICS_KEYS if not isinstance(statistics, dict) or key not in statistics]
+    if missing:
+        raise DamagedFileError(path, f"no {missing[0]!r}: not a split's statistics")
+    return statistics
 
 
 def validate_tag(tag: Any) -> str:
@@ -191,6 +238,9 @@ class OutputFormat:
         """Start writing split ``tag`` of this format under ``directory``."""
         return FileSink(directory / f"{tag}{self.suffix}", self.header, self.footer, append)
 
+    #: Whether ``check`` also refuses lone surrogates (``check_formats`` then need not search the strings again).
+    checks_unicode: ClassVar[bool] = False
+
     def check(self, problem: StringProblemOrSolution, solution: StringProblemOrSolution) -> None:
         """Raise ValueError if this format cannot hold the sample (after ``check_nesting``)."""
 
@@ -210,6 +260,7 @@ class TextFormat(OutputFormat):
     """``{tag}_raw.txt``: ``problem # solution`` a line, lists joined by the writer's separators."""
 
     suffix = "_raw.txt"
+    checks_unicode = True  # its search for separators looks for lone surrogates too, at no extra cost
 
     def __init__(self, inner_sep: str, outer_sep: str) -> None:
         self.inner_sep = inner_sep
@@ -226,11 +277,15 @@ class TextFormat(OutputFormat):
         return self.inner_sep.join(obj)
 
     def check(self, problem: StringProblemOrSolution, solution: StringProblemOrSolution) -> None:
-        if _has_forbidden(problem) or _has_forbidden(solution):
-            raise ValueError(
-                "an element contains '|', '#' or a line break, which the text format uses as separators "
-                f"({problem!r} # {solution!r}); JSON Lines keep any string: set save_text=False to skip the text file"
-            )
+        found = _search(_TEXT_REFUSED, problem) or _search(_TEXT_REFUSED, solution)
+        if found is None:
+            return
+        if _SURROGATE.match(found.group()):
+            raise ValueError(_surrogate_message(found.group(), problem, solution))
+        raise ValueError(
+            "an element contains '|', '#' or a line break, which the text format uses as separators "
+            f"({problem!r} # {solution!r}); JSON Lines keep any string: set save_text=False to skip the text file"
+        )
 
     def encode(self, samples: Sequence[StringSample]) -> bytes:
         join = self.join
@@ -238,15 +293,25 @@ class TextFormat(OutputFormat):
         return "".join(lines).encode()
 
 
-#: The text format's separators, and every character that ``str.splitlines`` ends a line at (U+2028, NEL, ...).
-_TEXT_FORBIDDEN = re.compile("[|#\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+#: Halves of UTF-16 pairs standing alone (``"\\ud800"``): a Python string may hold them, no UTF-8 file can.
+_SURROGATES = "\ud800-\udfff"
+_SURROGATE = re.compile(f"[{_SURROGATES}]")
+#: The text format's separators, every character that ``str.splitlines`` ends a line at (U+2028, NEL, ...), and
+#: lone surrogates.
+_TEXT_REFUSED = re.compile(f"[|#\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029{_SURROGATES}]")
 
 
-def _has_forbidden(obj: StringProblemOrSolution) -> bool:
+def _search(pattern: re.Pattern, obj: StringProblemOrSolution) -> re.Match | None:
     # One search over the concatenated elements (a character is in it if it is in one of them).
     if not isinstance(obj, str):
         obj = "".join(item if isinstance(item, str) else "".join(item) for item in obj)
-    return _TEXT_FORBIDDEN.search(obj) is not None
+    return pattern.search(obj)
+
+
+def _surrogate_message(character: str, problem: StringProblemOrSolution, solution: StringProblemOrSolution) -> str:
+    return (f"an element holds the lone surrogate {character!r} ({problem!r} # {solution!r}): half of a UTF-16 pair, "
+            "not text that a file can hold; decode the generator's bytes with errors='replace', or build its strings "
+            "from whole characters")
 
 
 class JsonLinesFormat(OutputFormat):
@@ -299,12 +364,18 @@ def check_sample(sample: Any, formats: Sequence[OutputFormat], what: str) -> Non
 
 
 def check_formats(problem: Any, solution: Any, formats: Sequence[OutputFormat], what: str) -> None:
-    """Raise ValueError (naming ``what``) if a format cannot hold this well-nested sample."""
+    """Raise ValueError (naming ``what``) if a format cannot hold this well-nested sample (a lone surrogate: none)."""
+    unicode_checked = False
     for fmt in formats:
         try:
             fmt.check(problem, solution)
         except ValueError as error:
             raise ValueError(f"{what}: {error}") from None
+        unicode_checked = unicode_checked or fmt.checks_unicode
+    if not unicode_checked:
+        found = _search(_SURROGATE, problem) or _search(_SURROGATE, solution)
+        if found is not None:
+            raise ValueError(f"{what}: {_surrogate_message(found.group(), problem, solution)}")
 
 
 def encode_batch(

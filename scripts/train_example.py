@@ -4,7 +4,10 @@
     python scripts/train_example.py me/gcd-gf7 --steps 300          # a dataset on the Hub
 
 Needs the training extra (``pip install -e ".[train]"``: PyTorch and transformers); downloads nothing but
-the dataset. Prints the loss as it trains, then the exact-match rate of greedy decoding on the test split.
+the dataset. Prints the loss as it trains, then the exact-match rate of greedy decoding on the test split,
+beside the rate of always answering the training split's most frequent answer (on GCD: "1", a coprime pair's
+gcd), which a model reaches before it has learnt anything of the task, and, for a local save_dir,
+``calt_hf.evaluate``'s table: the decodes judged by the problem's mathematics.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from collections import Counter
+from pathlib import Path
 from typing import Any
 
 
@@ -77,14 +82,23 @@ def main(argv: list[str] | None = None) -> None:
 
     model.eval()
     correct = 0
+    decodes = []
     with torch.no_grad():
         for start in range(0, len(test), args.batch_size):
             chunk = test[start : start + args.batch_size]
             inputs = encode([p for p, _ in chunk])
             outputs = model.generate(**inputs, max_length=args.max_length, num_beams=1, do_sample=False)
             for (_, solution), ids in zip(chunk, outputs):
-                correct += compact(tokenizer.decode(ids, skip_special_tokens=True)) == compact(solution)
-    print(f"exact match on test: {correct}/{len(test)} = {correct / max(len(test), 1):.3f}")
+                decodes.append(tokenizer.decode(ids, skip_special_tokens=True))
+                correct += compact(decodes[-1]) == compact(solution)
+    answer, _ = Counter(compact(solution) for _, solution in train).most_common(1)[0]
+    baseline = sum(compact(solution) == answer for _, solution in test)
+    print(f"exact match on test: {correct}/{len(test)} = {correct / max(len(test), 1):.3f}; baseline, always answering "
+          f"the most frequent training answer ({answer[:40]!r}): {baseline}/{len(test)} = {baseline / max(len(test), 1):.3f}")
+    if Path(args.source).is_dir() and decodes:  # the folder's record tells the ring and the problem
+        from calt_hf.evaluate import evaluate, format_table
+
+        print(format_table(evaluate(args.source, decodes, "test", first=len(decodes))))
 
 
 if __name__ == "__main__":

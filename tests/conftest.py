@@ -106,6 +106,12 @@ def small_space_generator(seed: int) -> tuple[str, str]:
     return f"p{value}", str(2 * value)
 
 
+def sparse_length_generator(seed: int) -> tuple[str, str]:
+    """Problems of 1 to 9 characters, and of 200 for about one seed in 50: lengths with a long empty stretch."""
+    length = 200 if seed % 50 == 0 else 1 + seed % 9
+    return "p" * length, "s"
+
+
 def gated_generator(seed: int) -> tuple[list[int], int]:
     """integer_sum_generator, waiting on the seed $CALT_HF_TEST_HOLD_SEED for as long as the file
     $CALT_HF_TEST_HOLD exists (so a test keeps a run busy, holding its folder, as long as it needs)."""
@@ -134,12 +140,25 @@ class FailWhileMarked:
         return integer_sum_generator(seed)
 
 
+def disk_filling_generator(seed: int) -> tuple[list[int], int]:
+    """integer_sum_generator that, at the seed $CALT_HF_TEST_FILL_SEED, first fills the disk of the file
+    $CALT_HF_TEST_FILL up to $CALT_HF_TEST_LEAVE bytes free (as another program filling the disk would)."""
+    import os
+
+    if str(seed) == os.environ.get("CALT_HF_TEST_FILL_SEED"):
+        path = os.environ["CALT_HF_TEST_FILL"]
+        disk = os.statvfs(os.path.dirname(path))
+        with open(path, "wb") as filler:
+            filler.write(b"\0" * (disk.f_bavail * disk.f_frsize - int(os.environ["CALT_HF_TEST_LEAVE"])))
+    return integer_sum_generator(seed)
+
+
 #: Files that take minutes each (a fresh venv, a dozen command line runs, Ray and Dask clusters), longest first as
 #: measured: handed out first (scripts/test.sh turns off xdist's own order, most tests first, which sent the
 #: one-test quick start last), so that the two processes spend the last minutes on short files.
 LONGEST_FIRST = ("test_quick_start.py", "test_readme.py", "test_run_folder.py", "test_clusters.py", "test_problems.py",
                  "test_cli.py", "test_token.py", "test_interrupts.py", "test_nothing_silent_data.py", "test_resilience.py",
-                 "test_hub_push.py")
+                 "test_nothing_silent_errors.py", "test_hub_push.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

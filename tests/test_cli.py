@@ -50,8 +50,12 @@ def test_every_config_in_the_tree_composes_and_builds(problem, sampler, backend)
         assert list(cfg.problem.backends) == list(problem_class.backends)
         assert tuple(cfg.problem.nesting.values()) == problem_class.nesting
         assert OmegaConf.get_type(cfg.problem).__name__ == f"{problem_class.__name__}Config"
-    if (problem, backend, cfg.sampler.field_str) == ("factor", "sympy", "GF7"):  # in two variables: Sage only
+    if (problem, backend, cfg.sampler.symbols) == ("factor", "sympy", "x, y"):  # over GF(7) in two variables: Sage only
         with pytest.raises(ValueError, match=r"SymPy factors over GF\(p\) in one variable only"):
+            build_job(cfg)
+        return
+    if problem in ("groebner", "reduction") and cfg.sampler.symbols == "x":  # sampler=univariate: two symbols needed
+        with pytest.raises(ValueError, match=rf"sampler.symbols='x' is not allowed for problem={problem}"):
             build_job(cfg)
         return
     job = build_job(cfg)
@@ -96,8 +100,44 @@ def test_help_lists_the_groups_their_options_and_the_problems(tmp_path):
     described = text.split("== Examples ==")[0].split("problem   ")[1]
     assert all(name in described for name in GROUPS["problem"])
     assert "-m problem=gcd,sum" in text and "--cfg job" in text and "save_dir: datasets/" in text
+    documented_in = tmp_path / re.search(r"every key is documented in (\S+)\)", text).group(1)  # from the user's folder
+    assert documented_in.is_file() and "save_dir:" in documented_in.read_text()
     assert "max_multiplicity: 2" in run_cli("--help", "problem=factor", cwd=tmp_path).stdout
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_default_command_of_every_library_problem_runs(tmp_path):
+    """``python -m calt_hf.generate problem=NAME``, the problem's defaults on the default backend (SymPy), for every
+    problem of conf/problem/ but custom (which needs a target): one sweep, small sizes."""
+    names = [name for name in GROUPS["problem"] if name != "custom"]
+    result = run_cli("-m", f"problem={','.join(names)}", "dataset_sizes.train=8", "dataset_sizes.test=4", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    made = {folder.name.split("-")[0]: folder for folder in (tmp_path / "datasets").iterdir()}
+    assert set(made) == {f"sympy_{name}_GF7" for name in names}
+    from datasets import load_dataset
+
+    for folder in made.values():
+        assert {split: len(rows) for split, rows in load_dataset(str(folder)).items()} == {"train": 8, "test": 4}
+
+
+def test_progress_in_a_pipe_is_a_plain_line_every_few_seconds_and_tqdm_disable_silences_it(tmp_path):
+    """stderr piped (a log): no in-place redraws (``\\r``), lines of the form the README shows, at most one every
+    LOG_SECONDS per split beside its first and last; ``TQDM_DISABLE=1``: none."""
+    from calt_hf.progress import LOG_SECONDS
+
+    words = ["problem=sum", "dataset_sizes={train: 3000, test: 20}", "parallel.n_jobs=1", "hf.package=false"]
+    result = run_cli(*words, "save_dir=logged", cwd=tmp_path)
+    assert result.returncode == 0 and "\r" not in result.stderr, result.stderr[-2000:]
+    lines = result.stderr.splitlines()
+    pattern = r"(train|test): +(\d+)% (\d+)/(\d+) \[(\d\d):(\d\d)<[^,]*, [^\]]* samples/s\]"
+    assert all(re.fullmatch(pattern, line) for line in lines), lines
+    for split, size in (("train", 3000), ("test", 20)):
+        shown = [re.fullmatch(pattern, line).groups() for line in lines if line.startswith(f"{split}:")]
+        assert shown[0][1:4] == ("0", "0", str(size)) and shown[-1][1:4] == ("100", str(size), str(size))
+        minutes, seconds = map(int, shown[-1][4:])
+        assert len(shown) <= 2 + (60 * minutes + seconds) / LOG_SECONDS
+    quiet = run_cli(*words, "save_dir=quiet", cwd=tmp_path, env={"TQDM_DISABLE": "1"})
+    assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr[-2000:]
 
 
 def test_cfg_job_prints_the_composed_config_and_runs_nothing(tmp_path):
@@ -118,10 +158,11 @@ def test_multirun_writes_each_run_to_its_own_save_dir_and_leaves_nothing_else(tm
     )
     assert result.returncode == 0, result.stderr
     runs = sorted(p.name for p in (tmp_path / "datasets").iterdir())
-    assert runs == ["sympy_gcd_GF31", "sympy_gcd_GF7", "sympy_sum_GF31", "sympy_sum_GF7"]
+    assert [run.split("-")[0] for run in runs] == ["sympy_gcd_GF31", "sympy_gcd_GF7", "sympy_sum_GF31", "sympy_sum_GF7"]
+    assert len({run.split("-")[1] for run in runs}) == 4  # the sizes differ from the defaults: each run's own hash
     for run in runs:
         saved = yaml.safe_load((tmp_path / "datasets" / run / "config.yaml").read_text())
-        assert f"{saved['backend']['name']}_{saved['problem']['name']}_{saved['sampler']['field_str']}" == run
+        assert f"{saved['backend']['name']}_{saved['problem']['name']}_{saved['sampler']['field_str']}-" in run
         assert len((tmp_path / "datasets" / run / "train_raw.txt").read_text().splitlines()) == 20
     assert sorted(p.name for p in tmp_path.iterdir()) == ["datasets", "tmp"]  # no multirun/ folder, no multirun.yaml
     assert list(private_tmp.iterdir()) == []  # Hydra's sweep record went to a private folder, now removed
@@ -236,7 +277,25 @@ def test_a_run_from_the_command_line(tmp_path):
 def test_default_save_dir_names_backend_problem_and_field(tmp_path):
     result = run_cli("problem=sum", "dataset_sizes={train: 50}", "verbose=false", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "datasets" / "sympy_sum_GF7" / "train_raw.txt").read_text().count("\n") == 50
+    [folder] = (tmp_path / "datasets").iterdir()
+    assert re.fullmatch(r"sympy_sum_GF7-[0-9a-f]{8}", folder.name) and f"into datasets/{folder.name} " in result.stdout
+    assert (folder / "train_raw.txt").read_text().count("\n") == 50
+
+
+def test_the_default_save_dir_tells_what_decides_the_samples(tmp_path):
+    """The settings of a problem's defaults name its folder in words whatever else is set, or given again;
+    any setting that decides the samples adds its hash (the same for the same settings, in any order)."""
+    def save_dir(*words):
+        result = run_cli(*words, "--cfg", "job", "--resolve", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        return yaml.safe_load(result.stdout)["save_dir"]
+
+    same = ["backend=sympy", "sampler=default", "root_seed=42", "hub.push=true", "parallel.n_jobs=1", "hf.license=mit"]
+    assert save_dir() == save_dir(*same) == "datasets/sympy_gcd_GF7"
+    assert save_dir("problem=factor", "sampler.field_str=GF31") == "datasets/sympy_factor_GF31"
+    seeded = save_dir("root_seed=7", "dataset_sizes.train=10")
+    assert re.fullmatch(r"datasets/sympy_gcd_GF7-[0-9a-f]{8}", seeded) and seeded == save_dir("dataset_sizes.train=10", "root_seed=7")
+    assert save_dir("root_seed=7") not in (seeded, "datasets/sympy_gcd_GF7")
 
 
 #: Errors of a value that the job refuses once composed (``build_job``): the message names the key, the value
@@ -256,7 +315,7 @@ VALUE_ERRORS = [
 
 
 def _extra(override: str) -> list[str]:
-    return ["problem.min_count=0"] if override == "problem=sum" else []
+    return {"problem=sum": ["problem.min_count=0"], "problem=factor": ["sampler=default"]}.get(override, [])  # x and y
 
 
 @pytest.mark.parametrize(
@@ -275,6 +334,9 @@ def _extra(override: str) -> list[str]:
         ("sampler.field_str=GF8", "sampler.field_str='GF8'"),
         ("problem=factor", "sampler.field_str=GF7 is not allowed for problem=factor on backend=sympy"),
         ("problem=custom", "problem.target is missing"),
+        ("sampler.symbols='x,,y'", "sampler.symbols='x,,y' is not allowed: a name is missing between two commas"),
+        ("sampler.max_degree=1000000000", "sampler.max_degree=1000000000 is not allowed; use an integer from 0 to 10,000"),
+        ("dataset_sizes=null", "dataset_sizes=None is not allowed: it must be a dictionary of split name to sample count"),
     ],
 )
 def test_configuration_errors_name_the_key_and_write_nothing(tmp_path, override, expected):
@@ -286,6 +348,26 @@ def test_configuration_errors_name_the_key_and_write_nothing(tmp_path, override,
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("override", ["parallel.n_jobs=[", "sampler.field_str=GF8"])
+def test_hydra_full_error_keeps_status_2_for_configuration_errors(tmp_path, override):
+    """HYDRA_FULL_ERROR=1 asks Hydra for the whole traceback of its own errors: given, and still status 2."""
+    result = run_cli(override, f"save_dir={tmp_path / 'out'}", cwd=tmp_path, env={"HYDRA_FULL_ERROR": "1"})
+    assert result.returncode == 2, result.stderr
+    assert ("Traceback" in result.stderr) == override.startswith("parallel")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_n_jobs_above_the_cores_is_capped_and_says_so(tmp_path):
+    import joblib
+
+    cores = joblib.cpu_count()
+    result = run_cli("problem=sum", "dataset_sizes={train: 20}", f"parallel.n_jobs={cores + 62}", "verbose=false",
+                     f"save_dir={tmp_path / 'out'}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (f"n_jobs={cores + 62} is more than the {cores} cores available here: running {cores} workers (more would "
+            "only take memory; the output is the same for any n_jobs)") in result.stderr
 
 
 @pytest.mark.parametrize("override, expected", VALUE_ERRORS)

@@ -5,11 +5,11 @@ import re
 import numpy as np
 import pytest
 import yaml
-from conftest import integer_sum_generator, small_space_generator
+from conftest import integer_sum_generator, small_space_generator, sparse_length_generator
 
 from calt_hf.checkpoint import SplitCheckpoint
 from calt_hf.engine import ShortSplitError
-from calt_hf.quality import Histogram, HashSet
+from calt_hf.quality import Histogram, HashSet, load_histograms
 from calt_hf.seeding import derive_seed
 from calt_hf.sympy import DatasetGenerator, DatasetWriter
 
@@ -165,3 +165,24 @@ def test_pictures_scale_with_the_statistics_not_the_splits(tmp_path):
     figures = re.findall(r"\]\(images/([^)]+\.png)\)", card)
     assert len(figures) == len(set(figures)) == len(list((tmp_path / "images").iterdir()))
     assert 0 < len(figures) <= 10
+
+
+def test_a_sparse_tail_is_drawn_as_bins_empty_ones_at_the_bottom(tmp_path):
+    """The card's length picture of problems of 1..9 characters and a few of 200: across the empty stretch between
+    them the split's colour appears nowhere inside the axes (a line through the values drew a plateau there)."""
+    from matplotlib.image import imread
+
+    from calt_hf.quality import _MARGINS
+
+    DatasetGenerator(n_jobs=1, verbose=False).run({"train": 400}, sparse_length_generator, save_dir=tmp_path, hf_dataset=True)
+    lengths = load_histograms(tmp_path / ".calt_hf", "train")["problem_chars"]
+    assert set(lengths.counts) == set(range(1, 10)) | {200}
+    image = imread(tmp_path / "images" / "problem_chars.png")
+    height, width = image.shape[:2]
+    top, bottom = round((1 - _MARGINS["top"]) * height) + 3, round((1 - _MARGINS["bottom"]) * height) - 3
+    left, right = round(_MARGINS["left"] * width), round(_MARGINS["right"] * width)
+    red, blue = image[top:bottom, :, 0], image[top:bottom, :, 2]
+    coloured = (blue > 0.5) & (blue - red > 0.3)  # the first split's colour, blue (#1f77b4), antialiased
+    middle = (left + right) // 2  # a length near 100: inside the stretch from 10 to 199
+    assert coloured[:, left:middle].any()  # the bins of 1..9 are drawn
+    assert not coloured[:, middle - 20 : middle + 20].any()

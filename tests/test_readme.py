@@ -1,6 +1,7 @@
-"""The README and ``--help`` as a user meets them: every shell command runs verbatim through ``bash -c``
-(the dataset sizes scaled down by overrides appended at the end, the split names kept) and every Python
-block runs as a script; the quick start runs in a fresh copy of the project (``test_quick_start.py``).
+"""The README and ``--help`` as a user meets them: every shell command runs verbatim through ``bash -c``, in
+order, in one folder (the dataset sizes scaled down by overrides appended at the end, the split names kept)
+and every Python block runs as a script; the quick start runs in a fresh copy of the project
+(``test_quick_start.py``).
 
 Pushes go to the loopback Hub of ``hub_server.py`` (``HF_ENDPOINT``), with a guard in every Python
 process that refuses any other host.
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import datasets
 import pytest
+import yaml
 from hub_server import GUARD_MARKER, HubServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,7 +73,7 @@ def expected_splits(command: str) -> set[str]:
 
 @pytest.fixture
 def hub():  # one per test: a server stops itself after its max_lifetime, which this file's tests together exceed
-    with HubServer(tokens={TOKEN}) as server:
+    with HubServer(tokens={TOKEN}, max_lifetime=900) as server:  # the README's commands in order take a few minutes
         yield server
 
 
@@ -96,16 +98,11 @@ def run_in_bash(command: str, cwd: Path, env: dict[str, str]) -> subprocess.Comp
     return result
 
 
-def check_new_datasets(cwd: Path, before: set[Path], splits: set[str]) -> None:
-    """Every folder the command made under datasets/ loads with `datasets`, with the command's splits."""
+def check_new_datasets(cwd: Path, before: set[Path], sizes: dict[str, int]) -> None:
+    """Every folder the command made under datasets/ loads with `datasets`, with the command's splits and sizes."""
     for folder in sorted(set((cwd / "datasets").glob("*")) - before):
         loaded = datasets.load_dataset(str(folder))
-        assert set(loaded) == splits, folder
-        assert all(len(loaded[split]) == SMALL.get(split, 8) for split in splits)
-
-
-def block_id(block: str) -> str:
-    return shell_commands(block)[0][:60] if shell_commands(block) else "empty"
+        assert {split: len(rows) for split, rows in loaded.items()} == sizes, folder
 
 
 def is_run_here(command: str) -> bool:
@@ -116,20 +113,31 @@ def is_run_here(command: str) -> bool:
 SHELL_BLOCKS = [block for block in fenced_blocks("bash")[1:] if any(map(is_run_here, shell_commands(block)))]
 
 
-@pytest.mark.parametrize("block", SHELL_BLOCKS, ids=block_id)
-def test_every_shell_command_of_the_readme_runs_as_typed(block, user_env, tmp_path):
-    """Each block in a folder of its own, its commands in order (a push follows the run it pushes); the
-    README's named Python files (``my_module.py``) lie in that folder."""
+def quick_start_run() -> str:
+    """The quick start's run, in the environment that its set-up makes (that set-up is test_quick_start's)."""
+    return shell_commands(fenced_blocks("bash")[0])[0].split("&&")[-1].strip().removeprefix(".venv/bin/")
+
+
+def test_every_shell_command_of_the_readme_runs_in_order_in_one_folder(user_env, tmp_path):
+    """A new user's path: the quick start's run, then every command of the README in order, in one fresh folder
+    holding the README's named Python files (``my_module.py``) and scripts/train_example.py; no run may meet the
+    folder of an earlier one. Every run is scaled down (``scaled``), which gives it a folder of its own, so the
+    quick start's is pinned to the folder its command names at the README's size (``--cfg job --resolve``), the one
+    the README promises and its push recipe names (``python -m calt_hf.push datasets/sympy_gcd_GF7 ...``)."""
     cwd = tmp_path / "work"
     cwd.mkdir()
     for name, text in named_python_files().items():
         (cwd / name).write_text(text)
     (cwd / "scripts").mkdir()
     shutil.copy2(ROOT / "scripts" / "train_example.py", cwd / "scripts")  # run from the project's root
-    for command in filter(is_run_here, shell_commands(block)):
+    named = yaml.safe_load(run_in_bash(f"{quick_start_run()} --cfg job --resolve", cwd, user_env).stdout)["save_dir"]
+    assert f"`{named}/`" in README.split("---")[0]
+    run_in_bash(f"{scaled(quick_start_run())} save_dir={named}", cwd, user_env)
+    check_new_datasets(cwd, set(), {"train": SMALL["train"], "test": 8})
+    for command in [command for block in SHELL_BLOCKS for command in filter(is_run_here, shell_commands(block))]:
         before = set((cwd / "datasets").glob("*"))
         run_in_bash(scaled(command), cwd, user_env)
-        check_new_datasets(cwd, before, expected_splits(command))
+        check_new_datasets(cwd, before, {split: SMALL.get(split, 8) for split in expected_splits(command)})
 
 
 def test_every_example_of_help_is_a_readme_command(user_env, tmp_path):
@@ -140,6 +148,16 @@ def test_every_example_of_help_is_a_readme_command(user_env, tmp_path):
     assert len(examples) >= 4
     in_readme = {without_comment(command) for block in SHELL_BLOCKS for command in shell_commands(block)}
     assert [command for command in examples if without_comment(command) not in in_readme] == []
+
+
+def test_the_calt_modules_the_readme_names_are_calt_x_1_5s():
+    """The modules that CALT code imports, as the README names them, are calt-x 1.5.0's (found as files: importing
+    calt runs its trainer's imports)."""
+    import importlib.util
+
+    named = re.search(r"Code written for CALT's `([\w.]+)` / `([\w.]+)`", README).groups()
+    site = Path(importlib.util.find_spec("calt").submodule_search_locations[0]).parent
+    assert [module for module in named if not (site / module.replace(".", "/") / "__init__.py").is_file()] == []
 
 
 @pytest.mark.parametrize("number", range(len([b for b in fenced_blocks("python") if not b.startswith("# ")])))

@@ -1,6 +1,7 @@
 """A run owns its save_dir: one run at a time, sound chunks and files, nothing foreign replaced or packaged."""
 
 import logging
+import re
 import os
 import shutil
 import signal
@@ -308,3 +309,55 @@ def test_in_its_own_folder_a_run_ignores_the_users_notes_but_not_foreign_split_f
     with pytest.raises(RunConflictError, match=r"valid_data\.jsonl"):
         generator.run({"extra": 5}, integer_sum_generator, save_dir=tmp_path, hf_dataset=True)
     assert not (tmp_path / "extra_raw.txt").exists()
+
+
+# --- the command line's default save_dir: a folder for each configuration, and hints that lead somewhere --------
+def hints(output: str) -> list[str]:
+    """The command line words a refusal suggests (``... pass overwrite=True (overwrite=true) ...``)."""
+    return re.findall(r"\((\w+=true)\)", output)
+
+
+def test_each_configuration_has_its_default_folder_and_every_hint_there_works(tmp_path):
+    """The README's recipes one after another in one folder, without save_dir: the default job, then root_seed=7,
+    then the same command again (and with settings that change no sample). No run meets another's folder, a finished
+    command typed again keeps its splits; a refusal's hints, followed, all succeed; the command that Ctrl-C prints
+    continues the run in its own folder."""
+    small = ["dataset_sizes={train: 40, test: 5}", "hf.package=false"]
+    first = run_cli(*small, cwd=tmp_path)
+    seed7 = run_cli(*small, "root_seed=7", cwd=tmp_path)
+    assert first.returncode == 0 and seed7.returncode == 0, seed7.stdout + seed7.stderr
+    folders = sorted((tmp_path / "datasets").iterdir())
+    assert len(folders) == 2 and all(folder.name.startswith("sympy_gcd_GF7-") for folder in folders)
+    made = {folder: data_files(folder) for folder in folders}
+    again = run_cli(*small, "root_seed=7", "parallel.n_jobs=1", "hub.timeout=5", cwd=tmp_path)
+    assert again.returncode == 0 and "complete already" in again.stdout, again.stdout + again.stderr
+    assert sorted((tmp_path / "datasets").iterdir()) == folders and {f: data_files(f) for f in folders} == made
+
+    words = [*small, "save_dir=mine"]  # a folder of the user's choice, then another configuration into it
+    assert run_cli(*words, cwd=tmp_path).returncode == 0
+    refused = run_cli(*words, "root_seed=7", cwd=tmp_path)
+    output = refused.stdout + refused.stderr
+    assert refused.returncode == 2 and "root_seed: 42 -> 7" in output and "choose another save_dir" in output, output
+    for hint in [*hints(output), "save_dir=elsewhere"]:
+        followed = run_cli(*words, "root_seed=7", hint, cwd=tmp_path)
+        assert followed.returncode == 0, (hint, followed.stdout + followed.stderr)
+
+    hold = tmp_path / "hold"
+    hold.touch()
+    env = cli_env({"CALT_HF_TEST_HOLD": str(hold), "CALT_HF_TEST_HOLD_SEED": str(derive_seed(42, "train", HOLD_INDEX)),
+                   "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"})  # `python`: this one
+    stopped = subprocess.Popen(
+        [sys.executable, "-m", "calt_hf.generate", "problem=custom", "problem.target=conftest.gated_generator",
+         "dataset_sizes={train: 300, test: 30}", "hf.package=false", "verbose=false"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    wait_until(lambda: len(list((tmp_path / "datasets").glob("sympy_custom_GF7-*/.calt_hf/train/*.chunk"))) >= 1, "a chunk staged")
+    os.killpg(stopped.pid, signal.SIGINT)
+    _, stderr = stopped.communicate(timeout=120)
+    assert stopped.returncode == 130, stderr
+    hold.unlink()
+    resumed = subprocess.run(["bash", "-c", stderr.split("continue with: ")[1].strip()], cwd=tmp_path, env=env,
+                             capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    [custom] = (tmp_path / "datasets").glob("sympy_custom_GF7-*")
+    assert len(DatasetWriter(custom).load_dataset("train")) == 300

@@ -178,3 +178,76 @@ def test_a_sweep_killed_mid_push_leaves_the_token_in_no_file(hub, tmp_path):
     assert len(sweep_records) == 1 and "hub.token_env=MY_TOKEN" in sweep_records[0].read_text()  # left by the kill
     assert (tmp_path / "sweep_1" / "README.md").exists() and not (tmp_path / "sweep_2").exists()
     assert_nowhere(PLAIN_TOKEN, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "words, key",
+    [
+        (["hf.pretty_name=${oc.env:HF_TOKEN}"], "hf.pretty_name"),
+        (["hub.token_env=MY_TOKEN", "hf.license=mit ${oc.env:MY_TOKEN}"], "hf.license"),
+        (["+statistics.params.note=${oc.env:HF_TOKEN}"], "statistics.params.note"),  # a free-form mapping
+        (["problem=custom", "problem.target=leaky.TellingProblem"], "the dataset card's settings.where"),
+    ],
+)
+def test_a_value_that_resolves_to_the_token_is_refused_before_any_work_without_showing_it(tmp_path, words, key):
+    """An interpolation (or a problem's own description) that resolves to the token would be written into
+    config.yaml and the card, which a push uploads: refused, naming the key, the token nowhere."""
+    (tmp_path / "mods").mkdir()
+    (tmp_path / "mods" / "leaky.py").write_text(TELLING_MODULE)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "mods"), "HF_TOKEN": PLAIN_TOKEN, "MY_TOKEN": PLAIN_TOKEN,
+           "HF_HOME": str(tmp_path / "home"), "TMPDIR": str(tmp_path)}
+    args = ["problem=sum", "dataset_sizes={train: 5}", "parallel.n_jobs=1", "verbose=false", *words, "save_dir=out"]
+    result = subprocess.run([sys.executable, "-m", "calt_hf.generate", *args], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert f"configuration error: {key} holds the Hub token" in result.stderr
+    assert not (tmp_path / "out").exists()
+    leaks = [path for path in tmp_path.rglob("*") if path.is_file() and PLAIN_TOKEN.encode() in path.read_bytes()]
+    assert PLAIN_TOKEN not in result.stdout + result.stderr and leaks == []
+
+
+TELLING_MODULE = textwrap.dedent(
+    """
+    import os
+
+
+    class TellingProblem:
+        def describe(self):
+            return {"pretty_name": "telling", "settings": {"where": os.environ["HF_TOKEN"]}}
+
+        def __call__(self, seed):
+            return "a", "b"
+    """
+)
+
+
+@pytest.mark.parametrize("place", ["env", "file"])
+def test_a_token_pasted_into_the_command_line_is_masked_whatever_its_shape(tmp_path, place):
+    """The token of hub.token_env / hub.token_file (not shaped like a Hugging Face token), pasted as a word of its
+    own: Hydra's and argparse's errors quote the word, masked."""
+    (tmp_path / "token").write_text(PLAIN_TOKEN + "\n")
+    named = {"env": ["hub.token_env=MY_TOKEN"], "file": [f"hub.token_file={tmp_path / 'token'}"]}[place]
+    env = {**os.environ, "MY_TOKEN": PLAIN_TOKEN, "HF_HOME": str(tmp_path / "home")}
+    env.pop("HF_TOKEN", None)
+    result = subprocess.run([sys.executable, "-m", "calt_hf.generate", *named, PLAIN_TOKEN, f"save_dir={tmp_path / 'out'}"],
+                            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "Error parsing override '***'" in result.stderr and PLAIN_TOKEN not in result.stdout + result.stderr
+    flag = {"env": ["--token-env", "MY_TOKEN"], "file": [f"--token-file={tmp_path / 'token'}"]}[place]
+    result = subprocess.run([sys.executable, "-m", "calt_hf.push", str(tmp_path / "out"), "me/x", *flag, PLAIN_TOKEN],
+                            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "unrecognized arguments: ***" in result.stderr and PLAIN_TOKEN not in result.stdout + result.stderr
+
+
+def test_credentials_in_hf_endpoint_are_masked_in_the_retry_command(hub, tmp_path):
+    hub.fault = "500"
+    save_dir = tmp_path / "out"
+    endpoint = hub.url.replace("://", "://calt:Endpoint-Pass-42@")
+    env = client_env(hub, tmp_path, HF_TOKEN=PLAIN_TOKEN, HF_ENDPOINT=endpoint)
+    result = run_module("calt_hf.generate", generate(save_dir, "user/x", "hub.retries=0"), env, tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode == 3, output
+    assert f"push it again with: 'HF_ENDPOINT={hub.url.replace('://', '://***@')}' python -m calt_hf.push {save_dir}" in output
+    assert "HF_ENDPOINT's credentials are shown as ***: give them as before" in output
+    assert "Endpoint-Pass-42" not in output and "calt:" not in output

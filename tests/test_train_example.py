@@ -1,6 +1,8 @@
-"""scripts/train_example.py as the README gives it: a tiny dataset, its shipped tokenizer, a few steps."""
+"""scripts/train_example.py as the README gives it: a tiny dataset, its shipped tokenizer, a few steps, the exact match
+beside its baseline."""
 
 import math
+from collections import Counter
 import re
 import subprocess
 import sys
@@ -30,3 +32,14 @@ def test_a_few_training_steps_on_a_generated_dataset(tmp_path):
     assert len(losses) == 6 and all(math.isfinite(loss) and loss > 0 for loss in losses)
     matched, total = map(int, re.search(r"exact match on test: (\d+)/(\d+)", result.stdout).groups())
     assert total == 16 and 0 <= matched <= total
+    # The decodes judged by calt_hf.evaluate (gcd up to a unit), its table printed: the same exact matches.
+    assert f"split 'test' of {save_dir}: 16 answers, problem gcd" in result.stdout
+    scores = {name: int(count) for name, count in re.findall(r"^(exact match|correct|wrong|unreadable) +(\d+) ", result.stdout, flags=re.M)}
+    assert scores["exact match"] == matched and scores["correct"] + scores["wrong"] + scores["unreadable"] == 16
+    assert re.search(r"^baseline '.+': correct +\d+ ", result.stdout, flags=re.M)
+    # beside it, the rate of always answering the most frequent training answer, counted here from the text files
+    answers = {split: [line.split(" # ")[1].replace(" ", "") for line in (save_dir / f"{split}_raw.txt").read_text().splitlines()]
+               for split in ("train", "test")}
+    answer, _ = Counter(answers["train"]).most_common(1)[0]
+    expected = sum(given == answer for given in answers["test"])
+    assert f"baseline, always answering the most frequent training answer ({answer!r}): {expected}/16 = " in result.stdout

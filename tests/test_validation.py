@@ -34,7 +34,8 @@ def test_a_huge_prime_field_is_recognised_at_once(tmp_path):
     assert f"GF(n) needs n prime" in refusal and str(MERSENNE_127 + 2) in refusal
 
 
-@pytest.mark.parametrize("symbols, reason", [("x, x", "'x' appears twice"), ("x, 1y", "'1y' is not a name"), (" , ", "is not a name")])
+@pytest.mark.parametrize("symbols, reason", [("x, x", "'x' appears twice"), ("x, 1y", "'1y' is not a name"), (" , ", "is not a name"),
+                                             ("x,,y", "a name is missing between two commas")])
 def test_symbols_that_would_write_wrong_mathematics_are_refused(tmp_path, symbols, reason):
     with pytest.raises(ValueError, match=reason):
         PolynomialSampler(symbols, "GF7", "grevlex")
@@ -106,3 +107,18 @@ def test_a_split_left_empty_fails_clearly_and_leaves_nothing_that_looks_complete
     )
     assert result.returncode == 1 and "split 'train' is empty" in result.stderr and "Traceback" not in result.stderr
     assert not list((tmp_path / "out").glob("train_*")) and not (tmp_path / "out" / "README.md").exists()
+
+
+def test_a_sampler_that_could_never_finish_is_refused_and_says_the_bound():
+    """A degree of 10^9 (CALT's monomial draw walks every degree) or every monomial of degree 2000 as terms
+    would never end; CALT-compatible calls, every monomial of a small degree included, still build."""
+    from calt_hf.sagemath import PolynomialSampler as SagePolynomialSampler
+
+    for sampler in (PolynomialSampler, SagePolynomialSampler):
+        with pytest.raises(ValueError, match=r"max_degree=1000000000 is not allowed; use an integer from 0 to 10,000"):
+            sampler("x, y", "GF7", max_degree=10**9)
+        with pytest.raises(ValueError, match=r"max_num_terms=None is not allowed with max_degree=2000 in 2 variables: a "
+                                             r"polynomial could get 2,003,001 terms .* set max_num_terms to 1,000,000 or fewer"):
+            sampler("x, y", "GF7", max_degree=2000, max_num_terms=None)
+        sampler("x, y, z", "GF7", max_degree=10, max_num_terms=None)
+        sampler("x, y", "GF7", max_degree=10_000, max_num_terms=10)

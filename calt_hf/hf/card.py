@@ -13,7 +13,6 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from calt_hf.hf.description import DatasetDescription
@@ -21,7 +20,7 @@ from calt_hf.expanded import EXPANDED_COLUMNS
 from calt_hf.hf.parquet import DATA_DIR, EMPTY, JSON, LIST, NESTED, STRING, columns_of, split_sizes, text_batches
 from calt_hf.hf.tokenizer import EXPANDED_DIR
 from calt_hf.quality import Histogram
-from calt_hf.writer import write_atomically
+from calt_hf.writer import read_statistics, write_atomically
 
 TEMPLATE = "calt_hf_dataset.md"
 _SIZE_CATEGORIES = [
@@ -63,7 +62,7 @@ def _statistics(save_dir: Path, split: str) -> dict[str, Any] | None:
     path = save_dir / f"{split}_stats.yaml"
     if not path.exists():
         return None
-    stats = yaml.safe_load(path.read_text())
+    stats = read_statistics(path)
     rows = [("generation time (s)", stats["generation_time"])]
     for key, block in stats.items():
         if not (key.endswith("_stats") and isinstance(block, dict)):

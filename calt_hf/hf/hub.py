@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from calt_hf.redaction import add_secret
+from calt_hf.redaction import add_secret, redact
 from calt_hf.writer import write_atomically
 
 _SHARDS = "data/**"
@@ -109,13 +109,15 @@ class TokenSource:
 
 def retry_command(save_dir: str | Path, repo_id: str, private: bool, include_raw: bool, source: TokenSource) -> str:
     """The command that pushes an existing ``save_dir`` again: the same endpoint (``HF_ENDPOINT`` when one was
-    set), the same token source, and where that token must come from."""
+    set, any user and password in it masked), the same token source, and where that token must come from."""
     endpoint = os.environ.get("HF_ENDPOINT")
-    words = [f"HF_ENDPOINT={endpoint}"] if endpoint else []
+    shown = redact(endpoint) if endpoint else None
+    words = [f"HF_ENDPOINT={shown}"] if shown else []
     words += ["python", "-m", "calt_hf.push", str(save_dir), repo_id, *source.push_flags()]
     words += ["--private"] if private else []
     words += ["--include-raw"] if include_raw else []
-    return f"{shlex.join(words)}  ({source.describe()})"
+    masked = "; HF_ENDPOINT's credentials are shown as ***: give them as before" if shown != endpoint else ""
+    return f"{shlex.join(words)}  ({source.describe()}{masked})"
 
 
 def check_timeout(key: str, timeout: object) -> float:
@@ -219,7 +221,7 @@ def push_to_hub(
                 )
                 return str(commit.commit_url if hasattr(commit, "commit_url") else commit)
             except Exception as error:
-                reason = f"{type(error).__name__}: {error}"
+                reason = redact(f"{type(error).__name__}: {error}")  # the endpoint's URL may carry credentials
                 if attempt == retries or not is_transient(error):
                     tries = f" after {attempt + 1} attempts" if attempt else ""
                     raise HubPushError(

@@ -4,7 +4,9 @@
 already streamed the shards and surveyed its texts (then the tokenizers, lexer, figures and card are
 written from what it kept, reading no text) or an older run (CALT's, or one without ``hf_dataset``) left
 only ``{split}_data.jsonl``/``.pkl`` (then the shards are streamed from the JSON Lines, batch by batch,
-and surveyed once). ``load_dataset_dict`` reads the result back with ``datasets.load_dataset``.
+and surveyed once). A split with no JSON Lines is read from its pickle, by an unpickler that builds data
+only (a pickle from elsewhere cannot run code); a line or sample that is not a sample stops packaging with
+an error naming the file and the line. ``load_dataset_dict`` reads the result back with ``datasets.load_dataset``.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ import logging
 import pickle
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from calt_hf.hf.card import write_card
 from calt_hf.hf.description import DatasetDescription
 from calt_hf.expanded import EXPANDED_COLUMNS
 from calt_hf.hf.parquet import (
+    COLUMNS,
     DATA_DIR,
     ROWS_PER_SHARD,
     ParquetFormat,
@@ -41,7 +45,7 @@ from calt_hf.hf.tokenizer import (
 )
 from calt_hf.checkpoint import STATE_DIR, SplitCheckpoint, refuse_strays
 from calt_hf.quality import draw_histograms, load_histograms
-from calt_hf.writer import validate_hf_split
+from calt_hf.writer import check_nesting, validate_hf_split
 
 logger = logging.getLogger(__name__)
 
@@ -56,27 +60,92 @@ def find_splits(save_dir: Path) -> list[str]:
     return sorted(names, key=lambda name: (name != "train", name))
 
 
+class _DataUnpickler(pickle.Unpickler):
+    """Unpickles only data: strings, numbers, lists, tuples, dicts. A pickle can name any function for the
+    unpickler to call (``os.system``, ...); this one refuses every such name before looking it up, so a pickle
+    from elsewhere cannot run code here (Python's own advice for untrusted pickles, "Restricting Globals").
+    A split's pickle, calt_hf's or CALT's, holds tuples of strings and lists of strings only."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"it names {module}.{name}, which a dataset's pickle never does (nothing was called)")
+
+
+#: What each line of a split's JSON Lines, and each sample of its pickle, must be.
+_SAMPLE_SHAPE = ('{"problem": ..., "solution": ...}, each a string, a list of strings or a list mixing strings and '
+                 "lists of strings")
+
+
+def _sample(problem: Any, solution: Any, where: str) -> tuple:
+    """A read sample, checked (ValueError naming ``where``: the file and line or sample)."""
+    try:
+        check_nesting(problem, "the problem")
+        check_nesting(solution, "the solution")
+    except ValueError as error:
+        raise ValueError(f"{where}: {error}; each sample must be {_SAMPLE_SHAPE}") from None
+    return problem, solution
+
+
+def _jsonl_samples(path: Path) -> Iterator[tuple]:
+    """A split's JSON Lines file, sample by sample (blank lines skipped); ValueError naming the file and line
+    of anything else than a sample."""
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            where = f"{path} line {number}"
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise ValueError(f"{where} is not UTF-8 text ({error.reason} at byte {error.start}); is it a JSON Lines "
+                                 "file? Each line must be " + _SAMPLE_SHAPE) from None
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise ValueError(f"{where} is not JSON ({error.msg} at column {error.colno}); each line must be "
+                                 f"{_SAMPLE_SHAPE}") from None
+            except RecursionError:
+                raise ValueError(f"{where} is nested too deeply to read; each line must be {_SAMPLE_SHAPE}") from None
+            missing = [key for key in COLUMNS if not isinstance(record, dict) or key not in record]
+            if missing:
+                raise ValueError(f"{where} has no {missing[0]!r}; each line must be {_SAMPLE_SHAPE}")
+            yield _sample(record["problem"], record["solution"], where)
+
+
+def _pickle_samples(path: Path) -> Iterator[tuple]:
+    """A split's pickle (loaded whole, by ``_DataUnpickler``), sample by sample; ValueError naming the file (and
+    the sample) if it is not a list of samples."""
+    try:
+        with open(path, "rb") as handle:
+            samples = _DataUnpickler(handle).load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError, RecursionError) as error:
+        jsonl = path.name.removesuffix("_data.pkl") + "_data.jsonl"
+        raise ValueError(f"{path} cannot be read as a split's pickle ({error or type(error).__name__}); give the split "
+                         f"as JSON Lines ({jsonl}) instead, or generate it again") from None
+    if not isinstance(samples, list):
+        raise ValueError(f"{path} holds a {type(samples).__name__}, not a list of (problem, solution) samples")
+    for index, sample in enumerate(samples):
+        where = f"{path} sample {index}"
+        if not isinstance(sample, (tuple, list)) or len(sample) != 2:
+            raise ValueError(f"{where} is not a (problem, solution) pair: {type(sample).__name__}")
+        yield _sample(*sample, where)
+
+
 def _read_samples(save_dir: Path, split: str) -> Iterator[list[tuple]]:
     """Batches of a split's samples: streamed from JSON Lines, else from the pickle (loaded whole)."""
     jsonl = save_dir / f"{split}_data.jsonl"
     if jsonl.exists():
-        batch: list[tuple] = []
-        with open(jsonl, encoding="utf-8") as handle:
-            for line in handle:
-                if line.strip():
-                    record = json.loads(line)
-                    batch.append((record["problem"], record["solution"]))
-                    if len(batch) == _BATCH_ROWS:
-                        yield batch
-                        batch = []
-        if batch:
+        samples = _jsonl_samples(jsonl)
+    else:
+        logger.warning("%s has no JSON Lines file: reading the whole pickle into memory", split)
+        samples = _pickle_samples(save_dir / f"{split}_data.pkl")
+    batch: list[tuple] = []
+    for sample in samples:
+        batch.append(sample)
+        if len(batch) == _BATCH_ROWS:
             yield batch
-        return
-    logger.warning("%s has no JSON Lines file: reading the whole pickle into memory", split)
-    with open(save_dir / f"{split}_data.pkl", "rb") as handle:
-        samples = pickle.load(handle)
-    for start in range(0, len(samples), _BATCH_ROWS):
-        yield [tuple(sample) for sample in samples[start : start + _BATCH_ROWS]]
+            batch = []
+    if batch:
+        yield batch
 
 
 def write_shards(save_dir: Path, split: str, rows_per_shard: int = ROWS_PER_SHARD) -> list[Path]:

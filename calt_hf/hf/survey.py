@@ -11,6 +11,7 @@ the split's other measures (``{split}.survey.json``), so packaging reads no text
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -19,7 +20,7 @@ from itertools import chain
 from pathlib import Path
 
 from calt_hf.quality import Histogram
-from calt_hf.writer import PROBLEM_SOLUTION_SEP, write_atomically
+from calt_hf.writer import PROBLEM_SOLUTION_SEP, DamagedFileError, read_json, write_atomically
 
 #: The tokenizer's pieces: the text form's separators, identifiers, numbers (``whole``: a run of digits;
 #: ``digits``: groups of ``DIGIT_GROUP`` from the right), any other character, runs of white space.
@@ -33,6 +34,8 @@ ADDED_TOKENS = 2
 #: its coefficient (``7``, ``7/2``, ``1.5``, ``1.5e-05``) or the first letter of its variable.
 _TERM_START = re.compile(r"(?:^|([+|-]) )(-?)(\d+(?:\.\d+)?(?:e-?\d+)?(?:/\d+)?|[A-Za-z_])", re.MULTILINE)
 _EXPONENT = re.compile(r"\^(\d+)")
+logger = logging.getLogger(__name__)
+
 LENGTHS = ("problem_tokens", "solution_tokens")
 SURVEY_SUFFIX = ".survey.json"
 
@@ -135,13 +138,40 @@ def save_survey(state_dir: Path, split: str, survey: TextSurvey | None) -> None:
     write_atomically(path, json.dumps(survey.to_json()))
 
 
+def read_survey(path: Path) -> TextSurvey:
+    """A split's kept survey; DamagedFileError if the file is not that."""
+    data = read_json(path)
+    if not _is_survey(data):
+        raise DamagedFileError(path, "not a split's survey")
+    return TextSurvey.from_json(data)
+
+
+def _is_survey(data: object) -> bool:
+    """Whether ``data`` has the shape of ``TextSurvey.to_json``'s output."""
+    def strings(items: object, size: int | None = None) -> bool:
+        return isinstance(items, list) and all(isinstance(item, str) for item in items) and size in (None, len(items))
+
+    return (
+        isinstance(data, dict) and isinstance(data.get("mode"), str) and strings(data.get("pieces")) and strings(data.get("exponents"))
+        and isinstance(data.get("lengths"), dict) and all(
+            isinstance(items, list) and all(isinstance(pair, list) and len(pair) == 2 and all(type(n) is int for n in pair) for pair in items)
+            for items in data["lengths"].values())
+        and isinstance(data.get("term_starts"), list) and all(strings(start, 3) for start in data["term_starts"])
+        and (data.get("expanded_words") is None or strings(data.get("expanded_words")))
+    )
+
+
 def load_survey(state_dir: Path, split: str, mode: str, expanded: bool) -> TextSurvey | None:
     """The split's kept survey if it was taken in number mode ``mode`` (and of the expanded form too, when
-    ``expanded``); else None, and packaging surveys the shards."""
+    ``expanded``); else None, and packaging surveys the shards (also, with a warning, when it is damaged)."""
     path = survey_path(state_dir, split)
     if not path.exists():
         return None
-    survey = TextSurvey.from_json(json.loads(path.read_text()))
+    try:
+        survey = read_survey(path)
+    except DamagedFileError as error:
+        logger.warning("%s; the split's texts are surveyed again from its shards", error.what)
+        return None
     if survey.mode != mode or (expanded and survey.expanded_words is None):
         return None
     return survey

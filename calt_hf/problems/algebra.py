@@ -11,6 +11,7 @@ SymPy for these checks (~0.5 s a worker).
 from __future__ import annotations
 
 import sys
+from fractions import Fraction
 from typing import Any
 
 
@@ -49,15 +50,23 @@ def monic(f: Any) -> Any:
     return f.monic() if hasattr(f, "monic") else f * (1 / leading_coefficient(f))
 
 
-def normalize(f: Any, field_kind: str) -> Any:
-    """The representative of ``f`` up to units: monic over a field; over ZZ primitive with a positive
-    leading coefficient (so the content, too, is divided out). Zero stays zero."""
+def unit_normal(f: Any, field_kind: str) -> Any:
+    """The representative of ``f`` among its unit multiples: monic over a field, over ZZ (whose units are
+    1 and -1) with a positive leading coefficient. Zero stays zero. Two polynomials are associates (each a
+    unit multiple of the other) exactly when their unit normals are equal."""
     if f == 0:
         return f
     if field_kind != "ZZ":
         return monic(f)
-    f = f.primitive()[1] if is_sympy(f) else f // f.content()
     return -f if leading_coefficient(f) < 0 else f
+
+
+def normalize(f: Any, field_kind: str) -> Any:
+    """The representative of ``f`` up to units and, over ZZ, its content: monic over a field; over ZZ
+    primitive with a positive leading coefficient. Zero stays zero."""
+    if f != 0 and field_kind == "ZZ":
+        f = f.primitive()[1] if is_sympy(f) else f // f.content()
+    return unit_normal(f, field_kind)
 
 
 def factor_list(f: Any, field_kind: str) -> list[tuple[Any, int]]:
@@ -85,6 +94,38 @@ def groebner_basis(generators: list, ring: Any) -> list:
 def normal_form(f: Any, basis: list) -> Any:
     """The remainder of ``f`` on division by a Gröbner basis: its unique normal form modulo the ideal."""
     return f.rem(basis) if is_sympy(f) else f.reduce(basis)
+
+
+def is_groebner_basis(candidates: list, basis: list) -> bool:
+    """Whether ``candidates`` are a Gröbner basis (under the ring's order) of the ideal that the Gröbner basis
+    ``basis`` spans: each lies in the ideal (normal form 0), and each leading monomial of ``basis`` is a
+    multiple of one of theirs (so theirs generate the ideal's leading monomials; no basis is computed)."""
+    nonzero = [g for g in candidates if g != 0]
+    if any(normal_form(g, basis) != 0 for g in nonzero):
+        return False
+    leading = [leading_exponents(g) for g in nonzero]
+    return all(
+        any(all(a <= b for a, b in zip(monomial, target)) for monomial in leading)
+        for target in map(leading_exponents, basis)
+    )
+
+
+def variable_names(ring: Any) -> tuple[str, ...]:
+    """The names of a SymPy or Sage polynomial ring's variables, in the ring's order."""
+    return tuple(map(str, ring.symbols)) if is_sympy_ring(ring) else tuple(map(str, ring.variable_names()))
+
+
+def from_terms(ring: Any, terms: dict[tuple[int, ...], Any]) -> Any:
+    """The polynomial of ``ring`` with these ``{exponents: coefficient}`` terms; coefficients as Python ints
+    (GF(p), ZZ) or ``fractions.Fraction`` (QQ)."""
+    if is_sympy_ring(ring):
+        domain = ring.domain
+        return ring.from_dict(
+            {m: domain(c.numerator, c.denominator) if isinstance(c, Fraction) else domain(c) for m, c in terms.items()}
+        )
+    if ngens(ring) == 1:  # Sage's univariate ring takes degrees as keys
+        return ring({m[0]: c for m, c in terms.items()})
+    return ring(terms)
 
 
 def text(f: Any) -> str:

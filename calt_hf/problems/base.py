@@ -68,6 +68,27 @@ class Problem:
         """Draw one (problem, solution) pair from the already seeded generators."""
         raise NotImplementedError
 
+    # -- judging answers (calt_hf.evaluate) --------------------------------------------------------
+    def read_problem(self, value: Any, reader: Any) -> Any:
+        """A problem as the dataset writes it (a text, a list or a list of lists of texts) as the objects
+        ``generate`` made, read by ``reader`` (``calt_hf.parsing.AnswerReader``): polynomials of the ring."""
+        return reader.polynomials(value)
+
+    def read_solution(self, value: Any, reader: Any) -> Any:
+        """A solution, or an answer in the solution's nesting, as objects (``Unreadable`` if it is none)."""
+        return reader.polynomials(value)
+
+    def verify(self, problem: Any, solution: Any, prediction: Any) -> bool:
+        """Equality: the same polynomials (or integers) as the solution, in the same order.
+
+        ``prediction`` is a readable answer, read as the solution is; a problem whose answers may be right in
+        another form than its solution's overrides this, and its first docstring line says what is right."""
+        return prediction == solution
+
+    def partial_credit(self, problem: Any, solution: Any, prediction: Any) -> dict[str, bool]:
+        """Properties of a readable answer that the evaluation counts beside ``verify`` (by name); none here."""
+        return {}
+
 
 class IntegerProblem(Problem):
     """A task on Python integers: no sampler, and the same integers (and text) on every backend."""
@@ -79,6 +100,12 @@ class IntegerProblem(Problem):
 
     def default_statistics(self) -> Callable[[Any, Any], Any] | None:
         return IntegerStatistics()
+
+    def read_problem(self, value: Any, reader: Any) -> Any:
+        return reader.integers(value)
+
+    def read_solution(self, value: Any, reader: Any) -> Any:
+        return reader.integers(value)
 
 
 class PolynomialListProblem(Problem):

@@ -10,7 +10,9 @@ from calt_hf.problems.base import IntegerProblem, check_range
 class DigitProductProblem(IntegerProblem):
     """Problem: a non-negative integer with ``min_digits`` .. ``max_digits`` decimal digits (the number of
     digits uniform, then the number uniform among those with that many digits, no leading zero); solution:
-    the product of its digits (0 as soon as one digit is 0, so more often for longer numbers)."""
+    the product of its digits (0 as soon as one digit is 0, so more often for longer numbers).
+
+    Verifier (``verify``): the same integer."""
 
     name = "digit_product"
     order_free = None  # the problem is one integer, no list

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from calt_hf.problems.algebra import is_constant, is_irreducible, is_sympy_ring, ngens, normalize, text
+from calt_hf.problems.algebra import is_constant, is_irreducible, is_sympy_ring, ngens, normalize, text, unit_normal
 from calt_hf.problems.base import PolynomialStatistics, Problem, check_range
 from calt_hf.sampling import check_int
 
@@ -24,6 +24,10 @@ class FactorProblem(Problem):
     most ``max_tries`` times per sample. Exact rings only (QQ, ZZ, GF(p)); SymPy factors over GF(p) in
     one variable only. SymPy's factorization draws from SymPy's random generator, so the core reseeds the
     generators before each sample (``seeds_itself = False``), although the factors do not depend on it.
+
+    Verifier (``verify``): the same irreducible factors with the same multiplicities, the pairs in any order,
+    each factor up to a unit (times any non-zero constant over a field, times 1 or -1 over ZZ); a factor
+    listed twice counts with both multiplicities, and a constant entry or a multiplicity below 1 is wrong.
     """
 
     name = "factor"
@@ -92,6 +96,24 @@ class FactorProblem(Problem):
 
     def default_statistics(self) -> FactorStatistics:
         return FactorStatistics(self.sampler)
+
+    def read_solution(self, value: Any, reader: Any) -> list[list]:
+        """``[[factor, multiplicity], ...]``: polynomials of the ring with integer multiplicities."""
+        return [reader.fields(pair, reader.polynomial, reader.integer) for pair in value]
+
+    def verify(self, problem: Any, solution: list[list], prediction: list[list]) -> bool:
+        """The same factors with the same multiplicities, in any order, each factor up to a unit."""
+        return self._multiplicities(prediction) == self._multiplicities(solution)
+
+    def _multiplicities(self, pairs: list[list]) -> dict[str, int] | None:
+        """Each factor's unit normal (by its text) with its total multiplicity; None if an entry is no factor."""
+        kind, counted = self.sampler.field_spec.kind, {}
+        for g, e in pairs:
+            if is_constant(g) or e < 1:
+                return None
+            key = text(unit_normal(g, kind))
+            counted[key] = counted.get(key, 0) + e
+        return counted
 
 
 class FactorStatistics(PolynomialStatistics):

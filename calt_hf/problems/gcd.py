@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from calt_hf.problems.algebra import leading_coefficient, monic
+from calt_hf.problems.algebra import unit_normal
 from calt_hf.problems.base import PolynomialStatistics, Problem
 
 #: Draws per sample with ``exclude_degenerate`` before the sample fails (only a tiny ring runs out).
@@ -14,12 +14,7 @@ MAX_DRAWS = 100
 def normalized_gcd(f: Any, g: Any, field_kind: str) -> Any:
     """The gcd of ``f`` and ``g``: monic over a field; over ZZ with a positive leading coefficient (the content
     of the gcd included: gcd(2x, 4x) = 2x in ZZ[x], unique up to sign)."""
-    h = f.gcd(g)
-    if h == 0:
-        return h
-    if field_kind == "ZZ":
-        return -h if leading_coefficient(h) < 0 else h
-    return monic(h)
+    return unit_normal(f.gcd(g), field_kind)
 
 
 class GCDProblem(Problem):
@@ -30,6 +25,9 @@ class GCDProblem(Problem):
     leading coefficient, its content included). RR is refused: a gcd of floating-point polynomials is not
     well defined. Degenerate pairs (gcd 1, a constant input, f = g) are what a small model gets right
     first; their shares are in the statistics (``degenerate``), and ``exclude_degenerate`` redraws them.
+
+    Verifier (``verify``): an answer is right when it is a gcd of the pair, whatever unit it is normalised
+    by: the solution times any non-zero constant over a field, times 1 or -1 over ZZ.
     """
 
     name = "gcd"
@@ -60,6 +58,11 @@ class GCDProblem(Problem):
 
     def default_statistics(self) -> GCDStatistics:
         return GCDStatistics(self.sampler)
+
+    def verify(self, problem: Any, solution: Any, prediction: Any) -> bool:
+        """A gcd of the pair up to a unit: the solution times a non-zero constant (over ZZ: times 1 or -1)."""
+        kind = self.sampler.field_spec.kind
+        return unit_normal(prediction, kind) == unit_normal(solution, kind)
 
 
 def degeneracies(sampler: Any, f: Any, g: Any, solution: Any) -> dict[str, int]:

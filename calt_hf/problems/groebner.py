@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from calt_hf.problems.algebra import groebner_basis, is_constant, leading_exponents, ngens
+from calt_hf.problems.algebra import groebner_basis, is_constant, is_groebner_basis, leading_exponents, ngens, text
 from calt_hf.problems.base import Problem, check_range
 from calt_hf.sampling import check_int
 
@@ -22,6 +22,11 @@ class GroebnerProblem(Problem):
     generators than variables can never give a zero-dimensional ideal (Krull), so ``min_count`` defaults
     to the number of variables and ``max_count`` to one more. Exact fields only: QQ or GF(p); two or more
     variables. SymPy runs Buchberger's algorithm in Python: expect it to be much slower than Singular.
+
+    Verifier (``verify``): the reduced Gröbner basis of the same ideal, its polynomials in any order (each
+    monic, as a reduced basis is: unique, so the solution's polynomials exactly). Reported apart
+    (``partial_credit``, ``groebner_basis``): whether the answer is a Gröbner basis of the ideal at all,
+    reduced or not (its polynomials lie in the ideal and their leading monomials generate the ideal's).
     """
 
     name = "groebner"
@@ -72,6 +77,15 @@ class GroebnerProblem(Problem):
             f"variables over {self.sampler.field_str}: raise problem.max_tries, lower problem.max_count, or draw "
             "less degenerate polynomials (e.g. sampler.min_degree=1)"
         )
+
+
+    def verify(self, problem: Any, solution: list, prediction: list) -> bool:
+        """The reduced Gröbner basis of the ideal: the solution's polynomials, in any order."""
+        return sorted(map(text, prediction)) == sorted(map(text, solution))
+
+    def partial_credit(self, problem: Any, solution: list, prediction: list) -> dict[str, bool]:
+        """``groebner_basis``: whether the answer is a Gröbner basis of the ideal, reduced or not."""
+        return {"groebner_basis": is_groebner_basis(prediction, solution)}
 
 
 def _zero_dimensional(basis: list, ngens: int) -> bool:

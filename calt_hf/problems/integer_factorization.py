@@ -15,6 +15,8 @@ class IntegerFactorizationProblem(IntegerProblem):
 
     Primes are drawn by rejection from Python's ``random`` with SymPy's deterministic ``isprime``
     (``randprime`` would draw from SymPy's own generator and is not uniform over the primes).
+
+    Verifier (``verify``): the same primes with the same multiplicities, in any order.
     """
 
     name = "integer_factorization"
@@ -44,3 +46,7 @@ class IntegerFactorizationProblem(IntegerProblem):
     def generate(self) -> tuple[int, list[int]]:
         primes = sorted(self._prime() for _ in range(random.randint(self.min_count, self.max_count)))
         return math.prod(primes), primes
+
+    def verify(self, problem: int, solution: list[int], prediction: list[int]) -> bool:
+        """The same primes with the same multiplicities, in any order."""
+        return sorted(prediction) == sorted(solution)

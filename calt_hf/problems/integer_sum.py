@@ -9,7 +9,9 @@ from calt_hf.problems.base import IntegerProblem, check_range
 
 class IntegerSumProblem(IntegerProblem):
     """Problem: ``min_count`` .. ``max_count`` integers, each uniform in ``min_value .. max_value``
-    (negative bounds allowed); solution: their sum. CALT's documented first example, as a library task."""
+    (negative bounds allowed); solution: their sum. CALT's documented first example, as a library task.
+
+    Verifier (``verify``): the same integer."""
 
     name = "integer_sum"
     order_free = "a list and any reordering of it count as one problem: addition is commutative"

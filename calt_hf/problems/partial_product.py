@@ -10,7 +10,9 @@ from calt_hf.problems.product import PolynomialProductProblem
 
 class PartialProductProblem(PolynomialProductProblem):
     """Problem: ``[p_1, ..., p_k]``, ``min_count <= k <= max_count`` random polynomials; solution:
-    ``[p_1, p_1*p_2, ..., p_1*...*p_k]``, expanded (as many running products as polynomials)."""
+    ``[p_1, p_1*p_2, ..., p_1*...*p_k]``, expanded (as many running products as polynomials).
+
+    Verifier (``verify``): polynomial equality, product by product, in the list's order."""
 
     name = "partial_product"
     order_free = None  # the running products follow the list's order (its product order-free: see product)

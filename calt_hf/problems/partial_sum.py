@@ -10,7 +10,9 @@ from calt_hf.problems.base import PolynomialListProblem
 
 class PartialSumProblem(PolynomialListProblem):
     """Problem: ``[p_1, ..., p_k]``, ``min_count <= k <= max_count`` random polynomials; solution:
-    ``[p_1, p_1 + p_2, ..., p_1 + ... + p_k]`` (as many running sums as polynomials)."""
+    ``[p_1, p_1 + p_2, ..., p_1 + ... + p_k]`` (as many running sums as polynomials).
+
+    Verifier (``verify``): polynomial equality, sum by sum, in the list's order."""
 
     name = "partial_sum"
     order_free = None  # the running sums follow the list's order

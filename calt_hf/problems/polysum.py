@@ -10,7 +10,9 @@ from calt_hf.problems.base import PolynomialListProblem
 
 
 class PolynomialSumProblem(PolynomialListProblem):
-    """Problem: ``min_count`` .. ``max_count`` random polynomials; solution: their sum."""
+    """Problem: ``min_count`` .. ``max_count`` random polynomials; solution: their sum.
+
+    Verifier (``verify``): polynomial equality with the solution (terms in any order, any notation)."""
 
     name = "sum"
     order_free = "a list and any reordering of it count as one problem: addition is commutative"

@@ -13,6 +13,8 @@ class PolynomialProductProblem(PolynomialListProblem):
     """Problem: ``min_count`` .. ``max_count`` random polynomials; solution: their product.
 
     Fewer factors by default than ``sum`` adds: degrees add up, and the number of terms grows fast.
+
+    Verifier (``verify``): polynomial equality with the solution (terms in any order, any notation).
     """
 
     name = "product"

@@ -122,6 +122,7 @@ class PolynomialSampler(PolynomialSamplerBase):
                 self._ring = PolynomialRing(_field(self._spec), names, order=_sage_order(self.order, len(names)))
             except (ValueError, TypeError) as error:
                 raise ValueError(f"symbols={symbols!r} do not name a polynomial ring: {error}") from error
+        self._check_terms(self._ring.ngens())
         self._multivariate = isinstance(self._ring.gen(), MPolynomial)
         # Singular's degree (0.7 us) is the weighted one: the standard degree under the unweighted orders only;
         # ``degree(None, True)`` (2-3 us) otherwise.

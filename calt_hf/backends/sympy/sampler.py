@@ -134,7 +134,7 @@ class PolynomialSampler(PolynomialSamplerBase):
             field_str, max_num_terms, max_degree, min_degree, degree_sampling, term_sampling,
             max_coeff, num_bound, strictly_conditioned, nonzero_instance, nonzero_coeff, max_attempts,
         )
-        check_symbols(symbols)
+        self._check_terms(len(check_symbols(symbols)))
         self.symbols = symbols
         self.order = self.canonical_order(order)
         self._spec = parse_field(field_str)
