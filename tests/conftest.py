@@ -114,13 +114,15 @@ def sparse_length_generator(seed: int) -> tuple[str, str]:
 
 def gated_generator(seed: int) -> tuple[list[int], int]:
     """integer_sum_generator, waiting on the seed $CALT_HF_TEST_HOLD_SEED for as long as the file
-    $CALT_HF_TEST_HOLD exists (so a test keeps a run busy, holding its folder, as long as it needs)."""
+    $CALT_HF_TEST_HOLD exists (so a test keeps a run busy, holding its folder, as long as it needs), 300 s at
+    most: a run whose test died (and so never removes the file nor kills it) ends by itself."""
     import os
     import time
     from pathlib import Path
 
     if str(seed) == os.environ.get("CALT_HF_TEST_HOLD_SEED"):
-        while Path(os.environ["CALT_HF_TEST_HOLD"]).exists():
+        deadline = time.monotonic() + 300
+        while Path(os.environ["CALT_HF_TEST_HOLD"]).exists() and time.monotonic() < deadline:
             time.sleep(0.01)
     return integer_sum_generator(seed)
 

@@ -177,7 +177,7 @@ def test_push_is_refused_during_a_run_and_uploads_only_finished_recorded_files_a
             hub.files("user/live")
     finally:
         os.killpg(live.pid, signal.SIGKILL)
-        live.wait()
+        live.wait(timeout=60)
     assert (save_dir / "data" / "test-00000.part").exists() and (save_dir / "test_data.pkl.part").exists()
     after = run_module("calt_hf.push", [str(save_dir), "user/live", "--include-raw"], env, tmp_path)
     assert after.returncode == 0, after.stderr[-2000:]

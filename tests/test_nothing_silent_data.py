@@ -5,6 +5,7 @@ real files, a real ``load_dataset``, real signals)."""
 import json
 import os
 import re
+import runpy
 import signal
 import subprocess
 import sys
@@ -13,13 +14,15 @@ import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 import yaml
+from conftest import integer_sum_generator
 from datasets import Json
 
 from calt_hf.checkpoint import SplitCheckpoint
 from calt_hf.hf.package import load_dataset_dict
 from calt_hf.seeding import derive_seed
-from calt_hf.sympy import DatasetWriter
+from calt_hf.sympy import DatasetGenerator, DatasetWriter
 
 TESTS = Path(__file__).resolve().parent
 
@@ -148,13 +151,15 @@ def test_a_resume_after_editing_an_imported_module_is_refused_naming_it(tmp_path
     (tmp_path / "stop").touch()
     assert run_cli(*words, cwd=tmp_path, modules=modules).returncode == 1  # stopped part-way, its chunks staged
     (tmp_path / "stop").unlink()
-    for name, old, new in (("helpers.py", "return 1", "return 2"), ("tools/algebra.py", "2 * value", "3 * value")):
-        original = (modules / name).read_text()
-        (modules / name).write_text(original.replace(old, new))
-        edited = run_cli(*words, "resume=true", cwd=tmp_path, modules=modules)
-        module = name.removesuffix(".py").replace("/", ".")
-        assert edited.returncode == 2 and f"generator_code.imports.{module}:" in edited.stderr, edited.stderr[-2000:]
-        assert not (tmp_path / "out" / "train_raw.txt").exists()
+    edits = {"helpers.py": ("return 1", "return 2"), "tools/algebra.py": ("2 * value", "3 * value")}  # imported two ways
+    originals = {name: (modules / name).read_text() for name in edits}
+    for name, (old, new) in edits.items():
+        (modules / name).write_text(originals[name].replace(old, new))
+    edited = run_cli(*words, "resume=true", cwd=tmp_path, modules=modules)
+    assert edited.returncode == 2, edited.stderr[-2000:]
+    assert "generator_code.imports.helpers:" in edited.stderr and "generator_code.imports.tools.algebra:" in edited.stderr
+    assert not (tmp_path / "out" / "train_raw.txt").exists()
+    for name, original in originals.items():
         (modules / name).write_text(original)
     resumed = run_cli(*words, "resume=true", cwd=tmp_path, modules=modules)  # the same code again: it resumes
     assert resumed.returncode == 0, resumed.stderr[-2000:]
@@ -208,13 +213,14 @@ MOSTLY_FAILING = {
 
 def test_a_split_that_stays_short_fails_says_how_many_failed_and_resumes_with_a_higher_limit(tmp_path):
     modules = write_modules(tmp_path / "mods", MOSTLY_FAILING)
-    words = ["problem=custom", "problem.target=failing.mostly", "on_error=skip", "dataset_sizes={train: 50}", "save_dir=out"]
+    words = ["problem=custom", "problem.target=failing.mostly", "on_error=skip", "dataset_sizes={train: 50}", "save_dir=out",
+             "hf.package=false"]
     short = run_cli(*words, cwd=tmp_path, modules=modules)
     assert short.returncode == 1, short.stderr[-2000:]
     accepted = sum(derive_seed(42, "train", i) % 5 >= 3 for i in range(100))
     assert f"split 'train' has only {accepted} of its 50 samples after trying 100 sample indices" in short.stderr
     assert f"{100 - accepted} failed and were skipped" in short.stderr and "max_index_factor=2" in short.stderr
-    assert not list((tmp_path / "out").glob("train_*")) and not (tmp_path / "out" / "README.md").exists()
+    assert not list((tmp_path / "out").glob("train_*"))
     command = short.stderr.split("continue with: ")[1].splitlines()[0]
     assert command.endswith("resume=true max_index_factor=4")
     resumed = subprocess.run(  # the command the message gives, as a user pastes it
@@ -224,21 +230,23 @@ def test_a_split_that_stays_short_fails_says_how_many_failed_and_resumes_with_a_
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     fresh = run_cli(*words, "max_index_factor=4", "save_dir=fresh", cwd=tmp_path, modules=modules)
     assert fresh.returncode == 0
-    assert load_dataset_dict(tmp_path / "out")["train"].num_rows == 50
-    assert shard_bytes(tmp_path / "out") == shard_bytes(tmp_path / "fresh")
+    assert len(DatasetWriter(tmp_path / "out").load_dataset("train")) == 50
     assert (tmp_path / "out" / "train_data.pkl").read_bytes() == (tmp_path / "fresh" / "train_data.pkl").read_bytes()
 
 
 # --- split names that datasets or the Hub refuse ---------------------------------------------------------------
 def test_split_names_datasets_cannot_load_are_refused_before_any_work(tmp_path):
+    result = run_cli("problem=integer_sum", "dataset_sizes={my-split: 5}", "save_dir=out", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert "split name 'my-split' cannot name a split of a Hugging Face dataset: use letters, digits and '_'" in result.stderr
+    assert not (tmp_path / "out").exists()
     for sizes, message in (
-        ("{my-split: 5}", "split name 'my-split' cannot name a split of a Hugging Face dataset: use letters, digits and '_'"),
-        ("{train: 5, all: 5}", "and not 'all' (datasets' name for every split)"),
-        ("{" + "s" * 300 + ": 5}", "is 300 characters long: use at most 200"),
+        ({"train": 5, "all": 5}, "and not 'all' (datasets' name for every split)"),
+        ({"s" * 300: 5}, "is 300 characters long: use at most 200"),
     ):
-        result = run_cli("problem=integer_sum", f"dataset_sizes={sizes}", "save_dir=out", cwd=tmp_path)
-        assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr, result.stderr[-2000:]
-        assert not (tmp_path / "out").exists()
+        with pytest.raises(ValueError, match=re.escape(message)):
+            DatasetGenerator(verbose=False).run(sizes, integer_sum_generator, save_dir=tmp_path / "api", hf_dataset=True)
+        assert not (tmp_path / "api").exists()
     # Without packaging, a name CALT's writer takes (a '-') is still written, as CALT writes it.
     kept = run_cli("problem=integer_sum", "dataset_sizes={my-split: 5}", "save_dir=out", "hf.package=false", cwd=tmp_path)
     assert kept.returncode == 0 and len(DatasetWriter(tmp_path / "out").load_dataset("my-split")) == 5
@@ -251,29 +259,34 @@ def test_a_shard_the_run_did_not_write_is_refused_by_name_not_read_as_rows(tmp_p
     data = tmp_path / "out" / "data"
     stray = data / "train-00001-of-00002.parquet"
     stray.write_bytes((data / "train-00000-of-00001.parquet").read_bytes())
-    for extra in (["resume=true"], ["dataset_sizes={valid: 5}"]):  # resuming the run, or adding a split to the folder
-        refused = run_cli(*words, *extra, cwd=tmp_path)
-        assert refused.returncode == 2, refused.stderr[-2000:]
-        assert "holds data/train-00001-of-00002.parquet, which split 'train' of the run there did not write" in refused.stderr
-        assert stray.exists()
-    stray.unlink()
-    assert run_cli(*words, "resume=true", cwd=tmp_path).returncode == 0
+    refused = run_cli(*words, "resume=true", cwd=tmp_path)
+    assert refused.returncode == 2, refused.stderr[-2000:]
+    assert "holds data/train-00001-of-00002.parquet, which split 'train' of the run there did not write" in refused.stderr
+    assert "move it out of the folder" in refused.stderr and stray.exists()
+    stray.unlink()  # what the message says: the folder is then the run's again
     assert load_dataset_dict(tmp_path / "out")["train"].num_rows == 30
 
 
 # --- sets, dicts and bytes in a sample ---------------------------------------------------------------------------
 UNWRITABLE = {
     "unwritable.py": """
-        class Unwritable:
-            \"\"\"Returns a value without a text form on every third seed (all of them with ``always``).\"\"\"
+        import random
 
-            def __init__(self, kind, always=True):
-                self.kind, self.always = kind, always
+
+        class Unwritable:
+            \"\"\"A set, a dict or bytes (``kind_of(seed)``) in the problem of a ``share`` of the seeds (all by default).\"\"\"
+
+            def __init__(self, share=1.0):
+                self.share = share
+
+            def kind_of(self, seed):
+                draw = random.Random(seed).random()
+                return int(3 * draw / self.share) if draw < self.share else None
 
             def __call__(self, seed):
-                value = {"set": {"b", "a", "c"}, "dict": {"k": "v"}, "bytes": b"raw"}[self.kind]
-                if self.always or seed % 3 == 0:
-                    return [str(seed % 10), value], "x"
+                kind = self.kind_of(seed)
+                if kind is not None:
+                    return [str(seed % 10), [{"b", "a", "c"}, {"k": "v"}, b"raw"][kind]], "x"
                 return [str(seed % 10), "y"], "x"
     """,
 }
@@ -281,20 +294,29 @@ UNWRITABLE = {
 
 def test_a_set_dict_or_bytes_in_a_sample_fails_it_naming_index_and_seed(tmp_path):
     modules = write_modules(tmp_path / "mods", UNWRITABLE)
+    unwritable = runpy.run_path(str(modules / "unwritable.py"))["Unwritable"]  # what it puts in the problem of a seed
+
+    def kind_of(share: float, seed: int) -> str | None:
+        kind = unwritable(share).kind_of(seed)
+        return None if kind is None else ("set", "dict", "bytes")[kind]
+
     words = ["problem=custom", "problem.target=unwritable.Unwritable", "dataset_sizes={train: 20}", "hf.package=false"]
-    for kind in ("set", "dict", "bytes"):
-        failed = run_cli(*words, f"+problem.params.kind={kind}", f"save_dir={kind}", cwd=tmp_path, modules=modules)
-        assert failed.returncode == 1, failed.stderr[-2000:]
-        index = int(re.search(r"sample (\d+) of split 'train'", failed.stderr).group(1))  # the first to fail: any worker's
-        assert f"sample {index} of split 'train' (seed {derive_seed(42, 'train', index)}) failed: ValueError: the problem holds a {kind}" in failed.stderr
-        assert not list((tmp_path / kind).glob("train_*"))
-    skipped = run_cli(*words, "+problem.params.kind=set", "+problem.params.always=false", "on_error=skip", "save_dir=skip",
-                      cwd=tmp_path, modules=modules)
+    failed = run_cli(*words, "save_dir=stops", cwd=tmp_path, modules=modules)
+    assert failed.returncode == 1, failed.stderr[-2000:]
+    index = int(re.search(r"sample (\d+) of split 'train'", failed.stderr).group(1))  # the first to fail: any worker's
+    seed, kind = derive_seed(42, "train", index), kind_of(1.0, derive_seed(42, "train", index))
+    assert f"sample {index} of split 'train' (seed {seed}) failed: ValueError: the problem holds a {kind}" in failed.stderr
+    assert not list((tmp_path / "stops").glob("train_*"))
+    skipped = run_cli(*words, "+problem.params.share=0.33", "on_error=skip", "save_dir=skips", cwd=tmp_path, modules=modules)
     assert skipped.returncode == 0, skipped.stderr[-2000:]
-    rows = DatasetWriter(tmp_path / "skip").load_dataset("train")
+    rows = DatasetWriter(tmp_path / "skips").load_dataset("train")
     assert len(rows) == 20 and all(problem[1] == "y" for problem, _ in rows)
-    errors = yaml.safe_load((tmp_path / "skip" / "train_stats.yaml").read_text())["errors"]
-    assert errors["skipped"] > 0 and "holds a set" in errors["first_errors"][0]["error"]
+    errors = yaml.safe_load((tmp_path / "skips" / "train_stats.yaml").read_text())["errors"]
+    failing = [kind for i in range(errors["skipped"] + 20) if (kind := kind_of(0.33, derive_seed(42, "train", i)))]
+    assert errors["skipped"] == len(failing) and set(failing) == {"set", "dict", "bytes"}  # each one failed its sample
+    for error in errors["first_errors"]:  # each named by its index and seed, and what it holds
+        kind = kind_of(0.33, error["seed"])
+        assert error["seed"] == derive_seed(42, "train", error["index"]) and f"holds a {kind}" in error["error"]
 
 
 # --- statistics of a resumed split -------------------------------------------------------------------------------
@@ -323,12 +345,14 @@ def test_a_resumed_split_reports_the_time_of_its_whole_generation(tmp_path):
     (tmp_path / "script.py").write_text(textwrap.dedent(SLOW))
     first = subprocess.Popen([sys.executable, "script.py", "start"], cwd=tmp_path, start_new_session=True)
     checkpoint = SplitCheckpoint(tmp_path / "out", "train")
-    deadline = time.monotonic() + 120
-    while not checkpoint.chunk_dir.exists() or sum(chunk.accepted for chunk in checkpoint.chunks()) < 75:
-        assert first.poll() is None and time.monotonic() < deadline, "the run never staged half of its samples"
-        time.sleep(0.01)
-    os.killpg(first.pid, signal.SIGKILL)
-    first.wait()
+    try:
+        deadline = time.monotonic() + 120
+        while not checkpoint.chunk_dir.exists() or sum(chunk.accepted for chunk in checkpoint.chunks()) < 75:
+            assert first.poll() is None and time.monotonic() < deadline, "the run never staged half of its samples"
+            time.sleep(0.01)
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(timeout=60)
     resumed = subprocess.run([sys.executable, "script.py", "resume"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     stats = yaml.safe_load((tmp_path / "out" / "train_stats.yaml").read_text())
