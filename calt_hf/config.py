@@ -152,6 +152,7 @@ class Config:
     overwrite: bool = False
     on_error: str = "raise"
     max_retries: int = 3
+    max_index_factor: Optional[int] = None
     sample_timeout: Optional[float] = None
     dedup: str = "none"
     data_quality: bool = True
@@ -384,6 +385,7 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
     check_encoding(cfg.hf.encoding, "hf.encoding", problem, cfg.hf.package,
                    cfg.sampler.field_str if sampler.built else None)
     check_int("max_retries", cfg.max_retries, 0)
+    check_int("max_index_factor", cfg.max_index_factor, 1, allow_none=True)
     hub = token_source = None
     if cfg.hub.push:
         check_repo_id(cfg.hub.repo_id)
@@ -411,7 +413,9 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
         **{key: told[key] for key in ("problem", "solution", "order_free", "method", "references") if key in told},
     )
     run_kwargs = {
-        "dataset_sizes": validate_dataset_sizes(OmegaConf.to_container(cfg.dataset_sizes) if cfg.dataset_sizes is not None else None),
+        "dataset_sizes": validate_dataset_sizes(
+            OmegaConf.to_container(cfg.dataset_sizes) if cfg.dataset_sizes is not None else None, cfg.hf.package
+        ),
         "problem_generator": problem,
         "statistics_calculator": statistics,
         "batch_size": cfg.batch_size,
@@ -424,6 +428,7 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
         "overwrite": cfg.overwrite,
         "on_error": cfg.on_error,
         "max_retries": cfg.max_retries,
+        "max_index_factor": cfg.max_index_factor,
         "sample_timeout": cfg.sample_timeout,
         "dedup": cfg.dedup,
         "data_quality": cfg.data_quality,

@@ -287,15 +287,16 @@ def test_forward_groebner_stops_slow_samples_on_sympy_by_default_and_the_card_co
     assert run_settings("problem=groebner", "sample_timeout=3", "on_error=skip") == (3.0, "skip")
     assert run_settings("problem=groebner_backward") == run_settings("problem=gcd") == (None, "raise")
     # A run with a timeout far below these samples' median (0.6 s; the default's 10 s would take minutes to show),
-    # skipping what times out: the stats and the card count them.
+    # skipping what times out (and trying up to 50 indices a sample, so that the split fills): the stats and the
+    # card count them.
     result = _run_cli(tmp_path, "problem=groebner", "sampler.symbols='x, y, z, t'", "sampler.field_str=GF31", "sampler.max_degree=5",
-                      "sampler.max_num_terms=10", "sample_timeout=0.02", "on_error=skip", "dataset_sizes={train: 8}",
-                      "save_dir=out", "parallel.n_jobs=1", "data_quality=false")
+                      "sampler.max_num_terms=10", "sample_timeout=0.02", "on_error=skip", "max_index_factor=50",
+                      "dataset_sizes={train: 2}", "save_dir=out", "parallel.n_jobs=1", "data_quality=false")
     assert result.returncode == 0, result.stderr
     saved = yaml.safe_load((tmp_path / "out" / "config.yaml").read_text())
     assert (saved["sample_timeout"], saved["on_error"]) == (0.02, "skip")
     errors = yaml.safe_load((tmp_path / "out" / "train_stats.yaml").read_text())["errors"]
     assert errors["timed_out"] == errors["failed"] == errors["skipped"] >= 4  # every failure here is a timeout
-    row = f"| 8 | {errors['failed']} | {errors['timed_out']} | {errors['resampled']} | {errors['skipped']} |"
+    row = f"| 2 | {errors['failed']} | {errors['timed_out']} | {errors['resampled']} | {errors['skipped']} |"
     assert "| requested | failed attempts | of them timed out | resampled | skipped |" in (tmp_path / "out" / "README.md").read_text()
     assert row in (tmp_path / "out" / "README.md").read_text()
