@@ -3,11 +3,11 @@
 Each split has a state file ``.calt_hf/{split}.json`` (the fingerprint of what it generates, the id of
 the run that generates it, whether it is complete and then the size and SHA-256 of each final file)
 and, while it is generated, a folder of chunk files ``.calt_hf/{split}/`` holding every completed
-chunk's encoded rows, statistics and failure counts. A chunk file starts with a line naming its run and
-the SHA-256 of the rest, so a damaged chunk or one copied from another run is detected and generated
-again. A chunk file is written under a temporary name and renamed, so it is either whole or absent;
-chunk files are flushed to disk at least every ``SYNC_SECONDS`` (a crash of the machine loses at most
-that much work, a killed process nothing). Progress is read back from the files themselves: the longest
+chunk's encoded rows, statistics and failure counts. A chunk file starts with a line naming its run,
+the SHA-256 of the rest and the split's generation time up to it (which a resume goes on from), so a
+damaged chunk or one copied from another run is detected and generated again. A chunk file is written
+under a temporary name and renamed, so it is either whole or absent; chunk files are flushed to disk at
+least every ``SYNC_SECONDS`` (a crash of the machine loses at most that much work, a killed process nothing). Progress is read back from the files themselves: the longest
 run of contiguous, sound chunks from index 0. When a split is complete its final files are assembled
 from the chunks, in order, and the chunks are deleted.
 """
@@ -94,6 +94,19 @@ def recorded_splits(save_dir: Path, damaged: dict[str, DamagedFileError] | None 
     return found
 
 
+def refuse_strays(save_dir: Path) -> None:
+    """RunConflictError naming a file that would read as part of a complete split (a shard copied into ``data/``)
+    but that the split's run did not record: ``load_dataset`` and packaging would take it as the split's rows. A split
+    whose state file is damaged is left to the caller (generated again on resume)."""
+    for split, state in recorded_splits(save_dir, {}).items():
+        if state["complete"] and (strays := SplitCheckpoint(save_dir, split).strays()):
+            raise RunConflictError(
+                f"save_dir={str(save_dir)!r} holds {', '.join(strays)}, which split {split!r} of the run there did not "
+                "write: it would be read as part of that split; move it out of the folder, or pass overwrite=True "
+                "(overwrite=true) to generate the dataset again"
+            )
+
+
 def final_files(save_dir: Path, split: str) -> list[Path]:
     """The final data files of a split that exist: pickle, text, JSON Lines, Parquet shards."""
     files = [save_dir / f"{split}{suffix}" for suffix in DATA_SUFFIXES if (save_dir / f"{split}{suffix}").exists()]
@@ -111,10 +124,12 @@ def _digest(path: Path) -> list[Any]:
 
 @dataclass
 class Progress:
-    """How far a split got: the next sample index to generate and how many samples were accepted."""
+    """How far a split got: the next sample index to generate, how many samples were accepted, and the seconds
+    its generation took so far (over every run that worked on it, so a resumed split reports all of its time)."""
 
     next_index: int = 0
     accepted: int = 0
+    elapsed: float = 0.0
 
 
 class SplitCheckpoint:
@@ -193,16 +208,25 @@ class SplitCheckpoint:
                 found.append(f"{path.relative_to(save_dir).as_posix()} is damaged ({error.reason})")
         return found
 
+    def strays(self) -> list[str]:
+        """Files that read as this complete split's (a shard copied into ``data/``) but that its run did not record."""
+        state = self.recorded() or {}
+        if "files" not in state:
+            return []
+        save_dir = self.root.parent
+        names = (path.relative_to(save_dir).as_posix() for path in final_files(save_dir, self.split))
+        return sorted(name for name in names if name not in state["files"])
+
     # -- chunks ------------------------------------------------------------------------------------
     def _chunk_path(self, start: int) -> Path:
         return self.chunk_dir / f"{start:012d}{_CHUNK_SUFFIX}"
 
-    def stage(self, result: ChunkResult) -> None:
+    def stage(self, result: ChunkResult, elapsed: float) -> None:
         """Make a completed chunk durable (flushed to disk in groups, every ``SYNC_SECONDS``), under a
-        line naming this run and the checksum of the chunk."""
+        line naming this run, the checksum of the chunk and the split's generation time up to it."""
         path = self._chunk_path(result.start)
         payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-        header = json.dumps({"run": self.run_id, "sha256": hashlib.sha256(payload).hexdigest()}).encode()
+        header = json.dumps({"run": self.run_id, "sha256": hashlib.sha256(payload).hexdigest(), "elapsed": elapsed}).encode()
         write_atomically(path, header + b"\n" + payload, sync=False)
         self._unsynced.append(path)
         if time.monotonic() - self._last_sync >= SYNC_SECONDS:
@@ -217,8 +241,9 @@ class SplitCheckpoint:
         self._unsynced.clear()
         self._last_sync = time.monotonic()
 
-    def _read(self, path: Path) -> ChunkResult:
-        """A staged chunk of this run; ValueError if it belongs to another run or its bytes changed."""
+    def _read(self, path: Path) -> tuple[ChunkResult, float]:
+        """A staged chunk of this run and the split's generation time up to it; ValueError if it belongs to
+        another run or its bytes changed."""
         header, _, payload = path.read_bytes().partition(b"\n")
         try:
             seal = json.loads(header)
@@ -228,14 +253,14 @@ class SplitCheckpoint:
             raise ValueError(f"it belongs to another run ({seal.get('run') if isinstance(seal, dict) else seal!r})")
         if hashlib.sha256(payload).hexdigest() != seal.get("sha256"):
             raise ValueError("its checksum does not match its content")
-        return pickle.loads(payload)
+        return pickle.loads(payload), float(seal.get("elapsed", 0.0))  # staged before the time was recorded: none
 
     def chunks(self) -> Iterator[ChunkResult]:
         """The staged chunks, in index order (each checked against its checksum and run)."""
         if self.run_id is None:
             self.run_id = (self.recorded() or {}).get("run")
         for path in sorted(self.chunk_dir.glob(f"*{_CHUNK_SUFFIX}")):
-            yield self._read(path)
+            yield self._read(path)[0]
 
     def recover(self) -> Progress:
         """Continue the recorded run: progress from the contiguous sound chunks from index 0 (checksums and
@@ -251,13 +276,14 @@ class SplitCheckpoint:
         for path in sorted(self.chunk_dir.glob(f"*{_CHUNK_SUFFIX}")):
             if keep:
                 try:
-                    result = self._read(path)
+                    result, elapsed = self._read(path)
                     keep = result.start == progress.next_index
                 except Exception as error:  # cut short by a machine crash, damaged, or another run's
                     logger.warning("split %r: staged chunk %s is generated again: %s", self.split, path.name, error)
                     keep = False
                 if keep:
                     progress.next_index, progress.accepted = result.stop, progress.accepted + result.accepted
+                    progress.elapsed = elapsed
                     continue
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)

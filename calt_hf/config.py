@@ -8,6 +8,7 @@ before any file is written.
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import importlib
@@ -18,7 +19,7 @@ import shlex
 import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields, make_dataclass
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, make_dataclass, replace
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union, get_args, get_origin, get_type_hints
 
@@ -38,7 +39,7 @@ from calt_hf.hf.tokenizer import NUMBER_TOKENS
 from calt_hf.problems import PROBLEMS, Problem
 from calt_hf.quality import DEDUP_CHOICES
 from calt_hf.redaction import holds_secret
-from calt_hf.sampling import check_choice, check_int
+from calt_hf.sampling import check_choice, check_int, symbol_names
 from calt_hf.worker import ON_ERROR_CHOICES
 from calt_hf.writer import write_atomically
 
@@ -151,6 +152,7 @@ class Config:
     overwrite: bool = False
     on_error: str = "raise"
     max_retries: int = 3
+    max_index_factor: Optional[int] = None
     sample_timeout: Optional[float] = None
     dedup: str = "none"
     data_quality: bool = True
@@ -167,12 +169,16 @@ def problem_schema(problem_class: type[Problem]) -> type:
         ("name", str, field(default=problem_class.name)),
         ("backends", List[str], field(default_factory=lambda: list(problem_class.backends))),
         ("nesting", Dict[str, str], field(default_factory=lambda: dict(nesting))),
+        ("run_defaults", Dict[str, Dict[str, Any]], field(default_factory=lambda: copy.deepcopy(problem_class.run_defaults))),
     ]
     hints = get_type_hints(problem_class.__init__)
     for parameter in list(inspect.signature(problem_class.__init__).parameters.values())[1:]:
         if parameter.name != "sampler":
             default = MISSING if parameter.default is parameter.empty else parameter.default
-            fields.append((parameter.name, _schema_type(hints[parameter.name]), field(default=default)))
+            if is_dataclass(default):  # a group of parameters (problem.basis.*): its own typed node
+                fields.append((parameter.name, type(default), field(default_factory=functools.partial(replace, default))))
+            else:
+                fields.append((parameter.name, _schema_type(hints[parameter.name]), field(default=default)))
     return make_dataclass(f"{problem_class.__name__}Config", fields)
 
 
@@ -186,7 +192,9 @@ def _schema_type(hint: Any) -> Any:
 def register_configs() -> None:
     """Register the schemas that ``conf/`` extends: ``base_config`` and one ``problem_NAME_schema`` per
     problem (the group files name them as ``/problem_NAME_schema@_here_``). They are top-level entries,
-    not group options, so that ``--help`` lists only real choices."""
+    not group options, so that ``--help`` lists only real choices. Also the resolver
+    ``${calt_hf.num_variables:${sampler.symbols}}``, the number of variables (a sweep's ``save_dir`` may name it)."""
+    OmegaConf.register_new_resolver("calt_hf.num_variables", lambda symbols: len(symbol_names(symbols)), replace=True)
     store = ConfigStore.instance()
     store.store(name="base_config", node=Config)
     for name, problem_class in PROBLEMS.items():
@@ -211,6 +219,10 @@ def config_file() -> str:
 #: hf.license packages them again). Every other key decides the samples.
 NOT_DECIDING_SAMPLES = ("save_dir", "batch_size", "verbose", "parallel", "resume", "overwrite", "hub",
                         "hf.license", "hf.pretty_name", "hf.number_tokens")
+#: What the save_dir's hash reads for a library problem's ``backends``: each problem's config listed these two
+#: before the backends a problem runs on were derived from the registry, so the folders named then keep their
+#: names; the derived list, which grows with each backend registered, never enters the hash.
+HASHED_BACKENDS = ["sympy", "sagemath"]
 #: What the default save_dir names in words (``datasets/sympy_gcd_GF7``): two group choices and the field.
 NAMED_IN_SAVE_DIR = ("backend", "problem", "sampler.field_str")
 
@@ -239,6 +251,8 @@ def _samples_settings(cfg: DictConfig) -> dict[str, Any]:
     for group, _, key in (dotted.partition(".") for dotted in NOT_DECIDING_SAMPLES):
         if key and isinstance(settings.get(group), dict):
             settings[group].pop(key, None)
+    if isinstance(settings.get("problem"), dict) and "backends" in settings["problem"]:
+        settings["problem"]["backends"] = HASHED_BACKENDS
     return settings
 
 
@@ -269,7 +283,7 @@ def _default_samples_settings(backend: str, problem: str) -> str | None:
 
 
 #: Keys of a problem config that describe it rather than parameterise it.
-PROBLEM_META_KEYS = frozenset({"name", "backends", "nesting"})
+PROBLEM_META_KEYS = frozenset({"name", "backends", "nesting", "run_defaults"})
 
 
 class ConfigError(ValueError):
@@ -352,6 +366,9 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
     _check_problem_chosen(problem_cfg)  # the default save_dir names it
     cfg.save_dir = cfg.save_dir  # resolved now, from the settings as given (the sampler's order is named below)
     api = importlib.import_module(cfg.backend.module)
+    required_order = getattr(PROBLEMS.get(problem_cfg["name"]), "term_order", None)
+    if cfg.sampler.order is None and required_order is not None:
+        cfg.sampler.order = required_order  # the problem's ring has one order (another set explicitly is refused by it)
     # The order under the backend's own name (Sage: degrevlex, never grevlex), so that config.yaml, the
     # card and the sampler all say what the backend runs.
     cfg.sampler.order = api.PolynomialSampler.canonical_order(cfg.sampler.order)
@@ -374,6 +391,7 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
     check_encoding(cfg.hf.encoding, "hf.encoding", problem, cfg.hf.package,
                    cfg.sampler.field_str if sampler.built else None)
     check_int("max_retries", cfg.max_retries, 0)
+    check_int("max_index_factor", cfg.max_index_factor, 1, allow_none=True)
     hub = token_source = None
     if cfg.hub.push:
         check_repo_id(cfg.hub.repo_id)
@@ -398,10 +416,12 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
         license=cfg.hf.license,
         number_tokens=cfg.hf.number_tokens,
         load_path=cfg.hub.repo_id if hub else cfg.save_dir,
-        **{key: told[key] for key in ("problem", "solution", "order_free") if key in told},
+        **{key: told[key] for key in ("problem", "solution", "order_free", "method", "references") if key in told},
     )
     run_kwargs = {
-        "dataset_sizes": validate_dataset_sizes(OmegaConf.to_container(cfg.dataset_sizes) if cfg.dataset_sizes is not None else None),
+        "dataset_sizes": validate_dataset_sizes(
+            OmegaConf.to_container(cfg.dataset_sizes) if cfg.dataset_sizes is not None else None, cfg.hf.package
+        ),
         "problem_generator": problem,
         "statistics_calculator": statistics,
         "batch_size": cfg.batch_size,
@@ -414,6 +434,7 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
         "overwrite": cfg.overwrite,
         "on_error": cfg.on_error,
         "max_retries": cfg.max_retries,
+        "max_index_factor": cfg.max_index_factor,
         "sample_timeout": cfg.sample_timeout,
         "dedup": cfg.dedup,
         "data_quality": cfg.data_quality,
@@ -565,6 +586,6 @@ def _naming(group: str, owners: dict[str, str] | None = None) -> Iterator[None]:
     except (ValueError, TypeError) as error:
         message = str(error)
         key = message.split("=", 1)[0]
-        if "=" in message and key.isidentifier():
+        if "=" in message and all(part.isidentifier() for part in key.split(".")):  # a key, or a group's (basis.max_degree)
             raise ConfigError(f"{(owners or {}).get(key, group)}.{message}") from error
         raise ConfigError(f"{group}: {message}") from error

@@ -29,6 +29,23 @@ def _as_list(obj: Any, backend: Backend) -> list | None:
     return backend.as_rows(obj)
 
 
+#: Values without a reproducible text form: a set's order changes from process to process (string hashing), and
+#: a mapping's or bytes' ``str()`` is Python's repr, not the data. A sample holding one fails (``on_error`` decides).
+_NO_TEXT_FORM = (set, frozenset, dict, bytes, bytearray, memoryview)
+
+
+def _element_text(obj: Any, backend: Backend, what: str) -> str:
+    """A leaf the backend writes (a number, an expression), refusing the values without a text form."""
+    if isinstance(obj, _NO_TEXT_FORM):
+        shown = repr(obj)
+        raise ValueError(
+            f"{what} holds a {type(obj).__name__} ({shown[:60]}{'...' if len(shown) > 60 else ''}), which has no "
+            "reproducible text form (a set's order changes between runs); return strings, polynomials or lists "
+            "instead (a set as sorted(...), bytes decoded)"
+        )
+    return backend.element_to_str(obj)
+
+
 def to_strings(obj: Any, backend: Backend, what: str) -> str | list:
     """Convert a problem or solution: a leaf, a list of leaves, or a list mixing leaves and lists of leaves.
 
@@ -44,7 +61,7 @@ def to_strings(obj: Any, backend: Backend, what: str) -> str | list:
         return obj
     outer = _as_list(obj, backend)
     if outer is None:
-        return backend.element_to_str(obj)
+        return _element_text(obj, backend, what)
     converted: list = []
     for item in outer:
         if isinstance(item, leaf_types):
@@ -67,7 +84,7 @@ def _leaf(obj: Any, backend: Backend, what: str) -> str:
         return obj
     if _as_list(obj, backend) is not None:
         raise ValueError(f"{what} is nested deeper than 2 levels (lists of lists at most)")
-    return backend.element_to_str(obj)
+    return _element_text(obj, backend, what)
 
 
 class TermWriter:

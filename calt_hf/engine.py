@@ -37,6 +37,7 @@ from calt_hf.checkpoint import (
     describe_differences,
     final_files,
     recorded_splits,
+    refuse_strays,
 )
 from calt_hf.folder import FolderInUseError, adopt, claim, clear, foreign_entries, refuse_foreign, task_differences
 from calt_hf.backends import Backend
@@ -62,6 +63,7 @@ from calt_hf.quality import (
 from calt_hf.sampling import check_choice, check_int
 from calt_hf.scheduling import CLUSTERS, Pool, known_backends, open_pool
 from calt_hf.seeding import derive_seed
+from calt_hf.sources import imported_sources
 from calt_hf.statistics import IncrementalStatistics, MemoryEfficientStatisticsCalculator
 from calt_hf.worker import (
     FIRST_ERRORS,
@@ -75,7 +77,7 @@ from calt_hf.worker import (
     generate_chunk,
     install_task,
 )
-from calt_hf.writer import DamagedFileError, DatasetWriter, read_statistics, validate_tag
+from calt_hf.writer import DamagedFileError, DatasetWriter, read_statistics, validate_hf_split, validate_tag
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +86,7 @@ __all__ = [
     "SampleGenerationError",
     "WorkerLostError",
     "EmptySplitError",
+    "ShortSplitError",
     "RunConflictError",
     "FolderInUseError",
     "validate_dataset_sizes",
@@ -93,18 +96,36 @@ _MAX_CHUNK = 4096
 _FIRST_CHUNK = 8
 #: How often the same chunk may take its worker down before the run gives up on it.
 MAX_WORKER_LOSSES = 3
-#: How many indices a split may try, per requested sample, before it stops short (failures, duplicates).
+#: How many indices a split may try, per requested sample, before it fails short (failures, duplicates), unless
+#: ``max_index_factor`` says otherwise.
 _INDEX_FACTOR = 2
 _DEDUP_INDEX_FACTOR = 10
 
 
-def _seen_problems(save_dir: Path, split: str, splits: list[str], dedup: str) -> HashSet | None:
+def _dedup_against(dedup: str, splits: list[str], split: str) -> dict[str, list[str]]:
+    """With ``dedup="across"``, the splits whose problems a split must not repeat: those before it, so the
+    order of ``dataset_sizes`` is part of what the split holds (and of its fingerprint, as ``dedup_after``)."""
+    return {"dedup_after": splits[: splits.index(split)]} if dedup == "across" else {}
+
+
+def _seen_problems(save_dir: Path, fingerprint: dict[str, Any], dedup: str) -> HashSet | None:
     """The problems a split must not repeat: none, or (``across``) those of the splits before it."""
     if dedup == "none":
         return None
-    earlier = splits[: splits.index(split)] if dedup == "across" else []
-    hashes = [h for h in (load_hashes(save_dir / STATE_DIR, s) for s in earlier) if h is not None]
+    hashes = [h for h in (load_hashes(save_dir / STATE_DIR, s) for s in fingerprint.get("dedup_after", [])) if h is not None]
     return HashSet(np.concatenate(hashes) if hashes else None)
+
+
+def _order_refusal(save_dir: Path, recorded: dict[str, dict[str, Any]], given: list[str]) -> RunConflictError:
+    """The refusal of a resume with ``dedup="across"`` whose splits come in another order than the recorded run's."""
+    ordered = [s for s in recorded if "dedup_after" in recorded[s]["fingerprint"]]
+    ordered.sort(key=lambda s: len(recorded[s]["fingerprint"]["dedup_after"]))
+    return RunConflictError(
+        f"cannot resume in {save_dir}: with dedup='across' each split leaves out the problems of the splits before "
+        f"it, so their order is part of the run, and it was recorded as {', '.join(ordered)} where dataset_sizes now "
+        f"lists {', '.join(given)}; list the splits in the recorded order to resume, or pass overwrite=True "
+        "(overwrite=true) to start again in the new one"
+    )
 
 
 def _drop_repeats(result: ChunkResult, seen: HashSet, task: GenerationTask) -> ChunkResult:
@@ -161,23 +182,54 @@ class WorkerLostError(RuntimeError):
     """A worker process died (segfault, OOM kill, ``os._exit``) on the same chunk too many times."""
 
 
+def _shown_errors(first_errors: list[dict[str, Any]]) -> str:
+    return "; ".join(f"sample {e['index']} (seed {e['seed']}): {e['error']}" for e in first_errors[:3])
+
+
 class EmptySplitError(RuntimeError):
     """Every sample of a split failed or was skipped: there is nothing to write (nor a schema to package)."""
 
     def __init__(self, split: str, tried: int, first_errors: list[dict[str, Any]]):
-        shown = "; ".join(f"sample {e['index']} (seed {e['seed']}): {e['error']}" for e in first_errors[:3])
-        super().__init__(f"split {split!r} is empty: all {tried} samples tried failed or were skipped ({shown})")
+        super().__init__(f"split {split!r} is empty: all {tried} samples tried failed or were skipped ({_shown_errors(first_errors)})")
 
 
-def validate_dataset_sizes(dataset_sizes: Any) -> dict[str, int]:
-    """Check ``dataset_sizes``: a non-empty dict of valid split names to positive integers."""
+class ShortSplitError(RuntimeError):
+    """A split tried as many sample indices as its limit allows (``max_index_factor`` times its size) and is still
+    short: samples failed and were skipped, or dedup dropped repeats. Nothing of it looks complete; its chunks stay
+    staged (with checkpoints), so a resume with a higher limit continues it (``suggested_factor``: what the rate seen
+    needs)."""
+
+    def __init__(
+        self, split: str, size: int, accepted: int, tried: int, factor: int, skipped: int, dropped: int,
+        first_errors: list[dict[str, Any]], staged: bool,
+    ):
+        self.split, self.suggested_factor = split, max(factor + 1, math.ceil(1.25 * tried / accepted))
+        causes = [f"{skipped} failed and were skipped ({_shown_errors(first_errors)})"] if skipped else []
+        if dropped:
+            causes.append(f"{dropped} repeated a problem and were dropped by dedup (a problem space that small may not "
+                          f"hold {size} distinct problems: then ask for fewer)")
+        again = (f"what it generated is staged: resume with a higher limit, e.g. max_index_factor={self.suggested_factor} "
+                 "and resume=True" if staged else f"run again with a higher limit, e.g. max_index_factor={self.suggested_factor}")
+        super().__init__(
+            f"split {split!r} has only {accepted} of its {size} samples after trying {tried} sample indices, its limit "
+            f"(max_index_factor={factor} times its size): {'; '.join(causes)}. Nothing of the split looks complete; "
+            f"{again}, or fix the generator and run again with overwrite=True"
+        )
+
+
+def validate_dataset_sizes(dataset_sizes: Any, hf_dataset: bool = False) -> dict[str, int]:
+    """Check ``dataset_sizes``: a non-empty dict of valid split names (of a Hugging Face dataset, with
+    ``hf_dataset``) to positive integers."""
     if not isinstance(dataset_sizes, Mapping):
         raise ValueError(f"dataset_sizes={dataset_sizes!r} is not allowed: it must be a dictionary of split name to sample "
                          "count, e.g. {'train': 1000, 'test': 100} (on the command line: 'dataset_sizes={train: 1000, test: 100}')")
     if not dataset_sizes:
         raise ValueError("dataset_sizes cannot be empty: give at least one split, e.g. {'train': 1000}")
     for split, size in dataset_sizes.items():
-        validate_tag(split)
+        try:
+            (validate_hf_split if hf_dataset else validate_tag)(split)
+        except ValueError as error:
+            raise ValueError(f"dataset_sizes: {error}") from None
         if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
             raise ValueError(f"Number of samples must be a positive integer, got {size!r} for {split}")
     return dict(dataset_sizes)
@@ -195,16 +247,21 @@ def _identify(obj: Any) -> Any:
     return name
 
 
-def _code(obj: Any) -> dict[str, str] | None:
+def _code(obj: Any) -> dict[str, Any] | None:
     """What identifies a generator's (or statistics function's) code in a run's fingerprint: hashes of its
-    source (its class's, for an instance) and of its module's, so an edit between a run and its resume is
-    seen; bytecode where Python has no source (a function typed into ``python -c``)."""
+    source (its class's, for an instance), of its module's and of the user's modules that one imports
+    (``calt_hf.sources``), so an edit between a run and its resume is seen; bytecode where Python has no source
+    (a function typed into ``python -c``)."""
     if obj is None:
         return None
     obj = obj.func if isinstance(obj, functools.partial) else obj
     target = obj if inspect.isfunction(obj) or inspect.ismethod(obj) or inspect.isclass(obj) else type(obj)
     module = sys.modules.get(target.__module__)
-    return {"source": _source_hash(target), "module": _source_hash(module) if module is not None else None}
+    code: dict[str, Any] = {"source": _source_hash(target), "module": _source_hash(module) if module is not None else None}
+    imports = imported_sources(module) if module is not None else {}
+    # Only when there are some: a run of a generator that imports none of the user's modules still resumes one
+    # recorded before the key.
+    return code | {"imports": imports} if imports else code
 
 
 def _source_hash(obj: Any) -> str:
@@ -256,7 +313,7 @@ class _SplitAssembler:
         # 8 bytes a sample each, appended in place: no list of small bytes objects, no joined copy at the end
         self.hashes = bytearray()
         self.order_free_hashes = bytearray()
-        self.accepted = self.failed = self.resampled = self.skipped = self.dropped = 0
+        self.accepted = self.failed = self.timed_out = self.resampled = self.skipped = self.dropped = 0
         self.first_errors: list[dict[str, Any]] = []
         self.pending: list = []  # rows for a writer that overrides save_batch
         self.batch_index = 0
@@ -285,6 +342,7 @@ class _SplitAssembler:
         self.dropped += result.dropped
         self.accepted += result.accepted
         self.failed += result.failed
+        self.timed_out += result.timed_out
         self.resampled += result.resampled
         self.skipped += result.skipped
         self.first_errors.extend(result.first_errors[: FIRST_ERRORS - len(self.first_errors)])
@@ -316,10 +374,11 @@ class _SplitAssembler:
             order_free = sorted_in_place(self.order_free_hashes) if self.order_free else None
             save_measures(Path(self.writer.save_dir) / STATE_DIR, self.split, hashes, self.quality.histograms, order_free)
             report["data_quality"] = split_report(hashes, self.quality.histograms, self.dropped if self.dedup else None, order_free)
-        if on_error != "raise" or self.accepted < self.size:
+        if on_error != "raise":
             report["errors"] = {
                 "requested_samples": self.size,
                 "failed": self.failed,
+                "timed_out": self.timed_out,
                 "resampled": self.resampled,
                 "skipped": self.skipped,
                 "first_errors": self.first_errors,
@@ -422,6 +481,7 @@ class DatasetGenerator:
         data_quality: bool = True,
         instance_generator: ProblemGenerator | None = None,
         encoding: str = "text",
+        max_index_factor: int | None = None,
     ) -> None:
         """Generate every split of ``dataset_sizes`` with ``problem_generator(seed) -> (problem, solution)``
         (``instance_generator=``, calt-x 1.x's name for it, is accepted too; give one of the two).
@@ -440,7 +500,9 @@ class DatasetGenerator:
         is a second run while one holds the folder (``FolderInUseError``). ``on_error``: ``"raise"`` stops
         at a failing sample (naming split, index and seed), ``"skip"`` drops it, ``"resample"`` retries it with derived seeds up to
         ``max_retries`` times (a generator returning None asks for that too); dropped samples are replaced
-        from past the end of the split. ``sample_timeout`` (seconds) makes a slow sample a failure.
+        from past the end of the split. ``sample_timeout`` (seconds) makes a slow sample a failure. A split tries
+        at most ``max_index_factor`` times its size sample indices (default 2, with dedup 10); one still short then
+        fails (``ShortSplitError``, saying how many samples failed), its chunks staged for a resume with a higher limit.
         ``checkpoint=False`` writes chunks straight into the final files (a little faster, nothing to
         resume from; a failure still leaves nothing that looks complete).
 
@@ -454,7 +516,7 @@ class DatasetGenerator:
         ``solution_expanded``, each polynomial as ``C3 E2 E1 + ...`` (``calt_hf.expanded``), and their
         tokenizer under ``expanded/``.
         """
-        sizes = validate_dataset_sizes(dataset_sizes)
+        sizes = validate_dataset_sizes(dataset_sizes, hf_dataset)
         if instance_generator is not None:
             if problem_generator is not None:
                 raise ValueError(
@@ -468,6 +530,7 @@ class DatasetGenerator:
         check_int("batch_size", batch_size, 1)
         check_choice("on_error", on_error, ON_ERROR_CHOICES)
         check_int("max_retries", max_retries, 0)
+        check_int("max_index_factor", max_index_factor, 1, allow_none=True)
         if sample_timeout is not None:
             if not isinstance(sample_timeout, (int, float)) or isinstance(sample_timeout, bool) or not 0 < sample_timeout < math.inf:
                 raise ValueError(f"sample_timeout={sample_timeout!r} is not allowed; use a positive, finite number of seconds or None")
@@ -530,7 +593,8 @@ class DatasetGenerator:
         }
         # Through JSON and back, so it compares equal to what the state file recorded.
         fingerprints = {
-            split: json.loads(json.dumps({"split": split, "size": size, **common}, default=str)) for split, size in sizes.items()
+            split: json.loads(json.dumps({"split": split, "size": size, **common, **_dedup_against(dedup, list(sizes), split)}, default=str))
+            for split, size in sizes.items()
         }
         save_path = Path(writer.save_dir)
         # From planning to the last file: one run at a time in a folder, and a signal unwinds it cleanly.
@@ -547,9 +611,10 @@ class DatasetGenerator:
                     if progress is None:
                         self.logger.info("split %r is complete already, its files as recorded: skipped", split)
                         continue
-                    seen = _seen_problems(save_path, split, list(sizes), dedup)
+                    seen = _seen_problems(save_path, fingerprints[split], dedup)
                     self._run_split(
-                        pool, ref, task, checkpoint if use_checkpoint else None, progress, split, size, writer, fast_writer, batch_size, seen
+                        pool, ref, task, checkpoint if use_checkpoint else None, progress, split, size, writer, fast_writer, batch_size, seen,
+                        max_index_factor,
                     )
                     checkpoint.mark_complete(fingerprints[split])
             self.logger.info("all splits generated")
@@ -559,15 +624,12 @@ class DatasetGenerator:
                 self._package(save_path, description)
 
     def _package(self, save_dir: Path, description: DatasetDescription) -> None:
-        """Package every complete split of the folder (all of the same task: planning refused others),
-        then record their files again, as packaging may widen shards."""
+        """Package every complete split of the folder (all of the same task: planning refused others)."""
         from calt_hf.hf.package import find_splits, package_dataset
 
         complete = {split for split, state in recorded_splits(save_dir).items() if state["complete"]}
         splits = [split for split in find_splits(save_dir) if split in complete]
         card = package_dataset(save_dir, description, splits=splits)
-        for split in splits:
-            SplitCheckpoint(save_dir, split).record_files()
         self.logger.info("dataset card written to %s", card)
 
     def describe(self, problem_generator: ProblemGenerator) -> DatasetDescription:
@@ -593,10 +655,11 @@ class DatasetGenerator:
         """Decide, split by split, to start, continue or skip; refuse conflicts before touching anything.
 
         Refused: a folder holding files no calt_hf run made (unless ``overwrite``, which clears the whole
-        previous run), a split of another task, a split made before with another fingerprint, an unfinished
-        split of this fingerprint (unless ``resume``). A complete split of this fingerprint is kept, as the
-        same run makes the same bytes (a finished command typed again, a sweep that includes it); one whose
-        files are missing or changed is generated again.
+        previous run), a file beside a complete split's recorded ones that would read as part of it, a split
+        of another task, a split made before with another fingerprint (with ``dedup="across"``, the splits
+        in another order), an unfinished split of this fingerprint (unless ``resume``). A complete split of
+        this fingerprint is kept, as the same run makes the same bytes (a finished command typed again, a
+        sweep that includes it); one whose files are missing or changed is generated again.
         """
         damaged: dict[str, DamagedFileError] = {}  # splits whose state file cannot be read
         recorded = recorded_splits(save_dir, damaged)
@@ -613,6 +676,7 @@ class DatasetGenerator:
                     f"{error.what}: what split {split!r} holds cannot be checked; {where} resume=True (resume=true) to "
                     "generate it again, or overwrite=True (overwrite=true) to replace the whole run"
                 )
+        refuse_strays(save_dir)
         current = next(iter(fingerprints.values()))
         for split, state in recorded.items():
             differences = task_differences(state["fingerprint"], current)
@@ -631,6 +695,8 @@ class DatasetGenerator:
             elif state is None:
                 decisions[split] = "start"
             elif differences := describe_differences(state["fingerprint"], fingerprint):
+                if "dedup_after" in state["fingerprint"] and all(d.startswith("dedup_after:") for d in differences):
+                    raise _order_refusal(save_dir, recorded, list(fingerprints))
                 raise RunConflictError(
                     f"{save_dir} holds split {split!r} of a run with another configuration ({'; '.join(differences)}); "
                     "choose another save_dir, or pass overwrite=True (overwrite=true) to replace the run there"
@@ -686,16 +752,17 @@ class DatasetGenerator:
         fast_writer: bool,
         batch_size: int,
         seen: HashSet | None,
+        max_index_factor: int | None,
     ) -> None:
         """Generate one split into its final files (``.part`` until complete), staging chunks if checkpointed."""
-        began = perf_counter()
+        began = perf_counter() - progress.elapsed  # a resumed split counts the time its earlier runs staged
         assembler = _SplitAssembler(writer, split, size, fast_writer, batch_size, seen is not None, task.order_free, task.survey_mode)
 
         def accept(result: ChunkResult) -> None:
             if seen is not None:
                 result = _drop_repeats(result, seen, task)
             if checkpoint is not None:
-                checkpoint.stage(result)
+                checkpoint.stage(result, perf_counter() - began)
             assembler.add(result)
 
         def work() -> None:
@@ -704,11 +771,14 @@ class DatasetGenerator:
                     if seen is not None:
                         seen.add(np.frombuffer(result.quality.hashes, dtype=HASH_DTYPE))
                     assembler.add(result)
-            limit = size * (_DEDUP_INDEX_FACTOR if seen is not None else _INDEX_FACTOR)
+            factor = max_index_factor or (_DEDUP_INDEX_FACTOR if seen is not None else _INDEX_FACTOR)
             sync = checkpoint.sync if checkpoint is not None else _no_sync
-            self._generate_split(pool, ref, accept, sync, progress, split, size, batch_size, limit)
+            self._generate_split(pool, ref, accept, sync, progress, split, size, batch_size, size * factor)
             if assembler.accepted == 0:
                 raise EmptySplitError(split, progress.next_index, assembler.first_errors)
+            if assembler.accepted < size:
+                raise ShortSplitError(split, size, assembler.accepted, progress.next_index, factor, assembler.skipped,
+                                      assembler.dropped, assembler.first_errors, staged=checkpoint is not None)
 
         self._guarded(assembler, work)
         self._guarded(assembler, lambda: assembler.finish(perf_counter() - began, task.on_error, task.measure_quality))
@@ -763,12 +833,6 @@ class DatasetGenerator:
                         raise self._lost(split, progress.next_index, planner.careful_until, error) from error
                     self.logger.warning("a worker died at sample %d of split %r; retrying (%s)", progress.next_index, split, error)
         sync()
-        if progress.accepted < size:
-            self.logger.warning(
-                "split %r: only %d of %d samples after trying %d indices (failures, or with dedup too few distinct "
-                "problems: %d short); the statistics file says how many",
-                split, progress.accepted, size, progress.next_index, size - progress.accepted,
-            )
 
     @staticmethod
     def _guarded(assembler: _SplitAssembler, work: Callable[[], Any]) -> None:

@@ -35,7 +35,10 @@ FOLDER_NAME = ".folder.json"
 DATASET_ENTRIES = ("data", "images", "README.md", TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, LEXER_FILE, EXPANDED_DIR, "config.yaml")
 #: Fingerprint keys that may differ between runs of one task sharing a folder (CALT's "method 3": train
 #: in one run, test in another): the split itself and how it was run, not what it holds.
-RUN_KEYS = ("split", "size", "root_seed", "on_error", "max_retries", "sample_timeout", "formats", "dedup", "data_quality", "statistics", "statistics_code")
+RUN_KEYS = (
+    "split", "size", "root_seed", "on_error", "max_retries", "sample_timeout", "formats", "dedup", "dedup_after", "data_quality",
+    "statistics", "statistics_code",
+)
 _PART = ".part"
 _SHOWN = 5
 _HOLDER_WAIT = 2.0
@@ -71,8 +74,9 @@ def _alive(pid: int) -> bool:
 
 
 @contextmanager
-def claim(save_dir: Path) -> Iterator[None]:
-    """Hold ``save_dir``'s lock (re-entrant within a thread); FolderInUseError at once if another run holds it.
+def claim(save_dir: Path, advice: str = "wait for it to end, or choose another save_dir") -> Iterator[None]:
+    """Hold ``save_dir``'s lock (re-entrant within a thread); FolderInUseError at once if another run holds it
+    (its message ends with ``advice``).
 
     If the claim made ``.calt_hf/`` and nothing but the lock is in it when the claim ends (a refused
     run), it is removed again, with the folders the claim created: a refused run leaves no trace.
@@ -88,8 +92,7 @@ def claim(save_dir: Path) -> Iterator[None]:
         lock.acquire(timeout=0)
     except Timeout:
         raise FolderInUseError(
-            f"save_dir={str(save_dir)!r} is in use by another calt_hf run (PID {_holder(state_dir)}); wait for it "
-            "to end, or choose another save_dir"
+            f"save_dir={str(save_dir)!r} is in use by another calt_hf run (PID {_holder(state_dir)}); {advice}"
         ) from None
     except OSError as error:  # a read-only disk or folder, a file where a folder should be
         raise ValueError(f"save_dir={str(save_dir)!r} cannot be written ({error.strerror}: {error.filename}); "

@@ -20,6 +20,7 @@ import atexit
 import errno
 import gc
 import logging
+import shlex
 import shutil
 import signal
 import tempfile
@@ -34,7 +35,7 @@ from omegaconf import DictConfig, open_dict, read_write
 
 from calt_hf import redaction
 from calt_hf.config import CONFIG_MODULE, CONFIG_NAME, build_job, register_configs
-from calt_hf.engine import EmptySplitError, SampleGenerationError, WorkerLostError
+from calt_hf.engine import EmptySplitError, SampleGenerationError, ShortSplitError, WorkerLostError
 from calt_hf.hf.hub import HubPushError
 from calt_hf.interrupts import signals_stop_the_run
 
@@ -183,6 +184,10 @@ def _generate(cfg: DictConfig) -> None:
                          "that is put right, continue with: %s", error.strerror or error, error.filename or save_dir,
                          _resume_command(job))
         sys.exit(EXIT_FAILED)
+    except ShortSplitError as error:  # what it generated is staged: a higher limit continues it
+        logger.error("error: %s", error)
+        logger.error("continue with: %s", _resume_command(job, f"max_index_factor={error.suggested_factor}"))
+        sys.exit(EXIT_FAILED)
     except (SampleGenerationError, WorkerLostError, EmptySplitError) as error:
         logger.error("error: %s%s", error, _generator_traceback(error))
         logger.error("nothing unfinished in %s looks complete; fix the generator or drop or retry failing samples "
@@ -213,10 +218,15 @@ class BelowWarning(logging.Filter):
         return record.levelno < logging.WARNING
 
 
-def _resume_command(job: Any) -> str:
-    """The run's reproducing command with ``resume=true``."""
+def _resume_command(job: Any, *settings: str) -> str:
+    """The run's reproducing command with ``resume=true`` (and ``settings``, ``key=value`` words that replace the
+    command's own for those keys)."""
     command = job.run_kwargs["description"].command
-    return command if "resume=true" in command.split() else f"{command} resume=true"
+    resumed = command if "resume=true" in command.split() else f"{command} resume=true"
+    if not settings:
+        return resumed
+    keys = {setting.partition("=")[0] for setting in settings}
+    return shlex.join([word for word in shlex.split(resumed) if word.partition("=")[0] not in keys] + list(settings))
 
 
 def _generator_traceback(error: BaseException) -> str:

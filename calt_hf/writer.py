@@ -39,6 +39,14 @@ StatisticsDict = dict[str, Any]
 
 PROBLEM_SOLUTION_SEP = " # "
 _TAG_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
+#: A file name holds 255 bytes; the longest one a split's name makes is a shard being widened,
+#: ``{split}-00000-of-00001.parquet.widen`` (35 more), so a longer name would fail mid-run.
+MAX_TAG_LENGTH = 200
+#: What ``datasets`` and the Hub load as a split, within ours: ``datasets.naming._split_re`` (``^\w+(\.\w+)*$``) refuses
+#: ``-`` (its cache files are ``{dataset}-{split}``), ours refuses ``.`` (state files are ``{split}.json``), and
+#: ``all`` is datasets' name for the union of the splits.
+_HF_SPLIT_PATTERN = re.compile(r"[A-Za-z0-9_]+")
+_HF_RESERVED_SPLITS = ("all",)
 _PART_SUFFIX = ".part"
 
 
@@ -117,12 +125,32 @@ def read_statistics(path: Path) -> StatisticsDict:
 
 
 def validate_tag(tag: Any) -> str:
-    """Check a split name: letters, digits, ``_`` and ``-`` only, so it can never escape ``save_dir``."""
+    """Check a split name: letters, digits, ``_`` and ``-`` only, so it can never escape ``save_dir``, and short
+    enough for its files' names (CALT's writer takes any string)."""
     if not isinstance(tag, str) or not _TAG_PATTERN.fullmatch(tag):
         raise ValueError(
             f"split name (tag) {tag!r} is not allowed: use a non-empty name made of letters, digits, '_' and '-'"
         )
+    if len(tag) > MAX_TAG_LENGTH:
+        raise ValueError(
+            f"split name (tag) {tag[:40]}... is {len(tag)} characters long: use at most {MAX_TAG_LENGTH}, so that the "
+            "names of its files fit the file system's limit of 255 bytes"
+        )
     return tag
+
+
+def validate_hf_split(split: Any) -> str:
+    """Check a split name of a Hugging Face dataset: ``validate_tag``'s rule and the one ``datasets`` and the Hub
+    load (letters, digits and ``_``; not ``all``), so a packaged folder is never unloadable."""
+    validate_tag(split)
+    if not _HF_SPLIT_PATTERN.fullmatch(split) or split in _HF_RESERVED_SPLITS:
+        raise ValueError(
+            f"split name {split!r} cannot name a split of a Hugging Face dataset: use letters, digits and '_' only "
+            "(datasets' rule ^\\w+(\\.\\w+)*$, which the Hub applies too, without the '.' that calt_hf's file names do "
+            "not allow), and not 'all' (datasets' name for every split); or write the files without packaging them "
+            "(hf_dataset=False, hf.package=false)"
+        )
+    return split
 
 
 def check_nesting(obj: Any, what: str) -> None:

@@ -117,3 +117,21 @@ def test_evaluate_judges_a_flint_folder(tmp_path):
     report = json.loads(report_path.read_text())
     assert report["backend"] == "flint" and report["answers"] == 4
     assert report["correct"]["share"] == 1.0 and report["unreadable"]["count"] == 0
+
+
+def test_ideals_drawn_backwards_are_refused_on_flint(tmp_path):
+    """groebner_backward and border_basis draw on SymPy's or Sage's rings: on a FLINT ring the registry's one
+    rule refuses them, naming the backends that can, before anything is drawn or written."""
+    from calt_hf.flint import PolynomialSampler
+    from calt_hf.problems import BorderBasisProblem, GroebnerBackwardProblem
+
+    sampler = PolynomialSampler(symbols="x, y", field_str="GF7", order="lex")
+    for problem in (GroebnerBackwardProblem, BorderBasisProblem):
+        assert problem.backends == ("sympy", "sagemath")
+        with pytest.raises(ValueError, match=f"^field_str=GF7 is not allowed for problem={problem.name} on backend=flint: "
+                                             "calt_hf draws ideals backwards on SymPy's and Sage's rings only; "
+                                             "use backend=sympy or backend=sagemath$"):
+            problem(sampler, {}, {})
+        with pytest.raises(ValueError, match=f"problem={problem.name} cannot run on backend=flint; it runs on: sympy, sagemath"):
+            run(tmp_path, "flint", problem.name, [])
+        assert not (tmp_path / "flint").exists()

@@ -7,8 +7,10 @@ interpreter pointed at the server, with a guard that fails on any non-loopback h
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from test_cli import compose_config
 
 from calt_hf.config import build_job
 from calt_hf.hf.package import load_dataset_dict
+from calt_hf.seeding import derive_seed
 
 TESTS = Path(__file__).resolve().parent
 TOKEN = "hf_test"
@@ -145,3 +148,40 @@ def test_token_source_and_push_settings_are_checked_when_the_job_is_built(monkey
     cfg = compose_config("hub.push=true", "hub.repo_id=me/x", *extra)
     with pytest.raises(ValueError, match=re.escape(message)):
         build_job(cfg)
+
+
+def test_push_is_refused_during_a_run_and_uploads_only_finished_recorded_files_after_a_kill(hub, tmp_path):
+    """``python -m calt_hf.push`` while a run writes into the folder is refused (its lock); after that run is killed
+    (its ``.part`` files left behind), only the files recorded for complete splits go up."""
+    save_dir = tmp_path / "out"
+    env = hub.client_env(tmp_path / "home", token=TOKEN)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS), env.get("PYTHONPATH")]))
+    words = ["problem=custom", "problem.target=conftest.gated_generator", "parallel.n_jobs=2", "verbose=false", f"save_dir={save_dir}"]
+    assert run_module("calt_hf.generate", [*words, "dataset_sizes={train: 50}"], env, tmp_path).returncode == 0
+    hold = tmp_path / "hold"
+    hold.touch()  # the run adding a test split waits at its sample 11995, with 10,000 rows in a Parquet part file
+    held = {"CALT_HF_TEST_HOLD": str(hold), "CALT_HF_TEST_HOLD_SEED": str(derive_seed(42, "test", 11995))}
+    live = subprocess.Popen(
+        [sys.executable, "-m", "calt_hf.generate", *words, "dataset_sizes={train: 50, test: 12000}", "resume=true"],
+        cwd=tmp_path, env={**env, **held}, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (save_dir / "data" / "test-00000.part").exists():
+            assert live.poll() is None and time.monotonic() < deadline, "the run never wrote its first row group"
+            time.sleep(0.01)
+        during = run_module("calt_hf.push", [str(save_dir), "user/live", "--include-raw"], env, tmp_path)
+        assert during.returncode == 2
+        assert f"is in use by another calt_hf run (PID {live.pid}); wait for it to end, then push again" in during.stderr
+        with pytest.raises(KeyError):  # nothing was sent
+            hub.files("user/live")
+    finally:
+        os.killpg(live.pid, signal.SIGKILL)
+        live.wait(timeout=60)
+    assert (save_dir / "data" / "test-00000.part").exists() and (save_dir / "test_data.pkl.part").exists()
+    after = run_module("calt_hf.push", [str(save_dir), "user/live", "--include-raw"], env, tmp_path)
+    assert after.returncode == 0, after.stderr[-2000:]
+    files = hub.files("user/live")
+    assert not [name for name in files if name.endswith(".part") or name.startswith(("test", "data/test"))]
+    for name in ("README.md", "data/train-00000-of-00001.parquet", "train_data.pkl", "train_stats.yaml", "config.yaml"):
+        assert files[name] == (save_dir / name).read_bytes(), name

@@ -7,6 +7,8 @@ import pytest
 import yaml
 from conftest import integer_sum_generator, small_space_generator, sparse_length_generator
 
+from calt_hf.checkpoint import SplitCheckpoint
+from calt_hf.engine import ShortSplitError
 from calt_hf.quality import Histogram, HashSet, load_histograms
 from calt_hf.seeding import derive_seed
 from calt_hf.sympy import DatasetGenerator, DatasetWriter
@@ -97,11 +99,11 @@ def test_dedup_keeps_sizes_drops_repeats_and_is_deterministic(tmp_path, dedup):
         assert stats(tmp_path / "a", "test")["data_quality"]["duplicates"]["repeated"] == 0
 
 
-def test_a_problem_space_too_small_stops_and_says_by_how_much(tmp_path):
-    DatasetGenerator(n_jobs=2, verbose=False).run({"train": 60}, small_space_generator, save_dir=tmp_path, dedup="within")
-    report = stats(tmp_path, "train")
-    assert report["num_samples"] == 40 and report["errors"]["requested_samples"] == 60
-    assert report["data_quality"]["duplicates"]["repeated"] == 0
+def test_a_problem_space_too_small_fails_and_says_by_how_much(tmp_path):
+    with pytest.raises(ShortSplitError, match=r"only 40 of its 60 samples after trying 600 sample indices.* 560 repeated a problem"):
+        DatasetGenerator(n_jobs=2, verbose=False).run({"train": 60}, small_space_generator, save_dir=tmp_path, dedup="within")
+    assert not list(tmp_path.glob("train_*"))  # nothing looks complete; the 40 are staged
+    assert sum(chunk.accepted for chunk in SplitCheckpoint(tmp_path, "train").chunks()) == 40
 
 
 def test_a_yes_no_flag_is_not_drawn_a_statistic_of_three_values_is(tmp_path):

@@ -40,6 +40,7 @@ OPERATIONS = {
     "polynomials": "polynomials",
     "factorization": "factorization",
     "groebner": "Gröbner bases",
+    "ideals": "ideals drawn backwards (Gröbner and border bases)",
 }
 #: Field kinds (``FieldSpec.kind``) as a refusal names them.
 FIELD_WORDS = {"GF": "GF(p)", "QQ": "QQ", "ZZ": "ZZ", "RR": "RR"}
@@ -147,6 +148,12 @@ class Backend:
     def from_terms(ring: Any, terms: dict[tuple[int, ...], Any]) -> Any:
         """The polynomial of ``ring`` with these ``{exponents: coefficient}`` terms; coefficients as Python ints
         (GF(p), ZZ) or ``fractions.Fraction`` (QQ)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def ideal_samplers() -> Any:
+        """The module of this backend's backward samplers (``GroebnerBasisSampler``, ``GroebnerIdealTransformer``,
+        ``BorderBasisSampler``, ``BorderIdealTransformer``: ``calt_hf/backends/NAME/ideals.py``)."""
         raise NotImplementedError
 
     # --- polynomials -------------------------------------------------------------------------------------
@@ -329,7 +336,8 @@ def refuse_unsupported(
     if limit is None:
         return
     others = [name for name in capable(operation, field, variables) if name != backend_name]
-    allowed = [f"a field other than {FIELD_WORDS[field]}"]
+    other_fields = [kind for kind in FIELD_WORDS if kind != field and about(backend_name).limit(operation, kind, variables) is None]
+    allowed = [f"a field other than {FIELD_WORDS[field]}"] if other_fields else []
     if limit.variables:
         allowed.insert(0, f"at most {limit.variables} symbol{'s' if limit.variables > 1 else ''}")
     if others:

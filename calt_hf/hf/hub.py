@@ -23,8 +23,11 @@ from pathlib import Path
 from calt_hf.redaction import add_secret, redact
 from calt_hf.writer import write_atomically
 
-HUB_FILES = ["README.md", "tokenizer.json", "tokenizer_config.json", "lexer.yaml", "expanded/**", "data/**", "images/**"]
+_SHARDS = "data/**"
+HUB_FILES = ["README.md", "tokenizer.json", "tokenizer_config.json", "lexer.yaml", "expanded/**", _SHARDS, "images/**"]
 RAW_FILES = ["*_data.pkl", "*_raw.txt", "*_data.jsonl", "*_stats.yaml", "config.yaml"]
+#: Files still being written (a run's ``.part`` files, a shard being widened): never uploaded.
+_UNFINISHED = ["*.part", "*.widen"]
 _REPO_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*")
 #: The card's load instructions in dataset_cards/calt_hf_dataset.md: ``dataset = load_dataset("...")``,
 #: ``tokenizer = AutoTokenizer.from_pretrained("...")`` and the expanded tokenizer's (with its ``subfolder``).
@@ -156,6 +159,23 @@ def is_transient(error: BaseException) -> bool:
     return isinstance(error, (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteProtocolError))
 
 
+def upload_patterns(save_dir: Path, include_raw: bool) -> list[str]:
+    """What a push uploads: ``HUB_FILES`` (and ``RAW_FILES``); in a folder a calt_hf run recorded, the splits' files
+    are the ones recorded for its complete splits (no shard of a split still being generated, none copied in)."""
+    from calt_hf.checkpoint import STATS_SUFFIX, recorded_splits
+
+    complete = {split: state.get("files", {}) for split, state in recorded_splits(save_dir).items() if state["complete"]}
+    if not complete:  # packaged without a calt_hf run's record (CALT's folder): its files as they are
+        return HUB_FILES + (RAW_FILES if include_raw else [])
+    recorded = [name for files in complete.values() for name in files]
+    shards = [name for name in recorded if name.startswith(_SHARDS.removesuffix("**"))]
+    patterns = [pattern for pattern in HUB_FILES if pattern != _SHARDS] + shards
+    if include_raw:
+        patterns += [name for name in recorded if name not in shards] + [f"{split}{STATS_SUFFIX}" for split in complete]
+        patterns += [pattern for pattern in RAW_FILES if "*" not in pattern]  # config.yaml
+    return patterns
+
+
 def push_to_hub(
     save_dir: str | Path,
     repo_id: str,
@@ -172,38 +192,43 @@ def push_to_hub(
     ``retries`` times (waiting 1 s, 2 s, 4 s, ... up to 30 s); then ``HubPushError`` with the retry command.
     ValueError (before any request) for a bad repo id, an unpackaged folder or a missing token.
     """
+    from calt_hf.folder import claim
+
     save_dir = Path(save_dir)
     check_repo_id(repo_id)
     check_timeout("timeout", timeout)
     if not (save_dir / "README.md").exists() or not (save_dir / "data").is_dir():
         raise ValueError(f"{save_dir} is not a packaged dataset (no README.md and data/); package it first")
     token = source.read()
-    point_card_at(save_dir, repo_id)
     from huggingface_hub import HfApi
 
     set_timeout(timeout)
     api = HfApi(token=token)
     wait = _FIRST_WAIT
-    for attempt in range(retries + 1):
-        try:
-            api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
-            commit = api.upload_folder(
-                folder_path=str(save_dir),
-                repo_id=repo_id,
-                repo_type="dataset",
-                allow_patterns=HUB_FILES + (RAW_FILES if include_raw else []),
-                commit_message=commit_message or f"Upload {save_dir.name} with calt_hf",
-            )
-            return str(commit.commit_url if hasattr(commit, "commit_url") else commit)
-        except Exception as error:
-            reason = redact(f"{type(error).__name__}: {error}")  # the endpoint's URL may carry credentials
-            if attempt == retries or not is_transient(error):
-                tries = f" after {attempt + 1} attempts" if attempt else ""
-                raise HubPushError(
-                    f"pushing {save_dir} to the Hub dataset {repo_id} failed{tries} ({reason}). The local dataset in "
-                    f"{save_dir} is complete; push it again with: "
-                    f"{retry_command(save_dir, repo_id, private, include_raw, source)}"
-                ) from error
-            logger.warning("pushing to %s failed (%s); retrying in %g s (%d of %d)", repo_id, reason, wait, attempt + 1, retries)
-            time.sleep(wait)
-            wait = min(2 * wait, _MAX_WAIT)
+    # The folder's lock (FolderInUseError while a run writes there), so that only finished, recorded files go up.
+    with claim(save_dir, advice="wait for it to end, then push again"):
+        point_card_at(save_dir, repo_id)
+        for attempt in range(retries + 1):
+            try:
+                api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+                commit = api.upload_folder(
+                    folder_path=str(save_dir),
+                    repo_id=repo_id,
+                    repo_type="dataset",
+                    allow_patterns=upload_patterns(save_dir, include_raw),
+                    ignore_patterns=_UNFINISHED,
+                    commit_message=commit_message or f"Upload {save_dir.name} with calt_hf",
+                )
+                return str(commit.commit_url if hasattr(commit, "commit_url") else commit)
+            except Exception as error:
+                reason = redact(f"{type(error).__name__}: {error}")  # the endpoint's URL may carry credentials
+                if attempt == retries or not is_transient(error):
+                    tries = f" after {attempt + 1} attempts" if attempt else ""
+                    raise HubPushError(
+                        f"pushing {save_dir} to the Hub dataset {repo_id} failed{tries} ({reason}). The local dataset in "
+                        f"{save_dir} is complete; push it again with: "
+                        f"{retry_command(save_dir, repo_id, private, include_raw, source)}"
+                    ) from error
+                logger.warning("pushing to %s failed (%s); retrying in %g s (%d of %d)", repo_id, reason, wait, attempt + 1, retries)
+                time.sleep(wait)
+                wait = min(2 * wait, _MAX_WAIT)

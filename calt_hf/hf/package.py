@@ -43,9 +43,9 @@ from calt_hf.hf.tokenizer import (
     number_mode,
     write_tokenizer,
 )
-from calt_hf.checkpoint import STATE_DIR
+from calt_hf.checkpoint import STATE_DIR, SplitCheckpoint, refuse_strays
 from calt_hf.quality import draw_histograms, load_histograms
-from calt_hf.writer import check_nesting, validate_tag
+from calt_hf.writer import check_nesting, validate_hf_split
 
 logger = logging.getLogger(__name__)
 
@@ -204,7 +204,9 @@ def package_dataset(
     also ``expanded/`` holding theirs) and CALT's ``lexer.yaml``, both from the splits' surveys
     (``calt_hf.hf.survey``: kept by the run, else taken from the shards), the figures, ``README.md``.
 
-    ``splits`` (default: every split found, train first) fixes their order in the card. Returns the card's path.
+    ``splits`` (default: every split found, train first) fixes their order in the card. In a folder a calt_hf run
+    recorded, a file that would read as part of a complete split but that its run did not write is refused, and
+    the shards written or widened here are recorded as the split's. Returns the card's path.
     """
     save_dir = Path(save_dir)
     names = list(splits) if splits is not None else find_splits(save_dir)
@@ -212,11 +214,14 @@ def package_dataset(
         raise ValueError(f"save_dir={str(save_dir)!r} holds no split (no *_data.jsonl or *_data.pkl file)")
     description = description or DatasetDescription()
     mode = number_mode(description.number_tokens, description.settings)
+    refuse_strays(save_dir)
     for split in names:
-        validate_tag(split)
+        validate_hf_split(split)
         if not split_shards(save_dir / DATA_DIR, split):
             write_shards(save_dir, split, rows_per_shard)
     kinds = unify_features(save_dir, names)
+    for split in names:
+        SplitCheckpoint(save_dir, split).record_files()
     expanded = EXPANDED_COLUMNS[0] in kinds
     state_dir = save_dir / STATE_DIR
     surveys = {split: load_survey(state_dir, split, mode, expanded) or survey_shards(save_dir, split, kinds, mode) for split in names}

@@ -138,12 +138,14 @@ def _column(values: list, kind: str) -> pa.Array:
 
 
 def _convert(table: pa.Table, kinds: dict[str, str], target: dict[str, str]) -> pa.Table:
-    """A table of ``kinds`` as ``target`` kinds (JSON text where a column became Json)."""
+    """A table of ``kinds`` as ``target`` kinds (JSON text where a column became Json: a string column too, whose
+    Arrow type is the same, its values quoted)."""
     columns = []
     names = columns_of(target)
     for column in names:
         array = table.column(column)
-        if kinds[column] == target[column] or (JSON != target[column] and _ARROW_TYPES[kinds[column]] == _ARROW_TYPES[target[column]]):
+        source, wanted = kinds[column], target[column]
+        if source == wanted or (JSON not in (source, wanted) and _ARROW_TYPES[source] == _ARROW_TYPES[wanted]):
             columns.append(array)
         else:
             columns.append(_column(array.to_pylist(), target[column]))

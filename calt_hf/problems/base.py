@@ -51,13 +51,28 @@ class Problem:
     #: (its solution is the same for every order); None where it matters or there is no list. When set, the data
     #: quality report also counts repeats and overlaps with each problem's list sorted (calt_hf/quality.py).
     order_free: ClassVar[str | None] = None
+    #: How the samples are drawn, when the card should say it (a method from the literature).
+    method: ClassVar[str | None] = None
+    #: Papers the card cites for this problem, as (arXiv id, citation), beside calt_hf's own references.
+    references: ClassVar[tuple[tuple[str, str], ...]] = ()
+    #: The term order the problem's ring must have (None: any); the command line gives it to an unset sampler.order.
+    term_order: ClassVar[str | None] = None
+    #: Per backend, the run's defaults for this problem on the command line (``sample_timeout``, ``on_error``):
+    #: the problem's config repeats them as ``run_defaults``, which ``conf/config.yaml`` reads.
+    run_defaults: ClassVar[dict[str, dict[str, Any]]] = {}
 
     def __init__(self, sampler: Any = None, **parameters: Any) -> None:
         self.sampler = sampler
         self.parameters = parameters
-        self.backend = registry.backend_of(sampler.get_ring()) if sampler is not None else None
-        for need in self.needs:
-            registry.check_supported(self.backend.name, need, sampler, f"problem={self.name}")
+        self.backend = self.supporting_backend(sampler) if sampler is not None else None
+
+    @classmethod
+    def supporting_backend(cls, sampler: Any) -> Any:
+        """The sampler's backend, refused by the registry's one rule where it lacks what the problem needs."""
+        backend = registry.backend_of(sampler.get_ring())
+        for need in cls.needs:
+            registry.check_supported(backend.name, need, sampler, f"problem={cls.name}")
+        return backend
 
     def describe(self) -> dict[str, Any]:
         """What the dataset card says of this problem: its name, the task in words, its settings."""
@@ -71,6 +86,8 @@ class Problem:
             "problem": self.problem_text,
             "solution": "; ".join([self.solution_text, *through]),
             "order_free": self.order_free,
+            "method": self.method,
+            "references": list(self.references),
             "settings": {"problem": self.name, **self.parameters, **sampler_settings},
         }
 

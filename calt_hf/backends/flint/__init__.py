@@ -10,6 +10,9 @@ from calt_hf.backends import About, Limit
 ABOUT = About(
     distribution="python-flint",
     objects_module="flint",
-    limits=(Limit("polynomials", "RR", 0, "FLINT has no polynomials over floating-point reals"),),
+    limits=(
+        Limit("polynomials", "RR", 0, "FLINT has no polynomials over floating-point reals"),
+        *(Limit("ideals", field, 0, "calt_hf draws ideals backwards on SymPy's and Sage's rings only") for field in ("GF", "QQ", "ZZ", "RR")),
+    ),
     through=(("groebner", "Gröbner bases computed by SymPy on converted polynomials (FLINT has no algorithm for them)"),),
 )
