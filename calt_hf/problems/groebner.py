@@ -34,7 +34,7 @@ class GroebnerProblem(Problem):
 
     name = "groebner"
     needs = ("groebner",)
-    run_defaults = {"sympy": {"sample_timeout": 10.0, "on_error": "resample"}}
+    run_defaults = {backend: {"sample_timeout": 10.0, "on_error": "resample"} for backend in ("sympy", "flint")}
     order_free = "generators in any order count as one problem: they span the same ideal, whose reduced basis is unique"
     nesting = ("list", "list")
     problem_text = (
