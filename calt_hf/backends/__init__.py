@@ -150,11 +150,11 @@ class Backend:
         (GF(p), ZZ) or ``fractions.Fraction`` (QQ)."""
         raise NotImplementedError
 
-    @staticmethod
-    def ideal_samplers() -> Any:
+    def ideal_samplers(self) -> Any:
         """The module of this backend's backward samplers (``GroebnerBasisSampler``, ``GroebnerIdealTransformer``,
-        ``BorderBasisSampler``, ``BorderIdealTransformer``: ``calt_hf/backends/NAME/ideals.py``)."""
-        raise NotImplementedError
+        ``BorderBasisSampler``, ``BorderIdealTransformer``): ``calt_hf/backends/NAME/ideals.py``, imported on first
+        use (it imports the adapter). A backend without one declares a limit on ``ideals``."""
+        return importlib.import_module(f"{_package(self.name)}.ideals")
 
     # --- polynomials -------------------------------------------------------------------------------------
     @staticmethod

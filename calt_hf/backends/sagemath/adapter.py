@@ -249,12 +249,6 @@ class SageBackend(Backend):
     owns = staticmethod(_owns)
 
     @staticmethod
-    def ideal_samplers() -> Any:
-        from calt_hf.backends.sagemath import ideals  # imports this module: loaded on first use
-
-        return ideals
-
-    @staticmethod
     def ngens(ring: Any) -> int:
         return ring.ngens()
 

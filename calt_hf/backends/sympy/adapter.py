@@ -147,12 +147,6 @@ class SymPyBackend(Backend):
     from_terms = staticmethod(from_terms)
 
     @staticmethod
-    def ideal_samplers() -> Any:
-        from calt_hf.backends.sympy import ideals  # imports this module: loaded on first use
-
-        return ideals
-
-    @staticmethod
     def owns(ring: Any) -> bool:
         return isinstance(ring, PolyRing)
 
