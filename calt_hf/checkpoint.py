@@ -28,7 +28,7 @@ from typing import Any
 
 from calt_hf.hf.survey import read_survey, survey_path
 from calt_hf.quality import hashes_path, histograms_path, read_hashes, read_histograms
-from calt_hf.worker import ChunkResult
+from calt_hf.produce import ChunkResult
 from calt_hf.writer import DamagedFileError, fsync_path, read_json, read_statistics, validate_tag, write_atomically
 
 logger = logging.getLogger(__name__)
