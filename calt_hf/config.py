@@ -37,7 +37,7 @@ from calt_hf.options import RunOptions
 from calt_hf.problems import PROBLEMS, Problem
 from calt_hf.redaction import holds_secret
 from calt_hf.sampling import check_choice, check_int
-from calt_hf.writer import write_atomically
+from calt_hf.files import write_atomically
 
 
 @dataclass

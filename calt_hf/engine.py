@@ -28,9 +28,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from calt_hf.checkpoint import (
-    SPLIT_SUFFIXES,
     STATE_DIR,
-    STATS_SUFFIX,
     Progress,
     RunConflictError,
     SplitCheckpoint,
@@ -72,7 +70,9 @@ from calt_hf.seeding import derive_seed
 from calt_hf.sources import imported_sources
 from calt_hf.statistics import IncrementalStatistics, MemoryEfficientStatisticsCalculator
 from calt_hf.worker import TaskRef, generate_chunk, install_task
-from calt_hf.writer import DamagedFileError, DatasetWriter, OutputFormat, read_statistics
+from calt_hf.files import DamagedFileError, read_statistics
+from calt_hf.formats import STATS_SUFFIX, OutputFormat, split_suffixes
+from calt_hf.writer import DatasetWriter
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ def _report_overlaps(writer: DatasetWriter) -> None:
     splits = [
         split
         for split in sorted(path.name[: -len(".hashes.npy")] for path in state_dir.glob("*.hashes.npy"))
-        if (save_dir / f"{split}_stats.yaml").exists()
+        if (save_dir / f"{split}{STATS_SUFFIX}").exists()
     ]
     statistics: dict[str, dict[str, Any]] = {}
     for split in splits:
@@ -631,6 +631,28 @@ class DatasetGenerator:
         this fingerprint is kept, as the same run makes the same bytes (a finished command typed again, a
         sweep that includes it); one whose files are missing or changed is generated again.
         """
+        recorded, damaged = self._refuse_conflicts(save_dir, fingerprints, resume, overwrite)
+        decisions = self._decide(save_dir, fingerprints, recorded, damaged, resume)
+        adopt(save_dir)
+        plans: dict[str, tuple[SplitCheckpoint, Progress | None]] = {}
+        for split, decision in decisions.items():
+            checkpoint = SplitCheckpoint(save_dir, split)
+            if decision == "skip":
+                plans[split] = (checkpoint, None)
+            elif decision == "continue":
+                plans[split] = (checkpoint, checkpoint.recover())
+            else:
+                for path in final_files(save_dir, split) + [save_dir / f"{split}{suffix}" for suffix in split_suffixes()]:
+                    path.unlink(missing_ok=True)
+                checkpoint.start(fingerprints[split])
+                plans[split] = (checkpoint, Progress())
+        return plans
+
+    def _refuse_conflicts(
+        self, save_dir: Path, fingerprints: dict[str, dict[str, Any]], resume: bool, overwrite: bool
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, DamagedFileError]]:
+        """The recorded splits and those whose state is damaged, after clearing the folder (``overwrite``) and
+        refusing what no run may continue: foreign files, strays, damage without ``resume``, another task."""
         damaged: dict[str, DamagedFileError] = {}  # splits whose state file cannot be read
         recorded = recorded_splits(save_dir, damaged)
         if overwrite:
@@ -656,6 +678,14 @@ class DatasetGenerator:
                     "the splits of one folder may come from separate runs, but of one task: choose another save_dir, "
                     "or pass overwrite=True (overwrite=true) to replace the previous run"
                 )
+        return recorded, damaged
+
+    def _decide(
+        self, save_dir: Path, fingerprints: dict[str, dict[str, Any]], recorded: dict[str, dict[str, Any]],
+        damaged: dict[str, DamagedFileError], resume: bool,
+    ) -> dict[str, str]:
+        """Each split's decision, ``start``, ``continue`` or ``skip``; a split of another configuration, or an
+        unfinished one without ``resume``, is refused."""
         decisions: dict[str, str] = {}
         for split, fingerprint in fingerprints.items():
             state = recorded.get(split)
@@ -683,20 +713,7 @@ class DatasetGenerator:
                 decisions[split] = "start"
             else:
                 decisions[split] = "skip"
-        adopt(save_dir)
-        plans: dict[str, tuple[SplitCheckpoint, Progress | None]] = {}
-        for split, decision in decisions.items():
-            checkpoint = SplitCheckpoint(save_dir, split)
-            if decision == "skip":
-                plans[split] = (checkpoint, None)
-            elif decision == "continue":
-                plans[split] = (checkpoint, checkpoint.recover())
-            else:
-                for path in final_files(save_dir, split) + [save_dir / f"{split}{suffix}" for suffix in SPLIT_SUFFIXES]:
-                    path.unlink(missing_ok=True)
-                checkpoint.start(fingerprints[split])
-                plans[split] = (checkpoint, Progress())
-        return plans
+        return decisions
 
     def _task_ref(self, pool: Pool, key: str, blob: bytes, scratch: Path) -> TaskRef:
         if pool.in_process:

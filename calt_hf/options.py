@@ -19,7 +19,7 @@ from calt_hf.hf.description import DatasetDescription
 from calt_hf.produce import ON_ERROR_CHOICES, ProblemGenerator
 from calt_hf.quality import DEDUP_CHOICES
 from calt_hf.sampling import check_choice, check_int
-from calt_hf.writer import validate_hf_split, validate_tag
+from calt_hf.files import validate_hf_split, validate_tag
 
 
 def validate_dataset_sizes(dataset_sizes: Any, hf_dataset: bool = False) -> dict[str, int]:

@@ -27,7 +27,7 @@ from calt_hf.interrupts import RunInterrupted
 from calt_hf.quality import QualityMeasures, measure, text_rows
 from calt_hf.seeding import Reseeder, default_reseeders, derive_seed
 from calt_hf.statistics import MemoryEfficientStatisticsCalculator, gather
-from calt_hf.writer import OutputFormat, check_formats, encode_batch
+from calt_hf.formats import OutputFormat, check_formats, encode_batch
 
 if TYPE_CHECKING:
     from calt_hf.options import RunOptions

@@ -177,13 +177,18 @@ def main() -> int:
     parser.add_argument("--base", default="main", help="the revision to compare with (default: main)")
     parser.add_argument("--keep", type=Path, help="keep the outputs in this folder")
     parser.add_argument("--jobs", nargs="*", default=list(JOBS), choices=list(JOBS))
+    parser.add_argument("--reuse-before", action="store_true", help="with --keep: compare with the outputs of --base kept there")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="calt_hf_compare_") as scratch:
         work = args.keep or Path(scratch)
         trees = {"before": base_tree(args.base, Path(scratch) / "base"), "after": ROOT}
+        if args.reuse_before and args.keep is None:
+            parser.error("--reuse-before needs --keep")
         failed = False
         for name in args.jobs:
             for side, tree in trees.items():
+                if side == "before" and args.reuse_before and (work / side / name).is_dir():
+                    continue
                 cwd = work / "cwd" / name
                 shutil.rmtree(cwd, ignore_errors=True)
                 cwd.mkdir(parents=True)
