@@ -8,6 +8,7 @@ before any file is written.
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import importlib
@@ -18,7 +19,7 @@ import shlex
 import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields, make_dataclass
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, make_dataclass, replace
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union, get_args, get_origin, get_type_hints
 
@@ -36,7 +37,7 @@ from calt_hf.hf.tokenizer import NUMBER_TOKENS
 from calt_hf.options import RunOptions
 from calt_hf.problems import PROBLEMS, Problem
 from calt_hf.redaction import holds_secret
-from calt_hf.sampling import check_choice, check_int
+from calt_hf.sampling import check_choice, check_int, symbol_names
 from calt_hf.files import write_atomically
 
 
@@ -165,12 +166,16 @@ def problem_schema(problem_class: type[Problem]) -> type:
         ("name", str, field(default=problem_class.name)),
         ("backends", List[str], field(default_factory=lambda: list(problem_class.backends))),
         ("nesting", Dict[str, str], field(default_factory=lambda: dict(nesting))),
+        ("run_defaults", Dict[str, Dict[str, Any]], field(default_factory=lambda: copy.deepcopy(problem_class.run_defaults))),
     ]
     hints = get_type_hints(problem_class.__init__)
     for parameter in list(inspect.signature(problem_class.__init__).parameters.values())[1:]:
         if parameter.name != "sampler":
             default = MISSING if parameter.default is parameter.empty else parameter.default
-            fields.append((parameter.name, _schema_type(hints[parameter.name]), field(default=default)))
+            if is_dataclass(default):  # a group of parameters (problem.basis.*): its own typed node
+                fields.append((parameter.name, type(default), field(default_factory=functools.partial(replace, default))))
+            else:
+                fields.append((parameter.name, _schema_type(hints[parameter.name]), field(default=default)))
     return make_dataclass(f"{problem_class.__name__}Config", fields)
 
 
@@ -184,7 +189,9 @@ def _schema_type(hint: Any) -> Any:
 def register_configs() -> None:
     """Register the schemas that ``conf/`` extends: ``base_config`` and one ``problem_NAME_schema`` per
     problem (the group files name them as ``/problem_NAME_schema@_here_``). They are top-level entries,
-    not group options, so that ``--help`` lists only real choices."""
+    not group options, so that ``--help`` lists only real choices. Also the resolver
+    ``${calt_hf.num_variables:${sampler.symbols}}``, the number of variables (a sweep's ``save_dir`` may name it)."""
+    OmegaConf.register_new_resolver("calt_hf.num_variables", lambda symbols: len(symbol_names(symbols)), replace=True)
     store = ConfigStore.instance()
     store.store(name="base_config", node=Config)
     for name, problem_class in PROBLEMS.items():
@@ -267,7 +274,7 @@ def _default_samples_settings(backend: str, problem: str) -> str | None:
 
 
 #: Keys of a problem config that describe it rather than parameterise it.
-PROBLEM_META_KEYS = frozenset({"name", "backends", "nesting"})
+PROBLEM_META_KEYS = frozenset({"name", "backends", "nesting", "run_defaults"})
 
 
 class ConfigError(ValueError):
@@ -349,6 +356,9 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
     _check_problem_chosen(problem_cfg)  # the default save_dir names it
     cfg.save_dir = cfg.save_dir  # resolved now, from the settings as given (the sampler's order is named below)
     api = importlib.import_module(cfg.backend.module)
+    required_order = getattr(PROBLEMS.get(problem_cfg["name"]), "term_order", None)
+    if cfg.sampler.order is None and required_order is not None:
+        cfg.sampler.order = required_order  # the problem's ring has one order (another set explicitly is refused by it)
     # The order under the backend's own name (Sage: degrevlex, never grevlex), so that config.yaml, the
     # card and the sampler all say what the backend runs.
     cfg.sampler.order = api.PolynomialSampler.canonical_order(cfg.sampler.order)
@@ -430,7 +440,7 @@ def _description(
         license=cfg.hf.license,
         number_tokens=cfg.hf.number_tokens,
         load_path=cfg.hub.repo_id if hub else cfg.save_dir,
-        **{key: told[key] for key in ("problem", "solution", "order_free") if key in told},
+        **{key: told[key] for key in ("problem", "solution", "order_free", "method", "references") if key in told},
     )
 
 
@@ -567,6 +577,6 @@ def _naming(group: str, owners: dict[str, str] | None = None) -> Iterator[None]:
     except (ValueError, TypeError) as error:
         message = str(error)
         key = message.split("=", 1)[0]
-        if "=" in message and key.isidentifier():
+        if "=" in message and all(part.isidentifier() for part in key.split(".")):  # a key, or a group's (basis.max_degree)
             raise ConfigError(f"{(owners or {}).get(key, group)}.{message}") from error
         raise ConfigError(f"{group}: {message}") from error

@@ -294,7 +294,7 @@ class _SplitAssembler:
         # 8 bytes a sample each, appended in place: no list of small bytes objects, no joined copy at the end
         self.hashes = bytearray()
         self.order_free_hashes = bytearray()
-        self.accepted = self.failed = self.resampled = self.skipped = self.dropped = 0
+        self.accepted = self.failed = self.timed_out = self.resampled = self.skipped = self.dropped = 0
         self.first_errors: list[dict[str, Any]] = []
         self.pending: list = []  # rows for a writer that overrides save_batch
         self.batch_index = 0
@@ -323,6 +323,7 @@ class _SplitAssembler:
         self.dropped += result.dropped
         self.accepted += result.accepted
         self.failed += result.failed
+        self.timed_out += result.timed_out
         self.resampled += result.resampled
         self.skipped += result.skipped
         self.first_errors.extend(result.first_errors[: FIRST_ERRORS - len(self.first_errors)])
@@ -358,6 +359,7 @@ class _SplitAssembler:
             report["errors"] = {
                 "requested_samples": self.size,
                 "failed": self.failed,
+                "timed_out": self.timed_out,
                 "resampled": self.resampled,
                 "skipped": self.skipped,
                 "first_errors": self.first_errors,

@@ -27,6 +27,7 @@ from calt_hf.interrupts import RunInterrupted
 from calt_hf.quality import QualityMeasures, measure, text_rows
 from calt_hf.seeding import Reseeder, default_reseeders, derive_seed
 from calt_hf.statistics import MemoryEfficientStatisticsCalculator, gather
+from calt_hf.timeouts import SampleTimeout
 from calt_hf.formats import OutputFormat, check_formats, encode_batch
 
 if TYPE_CHECKING:
@@ -110,7 +111,8 @@ class ChunkResult:
     """A worker's answer for sample indices ``start`` .. ``stop - 1`` of a split.
 
     ``accepted`` samples made it into ``encoded`` (and ``rows`` when the writer wants them); the others
-    were skipped. ``failed`` counts failing attempts, ``resampled`` samples that needed a new seed.
+    were skipped. ``failed`` counts failing attempts (``timed_out`` those that outlived ``sample_timeout``),
+    ``resampled`` samples that needed a new seed.
     """
 
     start: int
@@ -120,6 +122,7 @@ class ChunkResult:
     rows: list | None
     statistics: MemoryEfficientStatisticsCalculator
     failed: int = 0
+    timed_out: int = 0
     resampled: int = 0
     skipped: int = 0
     first_errors: list[dict[str, Any]] = field(default_factory=list)
@@ -222,6 +225,7 @@ def produce(
                 if task.on_error == "raise":
                     raise _failure(split, index, attempt_seed, error) from error
                 result.failed += 1
+                result.timed_out += isinstance(error, SampleTimeout)
                 if len(result.first_errors) < FIRST_ERRORS:
                     result.first_errors.append(
                         {"index": index, "seed": attempt_seed, "attempt": attempt, "error": _describe(error)}

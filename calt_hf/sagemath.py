@@ -2,16 +2,33 @@
 
 Needs passagemath (``pip install "calt_hf[sage]"``); without it, importing this module raises an
 ImportError that says so. ``from calt_hf.sagemath import DatasetGenerator, DatasetWriter,
-PolynomialSampler`` is all that changes when porting CALT code.
+PolynomialSampler`` is all that changes when porting CALT code; so does ``from calt_hf.sagemath import
+GroebnerBasisSampler, GroebnerIdealTransformer, BorderBasisSampler, BorderIdealTransformer`` for calt-x's
+backward samplers of Gröbner and border bases, which draw exactly as calt-x's.
 """
 
 from calt_hf import engine
 from calt_hf.backends.sagemath import SAGEMATH
+from calt_hf.backends.sagemath.ideals import (
+    BorderBasisSampler,
+    BorderIdealTransformer,
+    GroebnerBasisSampler,
+    GroebnerIdealTransformer,
+)
 from calt_hf.backends.sagemath.sampler import PolynomialSampler
 from calt_hf.statistics import BaseStatisticsCalculator
 from calt_hf.writer import DatasetWriter
 
-__all__ = ["DatasetGenerator", "DatasetWriter", "PolynomialSampler", "BaseStatisticsCalculator"]
+__all__ = [
+    "DatasetGenerator",
+    "DatasetWriter",
+    "PolynomialSampler",
+    "BaseStatisticsCalculator",
+    "GroebnerBasisSampler",
+    "GroebnerIdealTransformer",
+    "BorderBasisSampler",
+    "BorderIdealTransformer",
+]
 
 
 class DatasetGenerator(engine.DatasetGenerator):

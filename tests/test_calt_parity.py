@@ -227,3 +227,129 @@ def test_a_ported_generator_writes_calts_lines(tmp_path, backend, field_str, sym
     calt_lines = (tmp_path / "calt" / "train_raw.txt").read_text()
     assert len(calt_lines.splitlines()) == 40
     assert (tmp_path / "ours" / "train_raw.txt").read_text() == calt_lines
+
+
+# --- ideals drawn backwards: Gröbner bases in shape position, border bases (calt-x has them on Sage only) ------
+IDEAL_FIELDS = ["GF(7)", "GF(31)", "QQ"]
+IDEAL_CLASSES = ("GroebnerBasisSampler", "GroebnerIdealTransformer", "BorderBasisSampler", "BorderIdealTransformer")
+#: name -> (GroebnerBasisSampler's options, GroebnerIdealTransformer's besides max_size = n + 2)
+SHAPE_OPTIONS = {
+    "calt_defaults": ({}, {}),
+    "kera": ({"max_degree": 5, "max_num_terms": 5, "max_coeff": 5, "num_bound": 5},
+             {"max_degree": 3, "max_num_terms": 2, "max_coeff": 5, "num_bound": 5, "density": 0.6}),
+    "fixed_sparse": ({"min_degree": 2, "max_degree": 3, "max_num_terms": 2, "degree_sampling": "fixed", "term_sampling": "fixed"},
+                     {"max_degree": 2, "min_degree": 0, "density": 0.2, "strictly_conditioned": False, "coeff_bound": 20, "max_iter": 3}),
+}
+#: name -> (random_border_basis's arguments for n variables, BorderIdealTransformer's options besides max_size = n, or
+#: None: no transform (calt-x draws a polynomial in about a millisecond, and F = A·G would need |G|^2 of them)
+BORDER_OPTIONS = {
+    "boxes": (lambda n: {"degree_bounds": [2] * n}, None),
+    "lower_bounds": (lambda n: {"degree_bounds": [3] + [2] * (n - 1), "degree_lower_bounds": 1, "max_sampling": 3}, None),
+    "total_degree": (lambda n: {"degree_bounds": [3] * n, "total_degree_bound": 3},
+                     {"max_num_terms": 2, "density": 0.7, "coeff_bound": 10**9}),
+    "identity_block": (lambda n: {"degree_bounds": [2] * n, "total_degree_bound": 3}, {"identity_block": True, "max_degree": 0}),
+}
+
+
+@pytest.fixture(scope="module")
+def calt_ideals(sage):
+    return {
+        name: getattr(load_calt_sage(f"dataset/sagemath/utils/{package}/{module}.py"), name)
+        for name, package, module in (
+            ("GroebnerBasisSampler", "ideal_sampler", "groebner"),
+            ("GroebnerIdealTransformer", "ideal_invariant_transformer", "groebner"),
+            ("BorderBasisSampler", "ideal_sampler", "border"),
+            ("BorderIdealTransformer", "ideal_invariant_transformer", "border"),
+        )
+    }
+
+
+def _streams_after(sage_all) -> tuple:
+    """Where calt-x leaves each generator it draws from: Sage's randstate (both streams), Python's, numpy's."""
+    import numpy as np
+
+    return sage_all.randint(0, 2**30), sage_all.RR.random_element(), random.random(), int(np.random.randint(2**30))
+
+
+def _seed_all(sage_all, seed: int) -> None:
+    import numpy as np
+
+    sage_all.set_random_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+
+
+def _ideal_ring(sage_all, field_str: str, n: int, order: str):
+    base = sage_all.QQ if field_str == "QQ" else sage_all.GF(int(field_str[3:-1]))
+    return sage_all.PolynomialRing(base, [f"x{i}" for i in range(n)], order=order)
+
+
+def test_the_backward_classes_have_calt_x_signatures_on_both_backends(sage, calt_ideals):
+    import inspect
+
+    from calt_hf import sagemath as ours_sage
+
+    def shape(callable_) -> list:
+        return [(p.name, p.default, p.kind) for p in inspect.signature(callable_).parameters.values()]
+
+    for name in IDEAL_CLASSES:
+        theirs = calt_ideals[name]
+        methods = ["__init__"] + [m for m in ("sample", "transform", "random_border_basis") if hasattr(theirs, m)]
+        for backend in (ours_sympy, ours_sage):
+            ours = getattr(backend, name)
+            assert [m for m in ("sample", "transform", "random_border_basis") if hasattr(ours, m)] == methods[1:]
+            for method in methods:
+                assert shape(getattr(ours, method)) == shape(getattr(theirs, method)), (backend.__name__, name, method)
+
+
+@pytest.mark.parametrize("option_set", sorted(SHAPE_OPTIONS))
+@pytest.mark.parametrize("n", [2, 3, 4, 5])
+@pytest.mark.parametrize("field_str", IDEAL_FIELDS)
+def test_sage_groebner_bases_and_transforms_draw_as_calt(sage, calt_ideals, field_str, n, option_set):
+    sage_all, ours_sage, _ = sage
+    from calt_hf import sagemath as ours_api
+
+    if (field_str, option_set) == ("QQ", "calt_defaults") and n > 3:
+        pytest.skip("calt-x's defaults over QQ redraw F up to 100 times, a second each in calt-x from 4 variables on")
+    R = _ideal_ring(sage_all, field_str, n, "lex")
+    basis_options, transform_options = SHAPE_OPTIONS[option_set]
+    pairs = [
+        (api_sampler(R, **basis_options), api_transformer(R, max_size=n + 2, **transform_options))
+        for api_sampler, api_transformer in (
+            (ours_api.GroebnerBasisSampler, ours_api.GroebnerIdealTransformer),
+            (calt_ideals["GroebnerBasisSampler"], calt_ideals["GroebnerIdealTransformer"]),
+        )
+    ]
+    for seed in range(3):
+        drawn = []
+        for sampler, transformer in pairs:
+            _seed_all(sage_all, seed)
+            bases = sampler.sample(2)
+            drawn.append((bases, transformer.transform(bases[0]), _streams_after(sage_all)))
+        assert drawn[0] == drawn[1], (seed, field_str, n, option_set)
+
+
+@pytest.mark.parametrize("option_set", sorted(BORDER_OPTIONS))
+@pytest.mark.parametrize("n", [2, 3, 4, 5])
+@pytest.mark.parametrize("field_str", IDEAL_FIELDS)
+def test_sage_border_bases_and_transforms_draw_as_calt(sage, calt_ideals, field_str, n, option_set):
+    sage_all, _, _ = sage
+    from calt_hf import sagemath as ours_api
+
+    R = _ideal_ring(sage_all, field_str, n, "degrevlex")
+    arguments, transform_options = BORDER_OPTIONS[option_set]
+    samplers = (ours_api.BorderBasisSampler(R), calt_ideals["BorderBasisSampler"](R))
+    transformers = (None, None) if transform_options is None else (
+        ours_api.BorderIdealTransformer(R, max_size=n, **transform_options),
+        calt_ideals["BorderIdealTransformer"](R, max_size=n, **transform_options),
+    )
+    for seed in range(3):
+        drawn = []
+        for sampler, transformer in zip(samplers, transformers):
+            _seed_all(sage_all, seed)
+            record = sampler.random_border_basis(**arguments(n))
+            record["order_coeff"] = None if record["order_coeff"] is None else [list(v) for v in record["order_coeff"]]
+            F = transformer.transform(record["basis"]) if transformer and record["success"] else None
+            drawn.append((record, F, _streams_after(sage_all)))
+        assert drawn[0] == drawn[1], (seed, field_str, n, option_set)
+        assert drawn[0][0]["success"] or field_str == "GF(7)"

@@ -49,12 +49,13 @@ def test_every_config_in_the_tree_composes_and_builds(problem, sampler, backend)
         problem_class = PROBLEMS[problem]
         assert list(cfg.problem.backends) == list(problem_class.backends)
         assert tuple(cfg.problem.nesting.values()) == problem_class.nesting
+        assert OmegaConf.to_container(cfg.problem.run_defaults) == problem_class.run_defaults
         assert OmegaConf.get_type(cfg.problem).__name__ == f"{problem_class.__name__}Config"
     if (problem, backend, cfg.sampler.symbols) == ("factor", "sympy", "x, y"):  # over GF(7) in two variables: Sage only
         with pytest.raises(ValueError, match=r"SymPy factors over GF\(p\) in one variable only"):
             build_job(cfg)
         return
-    if problem in ("groebner", "reduction") and cfg.sampler.symbols == "x":  # sampler=univariate: two symbols needed
+    if problem in ("groebner", "reduction", "border_basis") and cfg.sampler.symbols == "x":  # sampler=univariate: two symbols needed
         with pytest.raises(ValueError, match=rf"sampler.symbols='x' is not allowed for problem={problem}"):
             build_job(cfg)
         return
@@ -70,6 +71,8 @@ def test_every_config_in_the_tree_composes_and_builds(problem, sampler, backend)
         (["problem=factor", "problem.bogus=1"], "Key 'bogus' not in 'FactorProblemConfig'"),
         (["problem=factor", "problem.max_count=abc"], "'abc' of type 'str' could not be converted to Integer"),
         (["problem=groebner", "problem.max_tries=null"], "field 'problem.max_tries' is not Optional"),
+        (["problem=groebner_backward", "problem.basis.bogus=1"], "Key 'bogus' not in 'ShapeBasisOptions'"),
+        (["problem=border_basis", "problem.transform.density=dense"], "'dense' of type 'str' could not be converted to Float"),
         (["problem=custom", "problem.min_count=2"], "Key 'min_count' not in 'CustomProblemConfig'"),
         (["statistics.nope=1"], "Key 'nope' not in 'StatisticsConfig'"),
     ],
@@ -381,7 +384,7 @@ def test_a_refused_value_is_named_before_any_work(tmp_path, override, expected):
 @pytest.mark.parametrize(
     "command_line, cword, expected",
     [
-        ("calt-hf-generate problem=g", 1, {"problem=gcd", "problem=groebner"}),
+        ("calt-hf-generate problem=g", 1, {"problem=gcd", "problem=groebner", "problem=groebner_backward"}),
         ("python calt_hf/generate.py sampler.fi", 2, {"sampler.field_str="}),  # how Hydra completes a script
     ],
 )

@@ -47,6 +47,8 @@ CASES = [
     ("factor", "sympy", "GF7", "x"), ("factor", "sagemath", "GF7", "x, y"), ("factor", "sympy", "ZZ", "x, y"),
     ("factor", "sagemath", "QQ", "x"),
     ("groebner", "sympy", "GF7", "x, y"), ("groebner", "sagemath", "QQ", "x, y"),
+    ("groebner_backward", "sympy", "GF7", "x, y"), ("groebner_backward", "sagemath", "QQ", "x, y"),
+    ("border_basis", "sagemath", "GF7", "x, y"), ("border_basis", "sympy", "QQ", "x, y"),
     ("reduction", "sagemath", "GF7", "x, y"), ("reduction", "sympy", "QQ", "x, y"),
     ("integer_sum", "sympy", None, None), ("integer_factorization", "sagemath", None, None),
     ("digit_product", "sympy", None, None),
@@ -58,7 +60,8 @@ def make_folder(root: Path, name: str, backend: str, field: str | None, symbols:
     api = importlib.import_module(f"calt_hf.{backend}")
     problem_class = PROBLEMS[name]
     if problem_class.uses_sampler:
-        problem = problem_class(api.PolynomialSampler(symbols=symbols, field_str=field, max_degree=2, max_num_terms=3))
+        order = {"order": problem_class.term_order} if problem_class.term_order else {}  # groebner_backward's lex
+        problem = problem_class(api.PolynomialSampler(symbols=symbols, field_str=field, max_degree=2, max_num_terms=3, **order))
     else:
         problem = problem_class()
     folder = root / f"{name}_{backend}_{field}_{len(symbols or '')}"
@@ -104,8 +107,11 @@ def answers_for(name: str, solution, rewrite: Rewriter | None) -> dict[str, obje
     if name == "factor":  # the pairs reversed, each factor times a unit, as the text form
         another = " || ".join(f"{rewrite(g, rewrite.unit)} | {e}" for g, e in reversed(solution))
         return {"another form": another, "wrong": [[solution[0][0], str(int(solution[0][1]) + 1)], *solution[1:]]}
-    if name == "groebner":  # wrong: a basis, but not the reduced one (an element times 2)
+    if name in ("groebner", "groebner_backward"):  # wrong: a basis, but not the reduced one (an element times 2)
         return {"another form": [rewrite(g) for g in reversed(solution)], "wrong": [f"2*({solution[0]})", *solution[1:]]}
+    if name == "border_basis":  # each times a unit, in reverse order; wrong: one polynomial plus 1 (not in the ideal)
+        return {"another form": [rewrite(g, rewrite.unit) for g in reversed(solution)],
+                "wrong": [*solution[:-1], f"{solution[-1]} + 1"]}
     if name in ("integer_sum", "digit_product"):
         return {"another form": f" +00{solution} ", "wrong": str(int(solution) + 1)}
     if name == "integer_factorization":  # JSON integers, in reverse order
@@ -148,7 +154,7 @@ def test_each_problem_counts_other_forms_right_and_wrong_and_unreadable_apart(ca
     exact = sum(compact(answer) == compact(row["solution"]) for answer, row in zip(answers, rows))
     assert report["exact_match"]["count"] == exact >= 2
     assert report["problem"] == name and report["backend"] == backend
-    if name == "groebner":  # the wrong answers are Gröbner bases too, just not the reduced one
+    if name in ("groebner", "groebner_backward"):  # the wrong answers are Gröbner bases too, just not the reduced one
         assert report["partial_credit"] == {"groebner_basis": {"count": 6, "share": 0.75}}
     assert not (tmp_path / "PWNED").exists()
 

@@ -162,6 +162,50 @@ def check_groebner(rows, ring: Ring, backend: str) -> None:
             assert sympy.groebner([g.as_expr() for g in reference], *ring.gens, order=ring.order).is_zero_dimensional
 
 
+def check_groebner_backward(rows, ring: Ring, backend: str) -> None:
+    """G is the reduced lex Gröbner basis of the ideal of F, recomputed by the other library."""
+    assert ring.order == "lex"
+    for generators, basis in rows:
+        nonzero = [g for g in generators if g != "0"]
+        if backend == "sympy":
+            assert [sage_text(g) for g in ring.R.ideal([ring.sage(g) for g in nonzero]).groebner_basis()] == basis
+        else:
+            assert ring.groebner([ring.sy(g) for g in nonzero]) == [ring.sy(g) for g in basis]
+
+
+def check_border_basis(rows, ring: Ring, backend: str) -> None:
+    """The ideal of G is zero-dimensional and holds F (Gröbner bases of the other library); G has at most dim R/<G> +
+    |G| monomials, a border prebasis' count (O and its border). Tests/test_backward_ideals.py checks the rest. The
+    first 10 rows: F's long polynomials take SymPy's parser 30 ms and more each."""
+    for generators, basis in rows[:10]:
+        if backend == "sympy":
+            ideal = ring.R.ideal([ring.sage(g) for g in basis])
+            assert ideal.dimension() == 0
+            assert all(ring.sage(f) in ideal for f in generators)
+            quotient = ideal.vector_space_dimension()
+            monomials = {m for g in basis for m in ring.sage(g).monomials()}
+        else:
+            reference = sympy.groebner([ring.sy(g).as_expr() for g in basis], *ring.gens, order=ring.order, **ring.options)
+            assert reference.is_zero_dimensional
+            assert all(reference.contains(ring.sy(f).as_expr()) for f in generators)
+            quotient = _standard_monomial_count(reference, ring)
+            monomials = {m for g in basis for m in ring.sy(g).monoms()}
+        assert len(monomials) <= quotient + len(basis)
+
+
+def _standard_monomial_count(basis, ring: Ring) -> int:
+    """The number of monomials no leading monomial of a zero-dimensional Gröbner basis divides (SymPy)."""
+    leading = [ring.poly(g).monoms(order=ring.order)[0] for g in basis.exprs]
+    seen, frontier = set(), [(0,) * len(ring.gens)]
+    while frontier:
+        m = frontier.pop()
+        if m in seen or any(all(a >= b for a, b in zip(m, lm)) for lm in leading):
+            continue
+        seen.add(m)
+        frontier += [m[:i] + (m[i] + 1,) + m[i + 1 :] for i in range(len(m))]
+    return len(seen)
+
+
 def check_reduction(rows, ring: Ring, backend: str) -> None:
     for (f, *basis), remainder in rows:
         if backend == "sympy":
@@ -217,6 +261,13 @@ CASES = [
     ("factor", "sagemath", []),
     ("groebner", "sympy", []),
     ("groebner", "sagemath", ["sampler.field_str=QQ"]),
+    # (QQ and more variables: tests/test_backward_ideals.py, at a few samples each; SymPy's Gröbner bases over QQ
+    # would take minutes here)
+    ("groebner_backward", "sympy", ["sampler.symbols='x, y, z'", "sampler.field_str=GF31", "problem.basis.max_degree=3"]),
+    ("groebner_backward", "sagemath", ["sampler.symbols='x, y, z'", "problem.basis.max_degree=3", "problem.transform.max_degree=2"]),
+    ("border_basis", "sympy", ["problem.transform.max_num_terms=3"]),
+    ("border_basis", "sagemath", ["sampler.symbols='x, y, z'", "sampler.field_str=GF31", "problem.basis.degree_bounds=[2,2,3]",
+                                  "problem.transform.max_num_terms=3"]),
     ("reduction", "sympy", ["sampler.field_str=QQ"]),
     ("reduction", "sagemath", ["sampler.order=lex"]),
     *((name, backend, []) for name in ("integer_sum", "integer_factorization", "digit_product")

@@ -179,12 +179,12 @@ def test_on_error_modes_keep_the_size_and_report(tmp_path, mode, n_jobs, batch_s
     stats = yaml.safe_load((tmp_path / "train_stats.yaml").read_text())
     assert stats["num_samples"] == 200
     errors = stats["errors"]
-    assert (errors["failed"], errors["resampled"], errors["skipped"]) == (failed, resampled, skipped)
+    assert (errors["failed"], errors["timed_out"], errors["resampled"], errors["skipped"]) == (failed, 0, resampled, skipped)
     assert failed > 0 and len(errors["first_errors"]) == 5
     first = errors["first_errors"][0]
     assert first["error"].startswith(("ArithmeticError", "ResampleRequested")) and first["seed"] % 10 in (3, 7)
     card = (tmp_path / "README.md").read_text()
-    assert f"| {failed} | {resampled} | {skipped} |" in card
+    assert f"| {failed} | 0 | {resampled} | {skipped} |" in card
 
 
 def test_on_error_raise_names_the_sample(tmp_path):
@@ -197,13 +197,16 @@ def test_on_error_raise_names_the_sample(tmp_path):
 def test_a_hanging_sample_times_out(tmp_path, n_jobs):
     began = time.monotonic()
     DatasetGenerator(n_jobs=n_jobs, verbose=False).run(
-        {"train": 12}, hanging_generator, save_dir=tmp_path, on_error="skip", sample_timeout=0.2
+        {"train": 12}, hanging_generator, save_dir=tmp_path, on_error="skip", sample_timeout=0.2, hf_dataset=n_jobs == 2
     )
     assert time.monotonic() - began < 60
     expected = [integer_sum_generator(derive_seed(42, "train", i)) for i in range(40) if derive_seed(42, "train", i) % 4 != 1][:12]
     assert [row[1] for row in DatasetWriter(tmp_path).load_dataset("train")] == [str(s) for _, s in expected]
-    stats = yaml.safe_load((tmp_path / "train_stats.yaml").read_text())
-    assert stats["errors"]["skipped"] > 0 and "SampleTimeout" in stats["errors"]["first_errors"][0]["error"]
+    errors = yaml.safe_load((tmp_path / "train_stats.yaml").read_text())["errors"]
+    assert errors["skipped"] > 0 and "SampleTimeout" in errors["first_errors"][0]["error"]
+    assert errors["timed_out"] == errors["failed"] == errors["skipped"]  # every failure was a timeout
+    if n_jobs == 2:  # the card says how many timed out
+        assert f"| 12 | {errors['failed']} | {errors['timed_out']} | 0 | {errors['skipped']} |" in (tmp_path / "README.md").read_text()
 
 
 def test_a_worker_that_dies_once_is_survived(tmp_path):

@@ -43,6 +43,13 @@ ORDER_FREE_TEXT = "a list and any reordering of it count as one problem"
 _VERSIONED = ("calt_hf", "sympy", "passagemath-singular", "joblib", "datasets", "pyarrow", "huggingface-hub", "tokenizers")
 
 
+def references(description: DatasetDescription) -> list[tuple[str, str]]:
+    """The papers a card cites: calt_hf's own, then the problem's (each arXiv id once)."""
+    cited = list(REFERENCES)
+    cited += [reference for reference in description.references if reference[0] not in {arxiv for arxiv, _ in cited}]
+    return cited
+
+
 def size_category(examples: int) -> str:
     """The Hub's size category of a dataset with this many examples."""
     return next((label for bound, label in _SIZE_CATEGORIES if examples < bound), "n>1T")
@@ -100,7 +107,7 @@ def card_data(
         pretty_name=description.pretty_name,
         size_categories=[size_category(sum(size[0] for size in sizes.values()))],
         task_categories=description.task_categories,
-        tags=description.tags + [f"arxiv:{arxiv}" for arxiv, _ in REFERENCES],
+        tags=description.tags + [f"arxiv:{arxiv}" for arxiv, _ in references(description)],
         configs=[
             {
                 "config_name": "default",
@@ -175,6 +182,7 @@ def render_card(
         summary=description.summary,
         problem_text=description.problem,
         solution_text=description.solution,
+        method=description.method,
         features={column: _FEATURE_TEXT[kinds[column]] for column in columns_of(kinds)},
         settings=description.settings,
         command=description.command,
@@ -182,7 +190,7 @@ def render_card(
         splits=split_rows,
         load_path=description.load_path,
         images=images or {},
-        references=REFERENCES,
+        references=references(description),
         expanded=EXPANDED_COLUMNS[0] in kinds,
         expanded_dir=EXPANDED_DIR,
         order_free=order_free,

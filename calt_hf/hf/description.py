@@ -15,6 +15,8 @@ class DatasetDescription:
     problem: str = "see the examples below"
     solution: str = "see the examples below"
     order_free: str | None = None  # why the order of a problem's list does not matter (``Problem.order_free``)
+    method: str | None = None  # how the samples were drawn, when a method from the literature (``Problem.method``)
+    references: list[tuple[str, str]] = field(default_factory=list)  # (arXiv id, citation) beside calt_hf's own
     settings: dict[str, Any] = field(default_factory=dict)
     command: str = "(generated through the Python API; no command recorded)"
     license: str | None = None  # None: the card has no license line (the user's choice, not ours)

@@ -46,7 +46,7 @@ from calt_hf.hf.tokenizer import (
 from calt_hf.checkpoint import STATE_DIR, SplitCheckpoint, refuse_strays
 from calt_hf.quality import draw_histograms, load_histograms
 from calt_hf.files import validate_hf_split
-from calt_hf.formats import check_nesting, readable_suffixes
+from calt_hf.formats import JsonLinesFormat, PickleFormat, check_nesting, readable_suffixes
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ def _pickle_samples(path: Path) -> Iterator[tuple]:
         with open(path, "rb") as handle:
             samples = _DataUnpickler(handle).load()
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError, RecursionError) as error:
-        jsonl = path.name.removesuffix("_data.pkl") + "_data.jsonl"
+        jsonl = path.name.removesuffix(PickleFormat.suffix) + JsonLinesFormat.suffix
         raise ValueError(f"{path} cannot be read as a split's pickle ({error or type(error).__name__}); give the split "
                          f"as JSON Lines ({jsonl}) instead, or generate it again") from None
     if not isinstance(samples, list):
@@ -132,12 +132,12 @@ def _pickle_samples(path: Path) -> Iterator[tuple]:
 
 def _read_samples(save_dir: Path, split: str) -> Iterator[list[tuple]]:
     """Batches of a split's samples: streamed from JSON Lines, else from the pickle (loaded whole)."""
-    jsonl = save_dir / f"{split}_data.jsonl"
+    jsonl = save_dir / f"{split}{JsonLinesFormat.suffix}"
     if jsonl.exists():
         samples = _jsonl_samples(jsonl)
     else:
         logger.warning("%s has no JSON Lines file: reading the whole pickle into memory", split)
-        samples = _pickle_samples(save_dir / f"{split}_data.pkl")
+        samples = _pickle_samples(save_dir / f"{split}{PickleFormat.suffix}")
     batch: list[tuple] = []
     for sample in samples:
         batch.append(sample)

@@ -10,10 +10,12 @@ the rest (normalisation, factorization, Gröbner bases).
 from __future__ import annotations
 
 from calt_hf.problems.base import IntegerProblem, IntegerStatistics, PolynomialStatistics, Problem
+from calt_hf.problems.border_basis import BorderBasisProblem
 from calt_hf.problems.digit_product import DigitProductProblem
 from calt_hf.problems.factor import FactorProblem, FactorStatistics
 from calt_hf.problems.gcd import GCDProblem
 from calt_hf.problems.groebner import GroebnerProblem
+from calt_hf.problems.groebner_backward import GroebnerBackwardProblem
 from calt_hf.problems.integer_factorization import IntegerFactorizationProblem
 from calt_hf.problems.integer_sum import IntegerSumProblem
 from calt_hf.problems.partial_product import PartialProductProblem
@@ -33,6 +35,8 @@ PROBLEMS: dict[str, type[Problem]] = {
         PartialProductProblem,
         FactorProblem,
         GroebnerProblem,
+        GroebnerBackwardProblem,
+        BorderBasisProblem,
         ReductionProblem,
         IntegerSumProblem,
         IntegerFactorizationProblem,
@@ -54,6 +58,8 @@ __all__ = [
     "PartialProductProblem",
     "FactorProblem",
     "GroebnerProblem",
+    "GroebnerBackwardProblem",
+    "BorderBasisProblem",
     "ReductionProblem",
     "IntegerSumProblem",
     "IntegerFactorizationProblem",

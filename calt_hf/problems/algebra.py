@@ -96,6 +96,16 @@ def normal_form(f: Any, basis: list) -> Any:
     return f.rem(basis) if is_sympy(f) else f.reduce(basis)
 
 
+def ideal_samplers(ring: Any) -> Any:
+    """The module of the ring's backend that holds ``GroebnerBasisSampler``, ``GroebnerIdealTransformer``,
+    ``BorderBasisSampler`` and ``BorderIdealTransformer``."""
+    if is_sympy_ring(ring):
+        from calt_hf.backends.sympy import ideals
+    else:
+        from calt_hf.backends.sagemath import ideals
+    return ideals
+
+
 def is_groebner_basis(candidates: list, basis: list) -> bool:
     """Whether ``candidates`` are a Gröbner basis (under the ring's order) of the ideal that the Gröbner basis
     ``basis`` spans: each lies in the ideal (normal form 0), and each leading monomial of ``basis`` is a

@@ -35,6 +35,15 @@ class Problem:
     #: (its solution is the same for every order); None where it matters or there is no list. When set, the data
     #: quality report also counts repeats and overlaps with each problem's list sorted (calt_hf/quality.py).
     order_free: ClassVar[str | None] = None
+    #: How the samples are drawn, when the card should say it (a method from the literature).
+    method: ClassVar[str | None] = None
+    #: Papers the card cites for this problem, as (arXiv id, citation), beside calt_hf's own references.
+    references: ClassVar[tuple[tuple[str, str], ...]] = ()
+    #: The term order the problem's ring must have (None: any); the command line gives it to an unset sampler.order.
+    term_order: ClassVar[str | None] = None
+    #: Per backend, the run's defaults for this problem on the command line (``sample_timeout``, ``on_error``):
+    #: the problem's config repeats them as ``run_defaults``, which ``conf/config.yaml`` reads.
+    run_defaults: ClassVar[dict[str, dict[str, Any]]] = {}
 
     def __init__(self, sampler: Any = None, **parameters: Any) -> None:
         self.sampler = sampler
@@ -51,6 +60,8 @@ class Problem:
             "problem": self.problem_text,
             "solution": self.solution_text,
             "order_free": self.order_free,
+            "method": self.method,
+            "references": list(self.references),
             "settings": {"problem": self.name, **self.parameters, **sampler_settings},
         }
 
