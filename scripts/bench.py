@@ -202,7 +202,8 @@ def stage_profile(backend: str, task: str, n: int) -> dict[str, float]:
     from calt_hf.hf.survey import TextSurvey
     from calt_hf.quality import measure, text_rows
     from calt_hf.statistics import MemoryEfficientStatisticsCalculator, gather
-    from calt_hf.writer import DatasetWriter, check_formats
+    from calt_hf.formats import check_formats
+    from calt_hf.writer import DatasetWriter
 
     api, generator, statistics = build(backend, task)
     cas = api.DatasetGenerator.cas

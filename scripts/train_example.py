@@ -22,7 +22,7 @@ from typing import Any
 
 def as_text(value: Any) -> str:
     """A problem or solution column (string, list, list of lists) in the dataset's text form."""
-    from calt_hf.writer import TextFormat
+    from calt_hf.formats import TextFormat
 
     return TextFormat(" | ", " || ").join(value)
 

@@ -45,7 +45,8 @@ from calt_hf.hf.tokenizer import (
 )
 from calt_hf.checkpoint import STATE_DIR, SplitCheckpoint, refuse_strays
 from calt_hf.quality import draw_histograms, load_histograms
-from calt_hf.writer import check_nesting, validate_hf_split
+from calt_hf.files import validate_hf_split
+from calt_hf.formats import check_nesting, readable_suffixes
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +56,7 @@ IMAGES_DIR = "images"
 
 def find_splits(save_dir: Path) -> list[str]:
     """Splits with data in ``save_dir``: ``train`` first, then the others in name order."""
-    names = {path.name[: -len("_data.pkl")] for path in save_dir.glob("*_data.pkl")}
-    names |= {path.name[: -len("_data.jsonl")] for path in save_dir.glob("*_data.jsonl")}
+    names = {path.name.removesuffix(suffix) for suffix in readable_suffixes() for path in save_dir.glob(f"*{suffix}")}
     return sorted(names, key=lambda name: (name != "train", name))
 
 
