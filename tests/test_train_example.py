@@ -43,3 +43,25 @@ def test_a_few_training_steps_on_a_generated_dataset(tmp_path):
     answer, _ = Counter(answers["train"]).most_common(1)[0]
     expected = sum(given == answer for given in answers["test"])
     assert f"baseline, always answering the most frequent training answer ({answer!r}): {expected}/16 = " in result.stdout
+
+
+def test_training_on_the_endless_stream_of_a_folder_reports_the_tokens_its_tokenizer_has_not_seen(tmp_path):
+    """``--stream``: batches from calt_hf.stream past the 4 stored rows; over QQ with whole-number tokens the
+    stream meets integers the 4 rows did not hold, which are counted and shown, not trained on silently as <unk>."""
+    save_dir = tmp_path / "sum_qq"
+    generated = subprocess.run(
+        [sys.executable, "-m", "calt_hf.generate", "problem=sum", "sampler.field_str=QQ", "hf.number_tokens=whole",
+         "dataset_sizes={train: 4, test: 4}", "verbose=false", f"save_dir={save_dir}"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert generated.returncode == 0, generated.stderr
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "train_example.py"), str(save_dir), "--stream", "--steps", "3",
+         "--batch-size", "8", "--eval-samples", "4", "--log-every", "1", "--max-length", "64"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(re.findall(r"^step \d+: loss [\d.]+", result.stdout, flags=re.M)) == 3
+    assert "exact match on test: " in result.stdout and "/4 = " in result.stdout
+    unseen, total = map(int, re.search(r"tokens of the training texts the tokenizer has not seen: (\d+) of (\d+) \(", result.stdout).groups())
+    assert 0 < unseen < total
