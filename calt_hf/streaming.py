@@ -113,8 +113,6 @@ def make_stream(
     check_int("start", start, 0)
     check_int("stop", stop, start + 1, allow_none=True)
     check_int("n_jobs", n_jobs, 1, allow_none=True)
-    if sample_timeout is not None and generator.backend == "threading":
-        raise ValueError("sample_timeout needs samples in processes; backend='threading' runs them in threads")
     options = RunOptions(
         {split: 1}, problem_generator, on_error=on_error, max_retries=max_retries, sample_timeout=sample_timeout,
         hf_dataset=True, data_quality=False, encoding=encoding,
@@ -144,9 +142,15 @@ class _Rows:
 
     def __init__(self, blob: bytes, split: str, columns: tuple[str, ...]) -> None:
         self.blob, self.split, self.columns = blob, split, columns
+        self._task: GenerationTask | None = None  # unpickled once per process that reads
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_task": None}
 
     def __call__(self, shards: list[tuple[int, int | None, int, int]]) -> Iterator[dict[str, Any]]:
-        return _rows(pickle.loads(self.blob), self.split, self.columns, shards)
+        if self._task is None:
+            self._task = pickle.loads(self.blob)
+        return _rows(self._task, self.split, self.columns, shards)
 
 
 def _rows(
