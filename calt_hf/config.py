@@ -38,7 +38,7 @@ from calt_hf.options import RunOptions
 from calt_hf.problems import PROBLEMS, Problem
 from calt_hf.redaction import holds_secret
 from calt_hf.sampling import check_choice, check_int, symbol_names
-from calt_hf.files import write_atomically
+from calt_hf.files import CONFIG_FILE, write_atomically
 
 
 @dataclass
@@ -301,7 +301,7 @@ class Job:
         with claim(save_dir):
             self.generator.generate(self.options)
             if self.config_text is not None:
-                write_atomically(save_dir / "config.yaml", self.config_text)
+                write_atomically(save_dir / CONFIG_FILE, self.config_text)
             if self.hub is not None:
                 from calt_hf.hf.hub import push_to_hub
 

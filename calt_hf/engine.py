@@ -504,6 +504,29 @@ class DatasetGenerator:
         )
         self.generate(options, dataset_writer)
 
+    def stream(
+        self,
+        problem_generator: ProblemGenerator,
+        split: str = "train",
+        start: int = 0,
+        stop: int | None = None,
+        on_error: str = "raise",
+        max_retries: int = 3,
+        sample_timeout: float | None = None,
+        encoding: str = "text",
+        n_jobs: int | None = None,
+        kinds: dict[str, str] | None = None,
+    ):
+        """Rows ``start`` .. ``stop - 1`` of ``split`` (``stop=None``: endless) as a ``datasets.IterableDataset``,
+        each the row that ``run(..., hf_dataset=True)`` writes with this generator and these options
+        (``calt_hf.streaming``). ``n_jobs``: the readers (DataLoader workers times ranks) it is cut for;
+        ``kinds``: the Parquet column kinds (default: the generator's ``nesting``, else its first row's)."""
+        from calt_hf.streaming import make_stream
+
+        return make_stream(
+            self, problem_generator, split, start, stop, on_error, max_retries, sample_timeout, encoding, n_jobs, kinds
+        )
+
     def generate(self, options: RunOptions, dataset_writer: DatasetWriter | None = None) -> None:
         """``run`` with its options built and checked (``RunOptions``): what the command line calls."""
         if options.sample_timeout is not None and self.backend == "threading":

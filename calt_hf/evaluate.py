@@ -35,13 +35,12 @@ from calt_hf.config import build_generator
 from calt_hf.parsing import EXACT_FIELDS, AnswerReader, Unreadable, shaped
 from calt_hf.problems import PROBLEMS, Problem
 from calt_hf.problems.algebra import variable_names
-from calt_hf.files import validate_tag, write_atomically
+from calt_hf.files import CONFIG_FILE, validate_tag, write_atomically
 from calt_hf.formats import JsonLinesFormat, PickleFormat, TextFormat, readable_suffixes
 from calt_hf.writer import DatasetWriter
 
 #: A JSON Lines predictions file (one ``{"prediction": ...}`` a line); any other file holds one answer a line.
 JSON_LINES_SUFFIX = ".jsonl"
-CONFIG_FILE = "config.yaml"
 _TEXT = TextFormat(DatasetWriter.INNER_SEP, DatasetWriter.OUTER_SEP)
 #: Statistics categories left out of the breakdown: the problem's size says less of where answers fail.
 _NOT_BROKEN_DOWN = ("problem",)

@@ -26,14 +26,14 @@ from filelock import FileLock, Timeout
 from calt_hf.checkpoint import STATE_DIR, RunConflictError, describe_differences
 from calt_hf.hf.lexer import LEXER_FILE
 from calt_hf.hf.tokenizer import EXPANDED_DIR, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE
-from calt_hf.files import PART_SUFFIX, DamagedFileError, read_json, write_atomically
+from calt_hf.files import CONFIG_FILE, PART_SUFFIX, DamagedFileError, read_json, write_atomically
 from calt_hf.formats import split_suffixes
 
 LOCK_NAME = ".lock"
 PID_NAME = ".lock.pid"
 FOLDER_NAME = ".folder.json"
 #: What a run writes besides split files: Parquet shards, histogram pictures, the card, the tokenizer, the CLI's config.
-DATASET_ENTRIES = ("data", "images", "README.md", TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, LEXER_FILE, EXPANDED_DIR, "config.yaml")
+DATASET_ENTRIES = ("data", "images", "README.md", TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, LEXER_FILE, EXPANDED_DIR, CONFIG_FILE)
 #: Fingerprint keys that may differ between runs of one task sharing a folder (CALT's "method 3": train
 #: in one run, test in another): the split itself and how it was run, not what it holds.
 RUN_KEYS = (

@@ -132,6 +132,7 @@ class ChunkResult:
     #: rows, runtimes, statistics and (``expanded``) the rows' expanded forms.
     raw: tuple[list, list, list, list | None] | None = None
     survey: TextSurvey | None = None  # what the tokenizer and lexer need of its texts (``GenerationTask.survey_mode``)
+    expanded_rows: list | None = None  # the rows' expanded forms, beside ``rows`` (``keep_rows`` and ``expanded``)
 
 
 def finish_chunk(
@@ -148,6 +149,7 @@ def finish_chunk(
         result.survey.add(texts, expanded)
     result.encoded = encode_batch(rows, task.formats, expanded)
     result.rows = rows if task.keep_rows else None
+    result.expanded_rows = expanded if task.keep_rows else None
     result.raw = None
     return result
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from calt_hf.redaction import add_secret, redact
-from calt_hf.files import write_atomically
+from calt_hf.files import CONFIG_FILE, write_atomically
 from calt_hf.formats import split_suffixes
 
 _SHARDS = "data/**"
@@ -161,7 +161,7 @@ def is_transient(error: BaseException) -> bool:
 
 def raw_files() -> list[str]:
     """What ``include_raw`` adds to a push: every split's files (``calt_hf.formats``) and the command line's config."""
-    return [*(f"*{suffix}" for suffix in split_suffixes()), "config.yaml"]
+    return [*(f"*{suffix}" for suffix in split_suffixes()), CONFIG_FILE]
 
 
 def upload_patterns(save_dir: Path, include_raw: bool) -> list[str]:
