@@ -296,7 +296,8 @@ def test_forward_groebner_stops_slow_samples_on_sympy_by_default_and_the_card_co
     saved = yaml.safe_load((tmp_path / "out" / "config.yaml").read_text())
     assert (saved["sample_timeout"], saved["on_error"]) == (0.02, "skip")
     errors = yaml.safe_load((tmp_path / "out" / "train_stats.yaml").read_text())["errors"]
-    assert errors["timed_out"] == errors["failed"] == errors["skipped"] >= 4  # every failure here is a timeout
+    # How many of the first indices take longer than 0.02 s depends on the machine (1 to 4 seen): at least one does.
+    assert errors["timed_out"] == errors["failed"] == errors["skipped"] >= 1  # every failure here is a timeout
     row = f"| 2 | {errors['failed']} | {errors['timed_out']} | {errors['resampled']} | {errors['skipped']} |"
     assert "| requested | failed attempts | of them timed out | resampled | skipped |" in (tmp_path / "out" / "README.md").read_text()
     assert row in (tmp_path / "out" / "README.md").read_text()
