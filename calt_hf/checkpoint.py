@@ -26,21 +26,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from calt_hf.formats import STATS_SUFFIX, data_suffixes
 from calt_hf.hf.survey import read_survey, survey_path
 from calt_hf.quality import hashes_path, histograms_path, read_hashes, read_histograms
-from calt_hf.worker import ChunkResult
-from calt_hf.writer import DamagedFileError, fsync_path, read_json, read_statistics, validate_tag, write_atomically
+from calt_hf.produce import ChunkResult
+from calt_hf.files import DamagedFileError, fsync_path, read_json, read_statistics, validate_tag, write_atomically
 
 logger = logging.getLogger(__name__)
 
 STATE_DIR = ".calt_hf"
 SYNC_SECONDS = 1.0
 _CHUNK_SUFFIX = ".chunk"
-#: A split's final files besides its Parquet shards; the statistics file is rewritten by later steps
-#: (overlap counts), so only its presence is checked.
-DATA_SUFFIXES = ("_data.pkl", "_raw.txt", "_data.jsonl")
-STATS_SUFFIX = "_stats.yaml"
-SPLIT_SUFFIXES = (*DATA_SUFFIXES, STATS_SUFFIX)
 
 
 class RunConflictError(ValueError):
@@ -109,7 +105,7 @@ def refuse_strays(save_dir: Path) -> None:
 
 def final_files(save_dir: Path, split: str) -> list[Path]:
     """The final data files of a split that exist: pickle, text, JSON Lines, Parquet shards."""
-    files = [save_dir / f"{split}{suffix}" for suffix in DATA_SUFFIXES if (save_dir / f"{split}{suffix}").exists()]
+    files = [save_dir / f"{split}{suffix}" for suffix in data_suffixes() if (save_dir / f"{split}{suffix}").exists()]
     if (save_dir / "data").is_dir():
         from calt_hf.hf.parquet import DATA_DIR, split_shards  # only when there are shards: pyarrow is slow to import
 

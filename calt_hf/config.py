@@ -30,18 +30,15 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException
 from omegaconf import MISSING, DictConfig, OmegaConf
 
-from calt_hf.engine import validate_dataset_sizes
-from calt_hf.expanded import check_encoding
 from calt_hf.folder import claim
 from calt_hf.hf.description import DatasetDescription
 from calt_hf.hf.hub import TokenSource, check_repo_id, check_timeout
 from calt_hf.hf.tokenizer import NUMBER_TOKENS
+from calt_hf.options import RunOptions
 from calt_hf.problems import PROBLEMS, Problem
-from calt_hf.quality import DEDUP_CHOICES
 from calt_hf.redaction import holds_secret
 from calt_hf.sampling import check_choice, check_int, symbol_names
-from calt_hf.worker import ON_ERROR_CHOICES
-from calt_hf.writer import write_atomically
+from calt_hf.files import CONFIG_FILE, write_atomically
 
 
 @dataclass
@@ -295,7 +292,7 @@ class Job:
     """A fully built run: everything constructed and checked, nothing generated yet."""
 
     generator: Any
-    run_kwargs: dict[str, Any]
+    options: RunOptions
     hub: HubConfig | None = None
     #: Read before any work, so that a missing token fails at once; never part of any config.
     token_source: TokenSource | None = None
@@ -306,11 +303,11 @@ class Job:
     def run(self) -> None:
         """Generate (and package), save the config, then push if asked; a failed push raises ``HubPushError``.
         The folder stays locked to this run until the push is done."""
-        save_dir = Path(self.run_kwargs["save_dir"])
+        save_dir = Path(self.options.save_dir)
         with claim(save_dir):
-            self.generator.run(**self.run_kwargs)
+            self.generator.generate(self.options)
             if self.config_text is not None:
-                write_atomically(save_dir / "config.yaml", self.config_text)
+                write_atomically(save_dir / CONFIG_FILE, self.config_text)
             if self.hub is not None:
                 from calt_hf.hf.hub import push_to_hub
 
@@ -361,7 +358,6 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
     missing = sorted(OmegaConf.missing_keys(cfg))
     if missing:
         raise ConfigError(f"{missing[0]} is missing (??? in the config): give it, e.g. {missing[0]}=...")
-    backend_name = cfg.backend.name
     problem_cfg = OmegaConf.to_container(cfg.problem, resolve=True) if cfg.problem is not None else None
     _check_problem_chosen(problem_cfg)  # the default save_dir names it
     cfg.save_dir = cfg.save_dir  # resolved now, from the settings as given (the sampler's order is named below)
@@ -384,73 +380,74 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
             root_seed=cfg.root_seed,
             address=cfg.parallel.address,
         )
-    check_int("batch_size", cfg.batch_size, 1)
-    check_choice("on_error", cfg.on_error, ON_ERROR_CHOICES)
-    check_choice("dedup", cfg.dedup, DEDUP_CHOICES)
     check_choice("hf.number_tokens", cfg.hf.number_tokens, NUMBER_TOKENS)
-    check_encoding(cfg.hf.encoding, "hf.encoding", problem, cfg.hf.package,
-                   cfg.sampler.field_str if sampler.built else None)
-    check_int("max_retries", cfg.max_retries, 0)
-    check_int("max_index_factor", cfg.max_index_factor, 1, allow_none=True)
-    hub = token_source = None
-    if cfg.hub.push:
-        check_repo_id(cfg.hub.repo_id)
-        if not cfg.hf.package:
-            raise ValueError("hub.push=true needs hf.package=true: only a packaged dataset can be pushed")
-        hub = HubConfig(**OmegaConf.to_container(cfg.hub, resolve=True))
-        check_timeout("hub.timeout", hub.timeout)
-        check_int("hub.retries", hub.retries, 0)
-        token_source = TokenSource(hub.token_env, hub.token_file)
-        token_source.read()
+    hub, token_source = _hub(cfg)
+    description = _description(cfg, problem, problem_cfg, sampler, hub, reproducing_command(overrides or []))
+    options = RunOptions(
+        dataset_sizes=OmegaConf.to_container(cfg.dataset_sizes) if cfg.dataset_sizes is not None else None,
+        problem_generator=problem,
+        statistics_calculator=statistics,
+        batch_size=cfg.batch_size,
+        save_dir=cfg.save_dir,
+        save_text=cfg.save_text,
+        save_json=cfg.save_json,
+        hf_dataset=cfg.hf.package,
+        description=description,
+        resume=cfg.resume,
+        overwrite=cfg.overwrite,
+        on_error=cfg.on_error,
+        max_retries=cfg.max_retries,
+        max_index_factor=cfg.max_index_factor,
+        sample_timeout=cfg.sample_timeout,
+        dedup=cfg.dedup,
+        data_quality=cfg.data_quality,
+        encoding=cfg.hf.encoding,
+        # What a resumed run must share with the original, in the config's own terms (the sampler only
+        # if something was built from it).
+        fingerprint={"problem": problem_cfg, "sampler": sampler.config if sampler.built else None, "statistics": statistics_cfg},
+        keys={"encoding": "hf.encoding"},
+    )
+    config = resolved_config(cfg)
+    refuse_secrets(config, "")
+    refuse_secrets(asdict(description), "the dataset card's ")
+    return Job(generator, options, hub, token_source, saved_config(config, description.command))
+
+
+def _hub(cfg: DictConfig) -> tuple[HubConfig | None, TokenSource | None]:
+    """The push's settings and where its token is (read now, so that a missing token fails before any work);
+    none without ``hub.push``."""
+    if not cfg.hub.push:
+        return None, None
+    check_repo_id(cfg.hub.repo_id)
+    if not cfg.hf.package:
+        raise ValueError("hub.push=true needs hf.package=true: only a packaged dataset can be pushed")
+    hub = HubConfig(**OmegaConf.to_container(cfg.hub, resolve=True))
+    check_timeout("hub.timeout", hub.timeout)
+    check_int("hub.retries", hub.retries, 0)
+    token_source = TokenSource(hub.token_env, hub.token_file)
+    token_source.read()
+    return hub, token_source
+
+
+def _description(
+    cfg: DictConfig, problem: Any, problem_cfg: dict[str, Any], sampler: _SamplerFactory, hub: HubConfig | None, command: str
+) -> DatasetDescription:
+    """What the dataset card says of the run: the problem's own description, the settings, the command."""
     told = problem.describe() if callable(getattr(problem, "describe", None)) else {}
     settings = told.get("settings", {})
     if problem_cfg["name"] == "custom":
         told.setdefault("pretty_name", f"custom problem {problem_cfg['target']}")
         custom = {"problem": "custom", "target": problem_cfg["target"], "params": problem_cfg["params"]}
         settings = {**(sampler().settings() if sampler.built else {}), **settings, **custom}
-    command = reproducing_command(overrides or [])
-    description = DatasetDescription(
-        pretty_name=cfg.hf.pretty_name or f"{told['pretty_name']} ({backend_name})",
-        settings={"backend": backend_name, "root_seed": cfg.root_seed, **settings},
+    return DatasetDescription(
+        pretty_name=cfg.hf.pretty_name or f"{told['pretty_name']} ({cfg.backend.name})",
+        settings={"backend": cfg.backend.name, "root_seed": cfg.root_seed, **settings},
         command=command,
         license=cfg.hf.license,
         number_tokens=cfg.hf.number_tokens,
         load_path=cfg.hub.repo_id if hub else cfg.save_dir,
         **{key: told[key] for key in ("problem", "solution", "order_free", "method", "references") if key in told},
     )
-    run_kwargs = {
-        "dataset_sizes": validate_dataset_sizes(
-            OmegaConf.to_container(cfg.dataset_sizes) if cfg.dataset_sizes is not None else None, cfg.hf.package
-        ),
-        "problem_generator": problem,
-        "statistics_calculator": statistics,
-        "batch_size": cfg.batch_size,
-        "save_dir": cfg.save_dir,
-        "save_text": cfg.save_text,
-        "save_json": cfg.save_json,
-        "hf_dataset": cfg.hf.package,
-        "description": description,
-        "resume": cfg.resume,
-        "overwrite": cfg.overwrite,
-        "on_error": cfg.on_error,
-        "max_retries": cfg.max_retries,
-        "max_index_factor": cfg.max_index_factor,
-        "sample_timeout": cfg.sample_timeout,
-        "dedup": cfg.dedup,
-        "data_quality": cfg.data_quality,
-        "encoding": cfg.hf.encoding,
-        # What a resumed run must share with the original, in the config's own terms (the sampler only
-        # if something was built from it).
-        "fingerprint": {
-            "problem": problem_cfg,
-            "sampler": sampler.config if sampler.built else None,
-            "statistics": statistics_cfg,
-        },
-    }
-    config = resolved_config(cfg)
-    refuse_secrets(config, "")
-    refuse_secrets(asdict(description), "the dataset card's ")
-    return Job(generator, run_kwargs, hub, token_source, saved_config(config, command))
 
 
 def refuse_secrets(value: Any, where: str) -> None:

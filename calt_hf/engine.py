@@ -28,9 +28,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from calt_hf.checkpoint import (
-    SPLIT_SUFFIXES,
     STATE_DIR,
-    STATS_SUFFIX,
     Progress,
     RunConflictError,
     SplitCheckpoint,
@@ -41,15 +39,22 @@ from calt_hf.checkpoint import (
 )
 from calt_hf.folder import FolderInUseError, adopt, claim, clear, foreign_entries, refuse_foreign, task_differences
 from calt_hf.backends import Backend
-from calt_hf.expanded import check_encoding
 from calt_hf import pickling
 from calt_hf.hf.description import DatasetDescription
 from calt_hf.hf.survey import TextSurvey, save_survey
 from calt_hf.hf.tokenizer import number_mode
 from calt_hf.interrupts import signals_stop_the_run
 from calt_hf.progress import progress_bar
+from calt_hf.options import RunOptions, one_generator
+from calt_hf.produce import (
+    FIRST_ERRORS,
+    ChunkResult,
+    GenerationTask,
+    ProblemGenerator,
+    SampleGenerationError,
+    finish_chunk,
+)
 from calt_hf.quality import (
-    DEDUP_CHOICES,
     HASH_DTYPE,
     HashSet,
     QualityMeasures,
@@ -60,24 +65,14 @@ from calt_hf.quality import (
     save_measures,
     split_report,
 )
-from calt_hf.sampling import check_choice, check_int
 from calt_hf.scheduling import CLUSTERS, Pool, known_backends, open_pool
 from calt_hf.seeding import derive_seed
 from calt_hf.sources import imported_sources
 from calt_hf.statistics import IncrementalStatistics, MemoryEfficientStatisticsCalculator
-from calt_hf.worker import (
-    FIRST_ERRORS,
-    ON_ERROR_CHOICES,
-    ChunkResult,
-    GenerationTask,
-    ProblemGenerator,
-    SampleGenerationError,
-    TaskRef,
-    finish_chunk,
-    generate_chunk,
-    install_task,
-)
-from calt_hf.writer import DamagedFileError, DatasetWriter, read_statistics, validate_hf_split, validate_tag
+from calt_hf.worker import TaskRef, generate_chunk, install_task
+from calt_hf.files import DamagedFileError, read_statistics
+from calt_hf.formats import STATS_SUFFIX, OutputFormat, split_suffixes
+from calt_hf.writer import DatasetWriter
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +84,6 @@ __all__ = [
     "ShortSplitError",
     "RunConflictError",
     "FolderInUseError",
-    "validate_dataset_sizes",
 ]
 
 _MAX_CHUNK = 4096
@@ -148,7 +142,7 @@ def _report_overlaps(writer: DatasetWriter) -> None:
     splits = [
         split
         for split in sorted(path.name[: -len(".hashes.npy")] for path in state_dir.glob("*.hashes.npy"))
-        if (save_dir / f"{split}_stats.yaml").exists()
+        if (save_dir / f"{split}{STATS_SUFFIX}").exists()
     ]
     statistics: dict[str, dict[str, Any]] = {}
     for split in splits:
@@ -172,6 +166,11 @@ def _report_overlaps(writer: DatasetWriter) -> None:
     for split, counts in reports.items():
         statistics[split].setdefault("data_quality", {}).update(counts)
         writer.save_final_statistics(statistics[split], tag=split)
+
+
+def _fast(writer: DatasetWriter) -> bool:
+    """Whether ``writer`` takes the encoded bytes (its ``save_batch`` is DatasetWriter's), not the string rows."""
+    return type(writer).save_batch is DatasetWriter.save_batch
 
 
 def _no_sync() -> None:
@@ -215,24 +214,6 @@ class ShortSplitError(RuntimeError):
             f"(max_index_factor={factor} times its size): {'; '.join(causes)}. Nothing of the split looks complete; "
             f"{again}, or fix the generator and run again with overwrite=True"
         )
-
-
-def validate_dataset_sizes(dataset_sizes: Any, hf_dataset: bool = False) -> dict[str, int]:
-    """Check ``dataset_sizes``: a non-empty dict of valid split names (of a Hugging Face dataset, with
-    ``hf_dataset``) to positive integers."""
-    if not isinstance(dataset_sizes, Mapping):
-        raise ValueError(f"dataset_sizes={dataset_sizes!r} is not allowed: it must be a dictionary of split name to sample "
-                         "count, e.g. {'train': 1000, 'test': 100} (on the command line: 'dataset_sizes={train: 1000, test: 100}')")
-    if not dataset_sizes:
-        raise ValueError("dataset_sizes cannot be empty: give at least one split, e.g. {'train': 1000}")
-    for split, size in dataset_sizes.items():
-        try:
-            (validate_hf_split if hf_dataset else validate_tag)(split)
-        except ValueError as error:
-            raise ValueError(f"dataset_sizes: {error}") from None
-        if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
-            raise ValueError(f"Number of samples must be a positive integer, got {size!r} for {split}")
-    return dict(dataset_sizes)
 
 
 def _identify(obj: Any) -> Any:
@@ -516,112 +497,126 @@ class DatasetGenerator:
         ``solution_expanded``, each polynomial as ``C3 E2 E1 + ...`` (``calt_hf.expanded``), and their
         tokenizer under ``expanded/``.
         """
-        sizes = validate_dataset_sizes(dataset_sizes, hf_dataset)
-        if instance_generator is not None:
-            if problem_generator is not None:
-                raise ValueError(
-                    "problem_generator and instance_generator name the same argument (calt-x 0.x and 1.x): give one"
-                )
-            problem_generator = instance_generator
-        if problem_generator is None or not callable(problem_generator):
-            raise ValueError(f"problem_generator must be provided: a callable taking a seed, got {problem_generator!r}")
-        if statistics_calculator is not None and not callable(statistics_calculator):
-            raise ValueError(f"statistics_calculator must be callable or None, got {statistics_calculator!r}")
-        check_int("batch_size", batch_size, 1)
-        check_choice("on_error", on_error, ON_ERROR_CHOICES)
-        check_int("max_retries", max_retries, 0)
-        check_int("max_index_factor", max_index_factor, 1, allow_none=True)
-        if sample_timeout is not None:
-            if not isinstance(sample_timeout, (int, float)) or isinstance(sample_timeout, bool) or not 0 < sample_timeout < math.inf:
-                raise ValueError(f"sample_timeout={sample_timeout!r} is not allowed; use a positive, finite number of seconds or None")
-            if self.backend == "threading":
-                raise ValueError("sample_timeout needs samples in processes; backend='threading' runs them in threads")
-        if resume and overwrite:
-            raise ValueError("resume=True and overwrite=True exclude each other: choose one")
-        if resume and not checkpoint:
-            raise ValueError("resume=True needs checkpoint=True: without checkpoints there is nothing to resume from")
-        use_checkpoint = checkpoint
-        check_choice("dedup", dedup, DEDUP_CHOICES)
-        sampler = getattr(problem_generator, "sampler", None)
-        check_encoding(encoding, "encoding", problem_generator, hf_dataset, getattr(sampler, "field_str", None))
-        writer = dataset_writer if dataset_writer is not None else DatasetWriter(save_dir, save_text, save_json)
-        survey_mode = None  # with hf_dataset, workers survey the texts for the tokenizer (calt_hf.hf.survey)
-        if hf_dataset:
-            writer.save_parquet = True
-            writer.save_expanded = encoding == "expanded"
-            description = description or self.describe(problem_generator)
-            survey_mode = number_mode(description.number_tokens, description.settings)
-        fast_writer = type(writer).save_batch is DatasetWriter.save_batch
-        if encoding == "expanded" and not fast_writer:
-            raise ValueError(f"encoding='expanded' needs a writer whose save_batch is DatasetWriter's; {type(writer).__name__} "
-                             "overrides it and would receive the string rows only")
-        formats = writer.output_formats()
-        task = GenerationTask(
-            problem_generator=problem_generator,
-            statistics_calculator=statistics_calculator,
-            cas=self.cas,
-            reseed=not getattr(problem_generator, "seeds_itself", False),
-            reseed_backend=self.reseed_backend,
-            root_seed=self.root_seed,
-            formats=formats if fast_writer else (),
-            keep_rows=not fast_writer,
-            on_error=on_error,
-            max_retries=max_retries,
-            sample_timeout=sample_timeout,
-            measure_quality=data_quality or dedup != "none",
-            order_free=bool(getattr(problem_generator, "order_free", None)),
-            finish_in_worker=dedup == "none",
-            expanded=encoding == "expanded",
-            survey_mode=survey_mode if fast_writer else None,
+        options = RunOptions(
+            dataset_sizes, one_generator(problem_generator, instance_generator), statistics_calculator, batch_size,
+            save_dir, save_text, save_json, hf_dataset, description, resume, overwrite, on_error, max_retries,
+            sample_timeout, fingerprint, checkpoint, dedup, data_quality, encoding, max_index_factor,
         )
+        self.generate(options, dataset_writer)
+
+    def stream(
+        self,
+        problem_generator: ProblemGenerator,
+        split: str = "train",
+        start: int = 0,
+        stop: int | None = None,
+        on_error: str = "raise",
+        max_retries: int = 3,
+        sample_timeout: float | None = None,
+        encoding: str = "text",
+        n_jobs: int | None = None,
+        kinds: dict[str, str] | None = None,
+    ):
+        """Rows ``start`` .. ``stop - 1`` of ``split`` (``stop=None``: endless) as a ``datasets.IterableDataset``,
+        each the row that ``run(..., hf_dataset=True)`` writes with this generator and these options
+        (``calt_hf.streaming``). ``n_jobs``: the readers (DataLoader workers times ranks) it is cut for;
+        ``kinds``: the Parquet column kinds (default: the generator's ``nesting``, else its first row's)."""
+        from calt_hf.streaming import make_stream
+
+        return make_stream(
+            self, problem_generator, split, start, stop, on_error, max_retries, sample_timeout, encoding, n_jobs, kinds
+        )
+
+    def generate(self, options: RunOptions, dataset_writer: DatasetWriter | None = None) -> None:
+        """``run`` with its options built and checked (``RunOptions``): what the command line calls."""
+        if options.sample_timeout is not None and self.backend == "threading":
+            raise ValueError("sample_timeout needs samples in processes; backend='threading' runs them in threads")
+        writer, description = self._writer(options, dataset_writer)
+        task = self._task(options, writer, description)
         blob = self._pickle_task(task)
-        common = {
-            "root_seed": self.root_seed,
-            "backend": self.cas.name,
-            "generator": _identify(problem_generator),
-            "generator_code": _code(problem_generator),
-            "statistics": _identify(statistics_calculator),
-            "statistics_code": _code(statistics_calculator),
-            "formats": sorted(fmt.suffix for fmt in formats),
-            "on_error": on_error,
-            "max_retries": max_retries if on_error == "resample" else None,
-            "sample_timeout": sample_timeout,
-            "dedup": dedup,
-            "data_quality": data_quality,
-            **({"encoding": encoding} if encoding != "text" else {}),  # runs recorded before the key still resume
-            **dict(fingerprint or {}),
-        }
-        # Through JSON and back, so it compares equal to what the state file recorded.
-        fingerprints = {
-            split: json.loads(json.dumps({"split": split, "size": size, **common, **_dedup_against(dedup, list(sizes), split)}, default=str))
-            for split, size in sizes.items()
-        }
+        fingerprints = self._fingerprints(options, writer.output_formats())
         save_path = Path(writer.save_dir)
         # From planning to the last file: one run at a time in a folder, and a signal unwinds it cleanly.
         with claim(save_path), signals_stop_the_run():
-            plans = self._plan(save_path, fingerprints, resume, overwrite)
-            self.logger.info("generating %s into %s with %s (n_jobs=%s)", sizes, writer.save_dir, self.backend, self.n_jobs)
-            key = hashlib.sha256(blob).hexdigest()
-            with tempfile.TemporaryDirectory(prefix="calt_hf_task_") as scratch, open_pool(
-                self.backend, self.n_jobs, self.address
-            ) as pool:
-                ref = self._task_ref(pool, key, blob, Path(scratch))
-                for split, size in sizes.items():
-                    checkpoint, progress = plans[split]
-                    if progress is None:
-                        self.logger.info("split %r is complete already, its files as recorded: skipped", split)
-                        continue
-                    seen = _seen_problems(save_path, fingerprints[split], dedup)
-                    self._run_split(
-                        pool, ref, task, checkpoint if use_checkpoint else None, progress, split, size, writer, fast_writer, batch_size, seen,
-                        max_index_factor,
-                    )
-                    checkpoint.mark_complete(fingerprints[split])
+            plans = self._plan(save_path, fingerprints, options.resume, options.overwrite)
+            self.logger.info("generating %s into %s with %s (n_jobs=%s)", options.dataset_sizes, writer.save_dir, self.backend, self.n_jobs)
+            self._generate_splits(options, task, blob, writer, plans, fingerprints)
             self.logger.info("all splits generated")
-            if data_quality:
+            if options.data_quality:
                 _report_overlaps(writer)
-            if hf_dataset:
+            if options.hf_dataset:
                 self._package(save_path, description)
+
+    def _writer(self, options: RunOptions, given: DatasetWriter | None) -> tuple[DatasetWriter, DatasetDescription | None]:
+        """The run's writer (``given``, or the documented files in ``save_dir``), set for Parquet shards with
+        ``hf_dataset``, and the card's description (by default, what the generator tells of itself)."""
+        writer = given if given is not None else DatasetWriter(options.save_dir, options.save_text, options.save_json)
+        description = options.description
+        if options.hf_dataset:
+            writer.save_parquet = True
+            writer.save_expanded = options.encoding == "expanded"
+            description = description or self.describe(options.problem_generator)
+        if options.encoding == "expanded" and not _fast(writer):
+            raise ValueError(f"encoding='expanded' needs a writer whose save_batch is DatasetWriter's; {type(writer).__name__} "
+                             "overrides it and would receive the string rows only")
+        return writer, description
+
+    def _task(self, options: RunOptions, writer: DatasetWriter, description: DatasetDescription | None) -> GenerationTask:
+        """The run's task: rows encoded in the workers for ``writer``'s formats, or (a writer that overrides
+        ``save_batch``) kept as strings for it; with ``hf_dataset``, the workers also survey the texts for the
+        tokenizer (``calt_hf.hf.survey``)."""
+        fast = _fast(writer)
+        survey_mode = number_mode(description.number_tokens, description.settings) if options.hf_dataset and fast else None
+        return GenerationTask.from_options(
+            options, self.cas, self.root_seed, self.reseed_backend, writer.output_formats() if fast else (),
+            keep_rows=not fast, survey_mode=survey_mode,
+        )
+
+    def _fingerprints(self, options: RunOptions, formats: tuple[OutputFormat, ...]) -> dict[str, dict[str, Any]]:
+        """What each split's state records of the run, and a resume must match: through JSON and back, so it
+        compares equal to what the state file recorded."""
+        common = {
+            "root_seed": self.root_seed,
+            "backend": self.cas.name,
+            "generator": _identify(options.problem_generator),
+            "generator_code": _code(options.problem_generator),
+            "statistics": _identify(options.statistics_calculator),
+            "statistics_code": _code(options.statistics_calculator),
+            "formats": sorted(fmt.suffix for fmt in formats),
+            "on_error": options.on_error,
+            "max_retries": options.max_retries if options.on_error == "resample" else None,
+            "sample_timeout": options.sample_timeout,
+            "dedup": options.dedup,
+            "data_quality": options.data_quality,
+            **({"encoding": options.encoding} if options.encoding != "text" else {}),  # runs recorded before the key still resume
+            **dict(options.fingerprint or {}),
+        }
+        splits = list(options.dataset_sizes)
+        return {
+            split: json.loads(json.dumps({"split": split, "size": size, **common, **_dedup_against(options.dedup, splits, split)}, default=str))
+            for split, size in options.dataset_sizes.items()
+        }
+
+    def _generate_splits(
+        self, options: RunOptions, task: GenerationTask, blob: bytes, writer: DatasetWriter,
+        plans: dict[str, tuple[SplitCheckpoint, Progress | None]], fingerprints: dict[str, dict[str, Any]],
+    ) -> None:
+        """Generate every split the plan starts or continues, through one pool for the whole run."""
+        save_path = Path(writer.save_dir)
+        key = hashlib.sha256(blob).hexdigest()
+        with tempfile.TemporaryDirectory(prefix="calt_hf_task_") as scratch, open_pool(self.backend, self.n_jobs, self.address) as pool:
+            ref = self._task_ref(pool, key, blob, Path(scratch))
+            for split, size in options.dataset_sizes.items():
+                checkpoint, progress = plans[split]
+                if progress is None:
+                    self.logger.info("split %r is complete already, its files as recorded: skipped", split)
+                    continue
+                seen = _seen_problems(save_path, fingerprints[split], options.dedup)
+                self._run_split(
+                    pool, ref, task, checkpoint if options.checkpoint else None, progress, split, size, writer,
+                    _fast(writer), options.batch_size, seen, options.max_index_factor,
+                )
+                checkpoint.mark_complete(fingerprints[split])
 
     def _package(self, save_dir: Path, description: DatasetDescription) -> None:
         """Package every complete split of the folder (all of the same task: planning refused others)."""
@@ -661,6 +656,28 @@ class DatasetGenerator:
         this fingerprint is kept, as the same run makes the same bytes (a finished command typed again, a
         sweep that includes it); one whose files are missing or changed is generated again.
         """
+        recorded, damaged = self._refuse_conflicts(save_dir, fingerprints, resume, overwrite)
+        decisions = self._decide(save_dir, fingerprints, recorded, damaged, resume)
+        adopt(save_dir)
+        plans: dict[str, tuple[SplitCheckpoint, Progress | None]] = {}
+        for split, decision in decisions.items():
+            checkpoint = SplitCheckpoint(save_dir, split)
+            if decision == "skip":
+                plans[split] = (checkpoint, None)
+            elif decision == "continue":
+                plans[split] = (checkpoint, checkpoint.recover())
+            else:
+                for path in final_files(save_dir, split) + [save_dir / f"{split}{suffix}" for suffix in split_suffixes()]:
+                    path.unlink(missing_ok=True)
+                checkpoint.start(fingerprints[split])
+                plans[split] = (checkpoint, Progress())
+        return plans
+
+    def _refuse_conflicts(
+        self, save_dir: Path, fingerprints: dict[str, dict[str, Any]], resume: bool, overwrite: bool
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, DamagedFileError]]:
+        """The recorded splits and those whose state is damaged, after clearing the folder (``overwrite``) and
+        refusing what no run may continue: foreign files, strays, damage without ``resume``, another task."""
         damaged: dict[str, DamagedFileError] = {}  # splits whose state file cannot be read
         recorded = recorded_splits(save_dir, damaged)
         if overwrite:
@@ -686,6 +703,14 @@ class DatasetGenerator:
                     "the splits of one folder may come from separate runs, but of one task: choose another save_dir, "
                     "or pass overwrite=True (overwrite=true) to replace the previous run"
                 )
+        return recorded, damaged
+
+    def _decide(
+        self, save_dir: Path, fingerprints: dict[str, dict[str, Any]], recorded: dict[str, dict[str, Any]],
+        damaged: dict[str, DamagedFileError], resume: bool,
+    ) -> dict[str, str]:
+        """Each split's decision, ``start``, ``continue`` or ``skip``; a split of another configuration, or an
+        unfinished one without ``resume``, is refused."""
         decisions: dict[str, str] = {}
         for split, fingerprint in fingerprints.items():
             state = recorded.get(split)
@@ -713,20 +738,7 @@ class DatasetGenerator:
                 decisions[split] = "start"
             else:
                 decisions[split] = "skip"
-        adopt(save_dir)
-        plans: dict[str, tuple[SplitCheckpoint, Progress | None]] = {}
-        for split, decision in decisions.items():
-            checkpoint = SplitCheckpoint(save_dir, split)
-            if decision == "skip":
-                plans[split] = (checkpoint, None)
-            elif decision == "continue":
-                plans[split] = (checkpoint, checkpoint.recover())
-            else:
-                for path in final_files(save_dir, split) + [save_dir / f"{split}{suffix}" for suffix in SPLIT_SUFFIXES]:
-                    path.unlink(missing_ok=True)
-                checkpoint.start(fingerprints[split])
-                plans[split] = (checkpoint, Progress())
-        return plans
+        return decisions
 
     def _task_ref(self, pool: Pool, key: str, blob: bytes, scratch: Path) -> TaskRef:
         if pool.in_process:

@@ -34,11 +34,12 @@ from calt_hf.checkpoint import SplitCheckpoint
 from calt_hf.config import build_generator
 from calt_hf.parsing import EXACT_FIELDS, AnswerReader, Unreadable, shaped
 from calt_hf.problems import PROBLEMS, Problem
-from calt_hf.writer import DatasetWriter, TextFormat, validate_tag, write_atomically
+from calt_hf.files import CONFIG_FILE, validate_tag, write_atomically
+from calt_hf.formats import JsonLinesFormat, PickleFormat, TextFormat, readable_suffixes
+from calt_hf.writer import DatasetWriter
 
 #: A JSON Lines predictions file (one ``{"prediction": ...}`` a line); any other file holds one answer a line.
 JSON_LINES_SUFFIX = ".jsonl"
-CONFIG_FILE = "config.yaml"
 _TEXT = TextFormat(DatasetWriter.INNER_SEP, DatasetWriter.OUTER_SEP)
 #: Statistics categories left out of the breakdown: the problem's size says less of where answers fail.
 _NOT_BROKEN_DOWN = ("problem",)
@@ -217,13 +218,13 @@ def _first_line(function: Any) -> str:
 def _split_samples(save_dir: Path, split: str) -> list[tuple[Any, Any]]:
     """The split's (problem, solution) texts, nesting kept: from its JSON Lines, else from its pickle."""
     writer = DatasetWriter(save_dir)
-    if (save_dir / f"{split}_data.jsonl").exists():
+    if (save_dir / f"{split}{JsonLinesFormat.suffix}").exists():
         return writer.load_dataset_jsonl(split)
-    if (save_dir / f"{split}_data.pkl").exists():
+    if (save_dir / f"{split}{PickleFormat.suffix}").exists():
         return [tuple(sample) for sample in writer.load_dataset(split)]
-    found = sorted(path.name.split("_data.")[0] for path in save_dir.glob("*_data.*") if path.suffix in (".jsonl", ".pkl"))
+    found = [path.name.removesuffix(suffix) for suffix in readable_suffixes() for path in save_dir.glob(f"*{suffix}")]
     raise ValueError(
-        f"split={split!r} is not in {save_dir} (no complete {split}_data.jsonl or {split}_data.pkl); "
+        f"split={split!r} is not in {save_dir} (no complete {split}{JsonLinesFormat.suffix} or {split}{PickleFormat.suffix}); "
         f"its splits: {', '.join(sorted(set(found))) or 'none'}"
     )
 

@@ -18,10 +18,10 @@ from fractions import Fraction
 from typing import Any
 
 from calt_hf.backends import Backend
+from calt_hf.formats import INNER_SEP, OUTER_SEP
 
 ENCODINGS = ("text", "expanded")
 EXPANDED_COLUMNS = ("problem_expanded", "solution_expanded")
-LIST_SEP, INNER_SEP = " || ", " | "
 
 
 def check_encoding(encoding: Any, key: str, problem: Any = None, packaged: bool = True, field: Any = None) -> str:
@@ -78,4 +78,4 @@ def to_expanded(obj: Any, backend: Backend, what: str) -> str:
             parts.append(INNER_SEP.join(_leaf(inner, backend, what) for inner in item))
         else:
             parts.append(_leaf(item, backend, what))
-    return LIST_SEP.join(parts)
+    return OUTER_SEP.join(parts)

@@ -23,23 +23,23 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from calt_hf.checkpoint import SPLIT_SUFFIXES, STATE_DIR, RunConflictError, describe_differences
+from calt_hf.checkpoint import STATE_DIR, RunConflictError, describe_differences
 from calt_hf.hf.lexer import LEXER_FILE
 from calt_hf.hf.tokenizer import EXPANDED_DIR, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE
-from calt_hf.writer import DamagedFileError, read_json, write_atomically
+from calt_hf.files import CONFIG_FILE, PART_SUFFIX, DamagedFileError, read_json, write_atomically
+from calt_hf.formats import split_suffixes
 
 LOCK_NAME = ".lock"
 PID_NAME = ".lock.pid"
 FOLDER_NAME = ".folder.json"
 #: What a run writes besides split files: Parquet shards, histogram pictures, the card, the tokenizer, the CLI's config.
-DATASET_ENTRIES = ("data", "images", "README.md", TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, LEXER_FILE, EXPANDED_DIR, "config.yaml")
+DATASET_ENTRIES = ("data", "images", "README.md", TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, LEXER_FILE, EXPANDED_DIR, CONFIG_FILE)
 #: Fingerprint keys that may differ between runs of one task sharing a folder (CALT's "method 3": train
 #: in one run, test in another): the split itself and how it was run, not what it holds.
 RUN_KEYS = (
     "split", "size", "root_seed", "on_error", "max_retries", "sample_timeout", "formats", "dedup", "dedup_after", "data_quality",
     "statistics", "statistics_code",
 )
-_PART = ".part"
 _SHOWN = 5
 _HOLDER_WAIT = 2.0
 
@@ -114,7 +114,7 @@ def claim(save_dir: Path, advice: str = "wait for it to end, or choose another s
 
 
 def _is_split_file(name: str) -> bool:
-    return name.removesuffix(_PART).endswith(SPLIT_SUFFIXES)
+    return name.removesuffix(PART_SUFFIX).endswith(split_suffixes())
 
 
 def _kept(save_dir: Path) -> list[str]:
@@ -140,12 +140,12 @@ def foreign_entries(save_dir: Path, splits: Iterable[str]) -> list[str]:
     made = (save_dir / STATE_DIR / FOLDER_NAME).exists() or bool(splits)
     own = {STATE_DIR}
     if made:
-        own |= set(DATASET_ENTRIES) | {f"{split}{suffix}" for split in splits for suffix in SPLIT_SUFFIXES}
+        own |= set(DATASET_ENTRIES) | {f"{split}{suffix}" for split in splits for suffix in split_suffixes()}
         if (save_dir / STATE_DIR / FOLDER_NAME).exists():
             own |= set(_kept(save_dir))
     return sorted(
         p.name for p in save_dir.iterdir()
-        if p.name.removesuffix(_PART) not in own and (not made or _is_split_file(p.name))
+        if p.name.removesuffix(PART_SUFFIX) not in own and (not made or _is_split_file(p.name))
     )
 
 
@@ -155,7 +155,7 @@ def refuse_foreign(save_dir: Path, foreign: list[str]) -> RunConflictError:
     return RunConflictError(
         f"save_dir={str(save_dir)!r} holds files with no record of a calt_hf run there ({shown}); choose an empty "
         "or new folder, or pass overwrite=True (overwrite=true) to replace its dataset files "
-        f"(*{', *'.join(SPLIT_SUFFIXES)}, {', '.join(DATASET_ENTRIES)}, {STATE_DIR}) and keep the rest"
+        f"(*{', *'.join(split_suffixes())}, {', '.join(DATASET_ENTRIES)}, {STATE_DIR}) and keep the rest"
     )
 
 
@@ -166,7 +166,7 @@ def clear(save_dir: Path) -> None:
     for path in list(save_dir.iterdir()) + list(state_dir.iterdir()):
         if path.name in (STATE_DIR, LOCK_NAME, PID_NAME):
             continue
-        if path.parent != state_dir and path.name.removesuffix(_PART) not in DATASET_ENTRIES and not _is_split_file(path.name):
+        if path.parent != state_dir and path.name.removesuffix(PART_SUFFIX) not in DATASET_ENTRIES and not _is_split_file(path.name):
             continue  # not a dataset file: kept
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)

@@ -163,7 +163,7 @@ def _generate(cfg: DictConfig) -> None:
     except KeyboardInterrupt as stop:  # Ctrl-C or SIGTERM (RunInterrupted): one line, the shell's status
         signum = getattr(stop, "signum", signal.SIGINT)
         logger.error("stopped by %s: completed chunks are staged in %s/.calt_hf and nothing unfinished looks "
-                     "complete; continue with: %s", signal.Signals(signum).name, job.run_kwargs["save_dir"],
+                     "complete; continue with: %s", signal.Signals(signum).name, job.options.save_dir,
                      _resume_command(job))
         sys.exit(128 + signum)
     except ValueError as error:  # raised before any work: e.g. save_dir holds a run (resume / overwrite)
@@ -173,7 +173,7 @@ def _generate(cfg: DictConfig) -> None:
         logger.error("%s", error)
         sys.exit(EXIT_PUSH)
     except OSError as error:  # a full disk, a folder made read-only or removed during the run
-        save_dir = job.run_kwargs["save_dir"]
+        save_dir = job.options.save_dir
         if error.errno == errno.ENOSPC:
             free = shutil.disk_usage(save_dir).free if Path(save_dir).exists() else 0
             logger.error("error: no space left on the device writing %s (%.1f MB free there); nothing unfinished looks "
@@ -192,7 +192,7 @@ def _generate(cfg: DictConfig) -> None:
         logger.error("error: %s%s", error, _generator_traceback(error))
         logger.error("nothing unfinished in %s looks complete; fix the generator or drop or retry failing samples "
                      "(on_error=skip, on_error=resample), then run again with overwrite=true",
-                     job.run_kwargs["save_dir"])
+                     job.options.save_dir)
         sys.exit(EXIT_FAILED)
 
 
@@ -221,7 +221,7 @@ class BelowWarning(logging.Filter):
 def _resume_command(job: Any, *settings: str) -> str:
     """The run's reproducing command with ``resume=true`` (and ``settings``, ``key=value`` words that replace the
     command's own for those keys)."""
-    command = job.run_kwargs["description"].command
+    command = job.options.description.command
     resumed = command if "resume=true" in command.split() else f"{command} resume=true"
     if not settings:
         return resumed

@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 
 from calt_hf.statistics import GatheredStatistics, as_float
-from calt_hf.writer import REGENERATE, DamagedFileError, TextFormat, read_json, write_atomically
+from calt_hf.files import REGENERATE, DamagedFileError, read_json, write_atomically
+from calt_hf.formats import TextFormat
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ HASH_DTYPE = np.dtype("<u8")
 LENGTHS = ("problem_chars", "solution_chars")
 QUANTILES = (0.5, 0.9, 0.99)
 DEDUP_CHOICES = ("none", "within", "across")
-_TEXT = TextFormat(" | ", " || ")
+_TEXT = TextFormat()
 
 
 def _normalised(text: str) -> str:

@@ -13,6 +13,7 @@
     unshare --net sh -c 'ip link set lo up && python scripts/bench.py --ray'   # + a local Ray vs loky (GCD)
     python scripts/bench.py --packaging             # + time and peak RSS of packaging 100k and 1M samples
     python scripts/bench.py --quality               # + what the data quality report costs (gcd)
+    python scripts/bench.py --stream                # + calt_hf's stream under a DataLoader of n_jobs workers vs run() (gcd)
     python scripts/bench.py --folder                # + recording and verifying a complete split's files
     python scripts/bench.py --tokenizer             # + fitting tokenizer.json and the token lengths (100k gcd, sum)
     python scripts/bench.py --backward              # ideals drawn backwards against forward groebner, both backends,
@@ -157,6 +158,18 @@ print(json.dumps({{"imports": imported - began, "run": done - start, "parent_cpu
 """
 
 
+def stream_rate(api, generator, n: int, n_jobs: int) -> float:
+    """Rows per second of ``DatasetGenerator.stream`` cut for and read by a DataLoader of ``n_jobs`` workers (forked
+    anew for each pass, as ``run`` forks its pool), after a first small pass."""
+    from torch.utils.data import DataLoader
+
+    runner = api.DatasetGenerator(verbose=False)
+    for size in (200, n):
+        began = time.perf_counter()
+        rows = sum(1 for _ in DataLoader(runner.stream(generator, stop=size, n_jobs=n_jobs), batch_size=None, num_workers=n_jobs))
+    return rows / (time.perf_counter() - began)
+
+
 def split_stats(save_dir: str | Path, split: str) -> dict:
     """A split's ``{split}_stats.yaml`` (CALT writes the same file, with ``generation_time`` and ``total_time``)."""
     return yaml.safe_load((Path(save_dir) / f"{split}_stats.yaml").read_text())
@@ -203,7 +216,8 @@ def stage_profile(backend: str, task: str, n: int) -> dict[str, float]:
     from calt_hf.hf.survey import TextSurvey
     from calt_hf.quality import measure, text_rows
     from calt_hf.statistics import MemoryEfficientStatisticsCalculator, gather
-    from calt_hf.writer import DatasetWriter, check_formats
+    from calt_hf.formats import check_formats
+    from calt_hf.writer import DatasetWriter
 
     api, generator, statistics = build(backend, task)
     cas = api.DatasetGenerator.cas
@@ -371,6 +385,7 @@ def main() -> None:
     parser.add_argument("--ray", action="store_true", help="also measure a local Ray against loky (gcd; as root, "
                         "inside `unshare --net` with lo up, as tests/cluster_check.py runs it)")
     parser.add_argument("--packaging", action="store_true", help="also measure packaging 100k and 1M samples")
+    parser.add_argument("--stream", action="store_true", help="also measure calt_hf.stream under a DataLoader against run() (gcd)")
     parser.add_argument("--quality", action="store_true", help="also measure what the data quality report costs (gcd)")
     parser.add_argument("--folder", action="store_true", help="also measure recording and verifying a split's files")
     parser.add_argument("--tokenizer", action="store_true", help="also measure fitting the tokenizer to 100k samples")
@@ -623,7 +638,7 @@ def backward_table(args, results: dict) -> None:
 
 def extras(args, results: dict) -> None:
     """The optional measurements (checkpoints, Dask, quality, packaging, folder, tokenizer, RSS)."""
-    if args.checkpoint or args.dask or args.ray or args.quality:
+    if args.checkpoint or args.dask or args.ray or args.quality or args.stream:
         api, generator, statistics = build(args.backend, "gcd")
         n = int(DEFAULT_SIZES["gcd"] * args.scale)
         loky = full_rate(api, generator, statistics, n, args.n_jobs)
@@ -632,6 +647,10 @@ def extras(args, results: dict) -> None:
             plain = full_rate(api, generator, statistics, n, args.n_jobs, checkpoint=False)
             results["checkpoint_cost"] = 1 - loky / plain
             print(f"checkpoints on gcd: {loky:,.0f}/s with, {plain:,.0f}/s without: cost {1 - loky / plain:.1%}", flush=True)
+        if args.stream:
+            streamed = results["gcd_stream_per_s"] = stream_rate(api, generator, n, args.n_jobs)
+            print(f"stream of gcd, DataLoader of {args.n_jobs} workers: {streamed:,.0f}/s against run()'s {loky:,.0f}/s with "
+                  f"{args.n_jobs} processes ({streamed / loky:.0%})", flush=True)
         if args.quality:
             bare_report = full_rate(api, generator, statistics, n, args.n_jobs, data_quality=False)
             results["quality_cost"] = 1 - loky / bare_report

@@ -2,12 +2,16 @@
 
     python scripts/train_example.py datasets/sympy_gcd_GF7 --steps 300
     python scripts/train_example.py me/gcd-gf7 --steps 300          # a dataset on the Hub
+    python scripts/train_example.py datasets/sympy_gcd_GF7 --stream  # on the folder's endless stream
 
 Needs the training extra (``pip install -e ".[train]"``: PyTorch and transformers); downloads nothing but
 the dataset. Prints the loss as it trains, then the exact-match rate of greedy decoding on the test split,
 beside the rate of always answering the training split's most frequent answer (on GCD: "1", a coprime pair's
 gcd), which a model reaches before it has learnt anything of the task, and, for a local save_dir,
-``calt_hf.evaluate``'s table: the decodes judged by the problem's mathematics.
+``calt_hf.evaluate``'s table: the decodes judged by the problem's mathematics. ``--stream`` trains on the
+folder's endless stream (``calt_hf.stream``: its stored train split, then the rows a longer run would have
+written) instead of samples of the stored split; the tokens of the training texts that the folder's tokenizer
+has not seen are counted and reported, never silently trained on as ``<unk>``.
 """
 
 from __future__ import annotations
@@ -22,9 +26,14 @@ from typing import Any
 
 def as_text(value: Any) -> str:
     """A problem or solution column (string, list, list of lists) in the dataset's text form."""
-    from calt_hf.writer import TextFormat
+    from calt_hf.formats import TextFormat
 
     return TextFormat(" | ", " || ").join(value)
+
+
+def pair(row: dict[str, Any]) -> tuple[str, str]:
+    """A dataset row as (problem, solution) texts."""
+    return as_text(row["problem"]), as_text(row["solution"])
 
 
 def compact(text: str) -> str:
@@ -42,6 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--eval-samples", type=int, default=200, help="test samples decoded for exact match")
     parser.add_argument("--log-every", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--stream", action="store_true", help="train on the local save_dir's endless stream (calt_hf.stream)")
     args = parser.parse_args(argv)
 
     import torch
@@ -50,10 +60,24 @@ def main(argv: list[str] | None = None) -> None:
 
     random.seed(args.seed)
     torch.manual_seed(args.seed)
-    dataset = load_dataset(args.source)
     tokenizer = AutoTokenizer.from_pretrained(args.source)
-    train = [(as_text(row["problem"]), as_text(row["solution"])) for row in dataset["train"]]
-    test = [(as_text(row["problem"]), as_text(row["solution"])) for row in dataset["test"]][: args.eval_samples]
+    test = [pair(row) for row in load_dataset(args.source, split="test")][: args.eval_samples]
+    if args.stream:
+        import calt_hf
+
+        rows = iter(calt_hf.stream(args.source, split="train"))
+        train: list[tuple[str, str]] = []  # the rows trained on, for the baseline
+
+        def next_batch() -> list[tuple[str, str]]:
+            train.extend(pair(next(rows)) for _ in range(args.batch_size))
+            return train[-args.batch_size :]
+    else:
+        train = [pair(row) for row in load_dataset(args.source, split="train")]
+
+        def next_batch() -> list[tuple[str, str]]:
+            return random.sample(train, min(args.batch_size, len(train)))
+    unseen: Counter[str] = Counter()
+    token_count = 0
 
     config = BartConfig(
         vocab_size=len(tokenizer), d_model=128, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4,
@@ -67,10 +91,19 @@ def main(argv: list[str] | None = None) -> None:
     def encode(texts: list[str]) -> Any:
         return tokenizer(texts, padding=True, truncation=True, max_length=args.max_length, return_tensors="pt")
 
+    def count_unseen(texts: list[str]) -> None:
+        """Count the training texts' tokens and the pieces the tokenizer maps to its unknown token."""
+        nonlocal token_count
+        encoded = tokenizer(texts, truncation=True, max_length=args.max_length, return_offsets_mapping=True)
+        for text, ids, offsets in zip(texts, encoded.input_ids, encoded.offset_mapping):
+            token_count += len(ids)
+            unseen.update(text[a:b] for token, (a, b) in zip(ids, offsets) if token == tokenizer.unk_token_id)
+
     began = time.perf_counter()
     model.train()
     for step in range(1, args.steps + 1):
-        batch = random.sample(train, min(args.batch_size, len(train)))
+        batch = next_batch()
+        count_unseen([text for sample in batch for text in sample])
         inputs, targets = encode([p for p, _ in batch]), encode([s for _, s in batch])
         labels = targets.input_ids.masked_fill(targets.attention_mask == 0, -100)
         loss = model(input_ids=inputs.input_ids, attention_mask=inputs.attention_mask, labels=labels).loss
@@ -95,6 +128,9 @@ def main(argv: list[str] | None = None) -> None:
     baseline = sum(compact(solution) == answer for _, solution in test)
     print(f"exact match on test: {correct}/{len(test)} = {correct / max(len(test), 1):.3f}; baseline, always answering "
           f"the most frequent training answer ({answer[:40]!r}): {baseline}/{len(test)} = {baseline / max(len(test), 1):.3f}")
+    shown = ", ".join(f"{piece!r} x{count}" for piece, count in unseen.most_common(5))
+    print(f"tokens of the training texts the tokenizer has not seen: {sum(unseen.values())} of {token_count}"
+          + (f" ({shown})" if unseen else ""))
     if Path(args.source).is_dir() and decodes:  # the folder's record tells the ring and the problem
         from calt_hf.evaluate import evaluate, format_table
 

@@ -158,7 +158,7 @@ def disk_filling_generator(seed: int) -> tuple[list[int], int]:
 #: Files that take minutes each (a fresh venv, a dozen command line runs, Ray and Dask clusters), longest first as
 #: measured: handed out first (scripts/test.sh turns off xdist's own order, most tests first, which sent the
 #: one-test quick start last), so that the two processes spend the last minutes on short files.
-LONGEST_FIRST = ("test_quick_start.py", "test_readme.py", "test_run_folder.py", "test_clusters.py", "test_problems.py",
+LONGEST_FIRST = ("test_quick_start.py", "test_readme.py", "test_run_folder.py", "test_clusters.py", "test_problems.py", "test_stream.py",
                  "test_cli.py", "test_token.py", "test_interrupts.py", "test_nothing_silent_data.py", "test_resilience.py",
                  "test_nothing_silent_errors.py", "test_hub_push.py")
 

@@ -202,8 +202,8 @@ def test_the_groebner_problems_ring_is_lex_and_another_order_is_refused_with_the
     cfg = compose_config("problem=groebner_backward", f"backend={backend}")
     job = build_job(cfg)
     assert cfg.save_dir == f"datasets/{backend}_groebner_backward_GF7"  # the problem's defaults: the default folder, no suffix
-    assert str(job.run_kwargs["problem_generator"].sampler.order) == "lex"
-    assert job.run_kwargs["description"].settings["order"] == "lex"
+    assert str(job.options.problem_generator.sampler.order) == "lex"
+    assert job.options.description.settings["order"] == "lex"
     assert "order: lex" in job.config_text
     other = compose_config("problem=groebner_backward", f"backend={backend}", "problem.basis.max_degree=3")
     assert other.save_dir.startswith(f"datasets/{backend}_groebner_backward_GF7-")  # another configuration, its own folder
@@ -212,7 +212,7 @@ def test_the_groebner_problems_ring_is_lex_and_another_order_is_refused_with_the
                                          r"the basis is a lex Gröbner basis, so the ring's order is lex; leave sampler.order unset"):
         build_job(compose_config("problem=groebner_backward", f"backend={backend}", "sampler.order=grevlex"))
     border = build_job(compose_config("problem=border_basis", f"backend={backend}"))  # any order: it only sets the text
-    assert str(border.run_kwargs["problem_generator"].sampler.order) in ("grevlex", "degrevlex")
+    assert str(border.options.problem_generator.sampler.order) in ("grevlex", "degrevlex")
 
 
 @pytest.mark.parametrize(
@@ -243,7 +243,7 @@ def test_the_defaults_are_kera_et_al_s_for_the_ring():
     for symbols in ("x, y", "x, y, z, t"):
         for name in ("groebner_backward", "border_basis"):
             job = build_job(compose_config(f"problem={name}", f"sampler.symbols='{symbols}'", "sampler.field_str=GF31"))
-            settings[name, symbols] = job.run_kwargs["description"].settings
+            settings[name, symbols] = job.options.description.settings
     two, four = settings["groebner_backward", "x, y"], settings["groebner_backward", "x, y, z, t"]
     assert (two["basis.max_degree"], two["basis.max_num_terms"], two["transform.max_degree"], two["transform.max_num_terms"]) == (5, 5, 3, 2)
     assert (two["transform.max_size"], two["transform.density"], four["transform.max_size"], four["transform.density"]) == (4, 1.0, 6, 0.3)
@@ -280,7 +280,7 @@ def test_the_command_line_draws_the_problem_and_its_card_names_the_method_and_ci
 def test_forward_groebner_stops_slow_samples_on_sympy_by_default_and_the_card_counts_them(tmp_path):
     def run_settings(*overrides):
         job = build_job(compose_config(*overrides))
-        return job.run_kwargs["sample_timeout"], job.run_kwargs["on_error"]
+        return job.options.sample_timeout, job.options.on_error
 
     assert run_settings("problem=groebner") == (10.0, "resample")
     assert run_settings("problem=groebner", "backend=sagemath") == (None, "raise")  # Singular has no such tail
@@ -296,7 +296,8 @@ def test_forward_groebner_stops_slow_samples_on_sympy_by_default_and_the_card_co
     saved = yaml.safe_load((tmp_path / "out" / "config.yaml").read_text())
     assert (saved["sample_timeout"], saved["on_error"]) == (0.02, "skip")
     errors = yaml.safe_load((tmp_path / "out" / "train_stats.yaml").read_text())["errors"]
-    assert errors["timed_out"] == errors["failed"] == errors["skipped"] >= 4  # every failure here is a timeout
+    # How many of the first indices take longer than 0.02 s depends on the machine (1 to 4 seen): at least one does.
+    assert errors["timed_out"] == errors["failed"] == errors["skipped"] >= 1  # every failure here is a timeout
     row = f"| 2 | {errors['failed']} | {errors['timed_out']} | {errors['resampled']} | {errors['skipped']} |"
     assert "| requested | failed attempts | of them timed out | resampled | skipped |" in (tmp_path / "out" / "README.md").read_text()
     assert row in (tmp_path / "out" / "README.md").read_text()

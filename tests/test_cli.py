@@ -64,8 +64,8 @@ def test_every_config_in_the_tree_composes_and_builds(problem, sampler, backend)
             build_job(cfg)
         return
     job = build_job(cfg)
-    assert job.run_kwargs["dataset_sizes"] == {"train": 100000, "test": 1000}
-    problem_generator = job.run_kwargs["problem_generator"]
+    assert job.options.dataset_sizes == {"train": 100000, "test": 1000}
+    problem_generator = job.options.problem_generator
     assert problem_generator(1) is not None
 
 

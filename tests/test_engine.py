@@ -9,6 +9,8 @@ import yaml
 from conftest import integer_sum_generator, unseeded_generator
 
 from calt_hf.engine import SampleGenerationError
+from calt_hf.options import RunOptions
+from calt_hf.produce import GenerationTask, produce
 from calt_hf.problems import GCDProblem, PolynomialStatistics
 from calt_hf.seeding import derive_seed
 from calt_hf.sympy import DatasetGenerator, DatasetWriter
@@ -240,3 +242,15 @@ def test_pickle_is_a_single_list(tmp_path):
     with open(tmp_path / "train_data.pkl", "rb") as handle:
         rows = pickle.load(handle)
     assert isinstance(rows, list) and len(rows) == 2000 and isinstance(rows[0], tuple)
+
+
+def test_produce_makes_a_runs_rows_without_a_writer_a_pool_or_a_folder(tmp_path):
+    """The file pipeline and any other consumer (a stream) share one function from sample indices to rows."""
+    generator = DatasetGenerator(backend="multiprocessing", n_jobs=2, verbose=False, root_seed=3)
+    generator.run({"train": 40}, unseeded_generator, save_dir=tmp_path, save_text=False, save_json=False)
+    written = pickle.loads((tmp_path / "train_data.pkl").read_bytes())
+    task = GenerationTask.from_options(RunOptions({"train": 40}, unseeded_generator), DatasetGenerator.cas, root_seed=3)
+    first, rest = produce(task, "train", 0, 15), produce(task, "train", 15, 40)
+    assert (first.accepted, rest.accepted, first.encoded) == (15, 25, {})
+    assert [tuple(row) for row in first.rows + rest.rows] == written
+    assert not list(tmp_path.glob("*.part")) and sorted(p.name for p in tmp_path.iterdir()) == [".calt_hf", "train_data.pkl", "train_stats.yaml"]

@@ -19,7 +19,7 @@ from calt_hf.hf.package import load_dataset_dict
 from calt_hf.problems import FactorProblem, GCDProblem, IntegerSumProblem, PolynomialSumProblem
 from calt_hf.seeding import derive_seed
 from calt_hf.sympy import DatasetGenerator, DatasetWriter, PolynomialSampler
-from calt_hf.worker import SampleGenerationError
+from calt_hf.produce import SampleGenerationError
 
 SIZES = {"train": 40, "test": 10}
 

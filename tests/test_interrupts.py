@@ -21,7 +21,7 @@ from conftest import integer_sum_generator
 
 from calt_hf.engine import WorkerLostError
 from calt_hf.sympy import DatasetGenerator
-from calt_hf.worker import SampleGenerationError
+from calt_hf.produce import SampleGenerationError
 
 TESTS = Path(__file__).resolve().parent
 SIZES = "dataset_sizes={train: 4000, test: 200}"

@@ -318,7 +318,7 @@ def test_output_depends_on_the_seed_alone_on_each_backend(name):
     generators = {}
     for backend in ("sympy", "sagemath"):
         job = build_job(compose_config(f"problem={name}", f"backend={backend}", *overrides))
-        generators[backend] = job.run_kwargs["problem_generator"]
+        generators[backend] = job.options.problem_generator
     cas = {"sympy": SYMPY, "sagemath": SAGEMATH}
     for seed in range(25):
         for backend, generator in generators.items():
@@ -355,10 +355,10 @@ def test_refusals_name_the_setting_and_the_way_out():
 
 def test_integer_problems_ignore_the_sampler_group():
     job = build_job(compose_config("problem=digit_product", "sampler.field_str=GF8", "sampler.min_degree=9"))
-    assert job.run_kwargs["fingerprint"]["sampler"] is None
-    settings = job.run_kwargs["description"].settings
+    assert job.options.fingerprint["sampler"] is None
+    settings = job.options.description.settings
     assert "field_str" not in settings and settings["max_digits"] == 8
-    assert job.run_kwargs["description"].pretty_name == "digit_product (sympy)"
+    assert job.options.description.pretty_name == "digit_product (sympy)"
 
 
 @pytest.mark.parametrize("backend", ["sympy", "sagemath"])

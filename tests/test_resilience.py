@@ -16,7 +16,7 @@ from calt_hf.checkpoint import RunConflictError
 from calt_hf.engine import WorkerLostError
 from calt_hf.seeding import derive_seed
 from calt_hf.sympy import DatasetGenerator, DatasetWriter
-from calt_hf.worker import SampleGenerationError, retry_seed
+from calt_hf.produce import SampleGenerationError, retry_seed
 
 TESTS = Path(__file__).resolve().parent
 SIZES = {"train": 1500, "test": 300}

@@ -17,7 +17,7 @@ from calt_hf.checkpoint import RunConflictError
 from calt_hf.folder import FolderInUseError
 from calt_hf.seeding import derive_seed
 from calt_hf.sympy import DatasetGenerator, DatasetWriter
-from calt_hf.worker import SampleGenerationError
+from calt_hf.produce import SampleGenerationError
 
 TESTS = Path(__file__).resolve().parent
 DATA = ("_data.pkl", "_raw.txt", "_data.jsonl")

@@ -17,7 +17,7 @@ from calt_hf.hf.package import package_dataset
 from calt_hf.hf.parquet import text_batches
 from calt_hf.problems import GCDProblem, PolynomialStatistics, PolynomialSumProblem
 from calt_hf.sympy import DatasetGenerator, PolynomialSampler
-from calt_hf.writer import PROBLEM_SOLUTION_SEP
+from calt_hf.formats import PROBLEM_SOLUTION_SEP
 
 
 def texts(save_dir, split):
@@ -169,7 +169,7 @@ def test_the_fast_pieces_are_the_pre_tokenizers_pieces_on_every_problem(field):
     from calt_hf.hf.tokenizer import new_tokenizer
     from calt_hf.problems import PROBLEMS, IntegerProblem
     from calt_hf.sympy import DatasetGenerator
-    from calt_hf.writer import TextFormat
+    from calt_hf.formats import TextFormat
 
     sampler = PolynomialSampler(symbols="x, y", field_str=field, max_degree=3, max_num_terms=3)
     text = TextFormat(" | ", " || ")

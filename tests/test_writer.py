@@ -183,7 +183,7 @@ def test_files_the_disk_refuses_to_flush_are_removed_all_of_them(tmp_path):
 def test_json_lines_are_json_dumps_byte_for_byte():
     """JSON Lines are json.dumps's bytes (ensure_ascii=False) for every shape of sample and for strings that need
     escaping: what any faster encoder put in its place must keep."""
-    from calt_hf.writer import JsonLinesFormat
+    from calt_hf.formats import JsonLinesFormat
 
     tricky = ['say "hi"', "back\\slash", "tab\tand\nnewline\r", "\x00\x1f\x7f", "é ∑ 𝔽₇ 😀", "\u2028\u2029", "", " "]
     samples = [
@@ -195,3 +195,28 @@ def test_json_lines_are_json_dumps_byte_for_byte():
     ]
     expected = "".join(json.dumps({"problem": p, "solution": s}, ensure_ascii=False) + "\n" for p, s in samples).encode()
     assert JsonLinesFormat().encode(samples) == expected
+
+
+def test_a_format_registers_itself_and_every_list_of_a_splits_files_follows(tmp_path):
+    """A new data file format is hashed at completion, owned by its run, cleared by overwrite and pushed as a raw
+    file, with no list to extend by hand."""
+    from calt_hf.checkpoint import final_files
+    from calt_hf.folder import foreign_entries
+    from calt_hf.formats import FORMATS, OutputFormat, data_suffixes
+    from calt_hf.hf.hub import raw_files
+
+    class ShoutFormat(OutputFormat):
+        name, suffix = "shout", "_shout.txt"
+
+        def encode(self, samples):
+            return "".join(f"{problem}!\n" for problem, _ in samples).encode()
+
+    try:
+        assert FORMATS["shout"] is ShoutFormat and "_shout.txt" in data_suffixes() and "*_shout.txt" in raw_files()
+        for name in ("train_shout.txt", "test_shout.txt"):
+            (tmp_path / name).write_text("x!\n")
+        assert tmp_path / "train_shout.txt" in final_files(tmp_path, "train")
+        assert foreign_entries(tmp_path, ["train"]) == ["test_shout.txt"]
+    finally:
+        del FORMATS["shout"]
+    assert "_shout.txt" not in data_suffixes()

@@ -21,7 +21,8 @@ from calt_hf.expanded import EXPANDED_COLUMNS
 from calt_hf.hf.parquet import DATA_DIR, EMPTY, JSON, LIST, NESTED, STRING, columns_of, split_sizes, text_batches
 from calt_hf.hf.tokenizer import EXPANDED_DIR
 from calt_hf.quality import Histogram
-from calt_hf.writer import read_statistics, write_atomically
+from calt_hf.files import read_statistics, write_atomically
+from calt_hf.formats import STATS_SUFFIX
 
 TEMPLATE = "calt_hf_dataset.md"
 _SIZE_CATEGORIES = [
@@ -68,7 +69,7 @@ def library_versions() -> dict[str, str]:
 
 
 def _statistics(save_dir: Path, split: str) -> dict[str, Any] | None:
-    path = save_dir / f"{split}_stats.yaml"
+    path = save_dir / f"{split}{STATS_SUFFIX}"
     if not path.exists():
         return None
     stats = read_statistics(path)

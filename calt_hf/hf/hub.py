@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from calt_hf.redaction import add_secret, redact
-from calt_hf.writer import write_atomically
+from calt_hf.files import CONFIG_FILE, write_atomically
+from calt_hf.formats import split_suffixes
 
 _SHARDS = "data/**"
 HUB_FILES = ["README.md", "tokenizer.json", "tokenizer_config.json", "lexer.yaml", "expanded/**", _SHARDS, "images/**"]
-RAW_FILES = ["*_data.pkl", "*_raw.txt", "*_data.jsonl", "*_stats.yaml", "config.yaml"]
 #: Files still being written (a run's ``.part`` files, a shard being widened): never uploaded.
 _UNFINISHED = ["*.part", "*.widen"]
 _REPO_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -159,20 +159,26 @@ def is_transient(error: BaseException) -> bool:
     return isinstance(error, (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteProtocolError))
 
 
+def raw_files() -> list[str]:
+    """What ``include_raw`` adds to a push: every split's files (``calt_hf.formats``) and the command line's config."""
+    return [*(f"*{suffix}" for suffix in split_suffixes()), CONFIG_FILE]
+
+
 def upload_patterns(save_dir: Path, include_raw: bool) -> list[str]:
-    """What a push uploads: ``HUB_FILES`` (and ``RAW_FILES``); in a folder a calt_hf run recorded, the splits' files
+    """What a push uploads: ``HUB_FILES`` (and ``raw_files()``); in a folder a calt_hf run recorded, the splits' files
     are the ones recorded for its complete splits (no shard of a split still being generated, none copied in)."""
-    from calt_hf.checkpoint import STATS_SUFFIX, recorded_splits
+    from calt_hf.checkpoint import recorded_splits
+    from calt_hf.formats import STATS_SUFFIX
 
     complete = {split: state.get("files", {}) for split, state in recorded_splits(save_dir).items() if state["complete"]}
     if not complete:  # packaged without a calt_hf run's record (CALT's folder): its files as they are
-        return HUB_FILES + (RAW_FILES if include_raw else [])
+        return HUB_FILES + (raw_files() if include_raw else [])
     recorded = [name for files in complete.values() for name in files]
     shards = [name for name in recorded if name.startswith(_SHARDS.removesuffix("**"))]
     patterns = [pattern for pattern in HUB_FILES if pattern != _SHARDS] + shards
     if include_raw:
         patterns += [name for name in recorded if name not in shards] + [f"{split}{STATS_SUFFIX}" for split in complete]
-        patterns += [pattern for pattern in RAW_FILES if "*" not in pattern]  # config.yaml
+        patterns += [pattern for pattern in raw_files() if "*" not in pattern]  # config.yaml
     return patterns
 
 

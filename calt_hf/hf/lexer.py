@@ -26,7 +26,8 @@ from pathlib import Path
 
 from calt_hf.hf.survey import DIGIT_GROUP, TextSurvey
 from calt_hf.hf.tokenizer import SPECIAL_TOKENS
-from calt_hf.writer import PROBLEM_SOLUTION_SEP, write_atomically
+from calt_hf.files import write_atomically
+from calt_hf.formats import PROBLEM_SOLUTION_SEP, TextFormat
 
 LEXER_FILE = "lexer.yaml"
 #: Above this many vocabulary tokens CALT's lexer takes more than a few seconds to build (see above).
@@ -139,7 +140,7 @@ def write_lexer(save_dir: Path, config: dict) -> Path:
     lines = [
         "# CALT lexer fitted to this dataset by calt_hf: every line of every split, as text and in the expanded",
         "# form (C<coefficient> E<exponent> ...), lexes to tokens of this vocabulary. In CALT's data config:",
-        "#   lexer_config: lexer.yaml, train_dataset_path: train_raw.txt, test_dataset_path: test_raw.txt",
+        f"#   lexer_config: {LEXER_FILE}, train_dataset_path: train{TextFormat.suffix}, test_dataset_path: test{TextFormat.suffix}",
         "vocab:",
         "  range:",
         *(f"    {name}: {json.dumps(value)}" for name, value in vocab["range"].items()),

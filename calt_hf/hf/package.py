@@ -45,7 +45,8 @@ from calt_hf.hf.tokenizer import (
 )
 from calt_hf.checkpoint import STATE_DIR, SplitCheckpoint, refuse_strays
 from calt_hf.quality import draw_histograms, load_histograms
-from calt_hf.writer import check_nesting, validate_hf_split
+from calt_hf.files import validate_hf_split
+from calt_hf.formats import JsonLinesFormat, PickleFormat, check_nesting, readable_suffixes
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +56,7 @@ IMAGES_DIR = "images"
 
 def find_splits(save_dir: Path) -> list[str]:
     """Splits with data in ``save_dir``: ``train`` first, then the others in name order."""
-    names = {path.name[: -len("_data.pkl")] for path in save_dir.glob("*_data.pkl")}
-    names |= {path.name[: -len("_data.jsonl")] for path in save_dir.glob("*_data.jsonl")}
+    names = {path.name.removesuffix(suffix) for suffix in readable_suffixes() for path in save_dir.glob(f"*{suffix}")}
     return sorted(names, key=lambda name: (name != "train", name))
 
 
@@ -118,7 +118,7 @@ def _pickle_samples(path: Path) -> Iterator[tuple]:
         with open(path, "rb") as handle:
             samples = _DataUnpickler(handle).load()
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError, RecursionError) as error:
-        jsonl = path.name.removesuffix("_data.pkl") + "_data.jsonl"
+        jsonl = path.name.removesuffix(PickleFormat.suffix) + JsonLinesFormat.suffix
         raise ValueError(f"{path} cannot be read as a split's pickle ({error or type(error).__name__}); give the split "
                          f"as JSON Lines ({jsonl}) instead, or generate it again") from None
     if not isinstance(samples, list):
@@ -132,12 +132,12 @@ def _pickle_samples(path: Path) -> Iterator[tuple]:
 
 def _read_samples(save_dir: Path, split: str) -> Iterator[list[tuple]]:
     """Batches of a split's samples: streamed from JSON Lines, else from the pickle (loaded whole)."""
-    jsonl = save_dir / f"{split}_data.jsonl"
+    jsonl = save_dir / f"{split}{JsonLinesFormat.suffix}"
     if jsonl.exists():
         samples = _jsonl_samples(jsonl)
     else:
         logger.warning("%s has no JSON Lines file: reading the whole pickle into memory", split)
-        samples = _pickle_samples(save_dir / f"{split}_data.pkl")
+        samples = _pickle_samples(save_dir / f"{split}{PickleFormat.suffix}")
     batch: list[tuple] = []
     for sample in samples:
         batch.append(sample)

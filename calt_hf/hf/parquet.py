@@ -19,13 +19,14 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from calt_hf.expanded import EXPANDED_COLUMNS
-from calt_hf.writer import OutputFormat, StringSample, TextFormat
+from calt_hf.files import PART_SUFFIX
+from calt_hf.formats import OutputFormat, StringSample, TextFormat
 
 COLUMNS = ("problem", "solution")
 #: Every column a shard may hold, in order: the text form's, then (``encoding="expanded"``) the expanded strings.
@@ -33,7 +34,6 @@ ALL_COLUMNS = COLUMNS + EXPANDED_COLUMNS
 DATA_DIR = "data"
 ROWS_PER_SHARD = 1_000_000
 ROW_GROUP_ROWS = 10_000
-_PART = ".part"
 _KIND_METADATA_KEY = b"calt_hf_kinds"
 
 # Kinds of a column, joined over rows: "empty" (only empty lists so far) widens to "list" or "nested".
@@ -170,7 +170,8 @@ class ArrowChunk:
 class ParquetFormat(OutputFormat):
     """The ``data/`` Parquet shards of a split (``rows_per_shard`` rows each, row groups of ``row_group_rows``)."""
 
-    suffix: ClassVar[str] = "parquet"
+    name, suffix = "parquet", "parquet"  # its files are shards under data/, not {split}{suffix}
+    data_file = False
 
     def __init__(self, rows_per_shard: int = ROWS_PER_SHARD, row_group_rows: int = ROW_GROUP_ROWS, expanded: bool = False) -> None:
         self.rows_per_shard = rows_per_shard
@@ -228,7 +229,7 @@ class ParquetSink:
         self.rows_in_shard = 0
 
     def _part(self, index: int) -> Path:
-        return self.data_dir / f"{self.split}-{index:05d}{_PART}"
+        return self.data_dir / f"{self.split}-{index:05d}{PART_SUFFIX}"
 
     def write(self, chunk: ArrowChunk) -> None:
         kinds = chunk.kinds if self.kinds is None else {c: join_kinds(self.kinds[c], chunk.kinds[c]) for c in self.columns}
@@ -354,7 +355,7 @@ def text_batches(
 ) -> Iterator[list[tuple[str, str]]]:
     """A split's (problem, solution) in the text form (``a | b || c``), one batch a row group, streamed from
     its shards; ``rows`` stops after that many. ``columns=EXPANDED_COLUMNS``: the expanded forms instead."""
-    text = TextFormat(" | ", " || ")
+    text = TextFormat()
     left = rows
     for shard in split_shards(save_dir / DATA_DIR, split):
         parquet = pq.ParquetFile(shard)

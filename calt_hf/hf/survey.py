@@ -20,11 +20,12 @@ from itertools import chain
 from pathlib import Path
 
 from calt_hf.quality import Histogram
-from calt_hf.writer import PROBLEM_SOLUTION_SEP, DamagedFileError, read_json, write_atomically
+from calt_hf.files import DamagedFileError, read_json, write_atomically
+from calt_hf.formats import INNER_SEP, OUTER_SEP, PROBLEM_SOLUTION_SEP
 
 #: The tokenizer's pieces: the text form's separators, identifiers, numbers (``whole``: a run of digits;
 #: ``digits``: groups of ``DIGIT_GROUP`` from the right), any other character, runs of white space.
-_SEPARATORS = (" || ", " | ", PROBLEM_SOLUTION_SEP, " + ", " - ")
+_SEPARATORS = (OUTER_SEP, INNER_SEP, PROBLEM_SOLUTION_SEP, " + ", " - ")
 #: Digits per number token with ``digits``, grouped from the right (``1234567`` -> ``1 234 567``).
 DIGIT_GROUP = 3
 _NUMBERS = {"whole": r"\d+", "digits": rf"\d{{1,{DIGIT_GROUP}}}(?=(?:\d{{{DIGIT_GROUP}}})*(?!\d))"}

@@ -17,7 +17,8 @@ from typing import Any
 
 from calt_hf.hf.survey import DIGIT_GROUP, TextSurvey, pieces_pattern
 from calt_hf.sampling import check_choice, parse_field
-from calt_hf.writer import PROBLEM_SOLUTION_SEP, write_atomically
+from calt_hf.files import write_atomically
+from calt_hf.formats import PROBLEM_SOLUTION_SEP
 
 TOKENIZER_FILE = "tokenizer.json"
 TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
