@@ -216,6 +216,10 @@ def config_file() -> str:
 #: hf.license packages them again). Every other key decides the samples.
 NOT_DECIDING_SAMPLES = ("save_dir", "batch_size", "verbose", "parallel", "resume", "overwrite", "hub",
                         "hf.license", "hf.pretty_name", "hf.number_tokens")
+#: What the save_dir's hash reads for a library problem's ``backends``: each problem's config listed these two
+#: before the backends a problem runs on were derived from the registry, so the folders named then keep their
+#: names; the derived list, which grows with each backend registered, never enters the hash.
+HASHED_BACKENDS = ["sympy", "sagemath"]
 #: What the default save_dir names in words (``datasets/sympy_gcd_GF7``): two group choices and the field.
 NAMED_IN_SAVE_DIR = ("backend", "problem", "sampler.field_str")
 
@@ -244,6 +248,8 @@ def _samples_settings(cfg: DictConfig) -> dict[str, Any]:
     for group, _, key in (dotted.partition(".") for dotted in NOT_DECIDING_SAMPLES):
         if key and isinstance(settings.get(group), dict):
             settings[group].pop(key, None)
+    if isinstance(settings.get("problem"), dict) and "backends" in settings["problem"]:
+        settings["problem"]["backends"] = HASHED_BACKENDS
     return settings
 
 

@@ -1,63 +1,23 @@
-"""Objects to strings: what a backend must tell the core, and the text form of polynomials.
+"""Objects to strings: the nesting of problems and solutions, and the text form of polynomials.
 
-A backend is a ``Backend`` value: how one of its objects becomes a string, how its containers (matrices)
-become lists, and which extra random generators to reseed before each sample. Everything else (nesting,
-errors, polynomial layout) is shared, so both backends write the same text for the same mathematics:
-``3*x^2*y - x + 6``, terms in the ring's order, ``^`` for powers, GF(p) coefficients as 0..p-1.
+A backend (``calt_hf.backends.Backend``) says how one of its objects becomes a string and how its containers
+(matrices) become lists; everything else (nesting, errors, polynomial layout) is shared, so every backend writes
+the same text for the same mathematics: ``3*x^2*y - x + 6``, terms in the ring's order, ``^`` for powers, GF(p)
+coefficients as 0..p-1.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from calt_hf.seeding import Reseeder
-from calt_hf.timeouts import signal_time_limit
+if TYPE_CHECKING:
+    from calt_hf.backends import Backend
 
 T = TypeVar("T")
 #: ``coefficient -> (is_negative, magnitude text, magnitude is one)``, chosen once per coefficient ring.
 CoefficientFormatter = Callable[[Any], tuple[bool, str, bool]]
-
-
-def no_rows(obj: Any) -> None:
-    """For backends without container types of their own."""
-    return None
-
-
-def no_terms(obj: Any) -> None:
-    """For backends without polynomials of their own."""
-    return None
-
-
-#: A polynomial's terms for the expanded encoding: (exponents, coefficient as int or Fraction).
-Terms = list[tuple[tuple[int, ...], Any]]
-
-
-@dataclass(frozen=True)
-class Backend:
-    """The few things that differ between computer algebra backends (module-level functions, so it pickles).
-
-    ``element_to_str`` turns one leaf object (a polynomial, a number, anything) into a string;
-    ``as_rows`` returns a container of this backend (e.g. a matrix) as a list of lists, or None;
-    ``reseeders`` reseed the backend's own random state before each sample; ``leaf_types`` are types
-    known to be leaves (polynomials), converted without probing for containers first, by ``leaf_to_str``
-    when given (a direct call, without ``element_to_str``'s dispatch); ``time_limit`` is a context manager
-    factory that raises ``SampleTimeout`` when a sample outlives ``sample_timeout``; ``terms`` returns a
-    polynomial's terms as exact integers or fractions, in the order CALT's expanded form reads them (None for
-    anything that is not a polynomial of this backend), for ``calt_hf.expanded``.
-    """
-
-    name: str
-    element_to_str: Callable[[Any], str]
-    as_rows: Callable[[Any], list | None] = no_rows
-    reseeders: tuple[Reseeder, ...] = field(default=())
-    leaf_types: tuple[type, ...] = field(default=())
-    leaf_to_str: Callable[[Any], str] | None = None
-    time_limit: Callable[[float], AbstractContextManager] = signal_time_limit
-    terms: Callable[[Any], Terms | None] = no_terms
 
 
 def _as_list(obj: Any, backend: Backend) -> list | None:
@@ -92,7 +52,7 @@ def to_strings(obj: Any, backend: Backend, what: str) -> str | list:
     Tuples, numpy arrays and backend matrices count as lists. ``None`` anywhere, or a third level of
     nesting, is a ValueError that names ``what``.
     """
-    leaf_types, leaf_to_str = backend.leaf_types, _leaf_writer(backend)
+    leaf_types, leaf_to_str = backend.leaf_types, backend.leaf_to_str
     if isinstance(obj, leaf_types):
         return leaf_to_str(obj)
     if obj is None:
@@ -115,13 +75,9 @@ def to_strings(obj: Any, backend: Backend, what: str) -> str | list:
     return converted
 
 
-def _leaf_writer(backend: Backend) -> Callable[[Any], str]:
-    return backend.leaf_to_str or backend.element_to_str
-
-
 def _leaf(obj: Any, backend: Backend, what: str) -> str:
     if isinstance(obj, backend.leaf_types):
-        return _leaf_writer(backend)(obj)
+        return backend.leaf_to_str(obj)
     if obj is None:
         raise ValueError(f"{what} contains None")
     if isinstance(obj, str):

@@ -38,7 +38,7 @@ from calt_hf.checkpoint import (
     refuse_strays,
 )
 from calt_hf.folder import FolderInUseError, adopt, claim, clear, foreign_entries, refuse_foreign, task_differences
-from calt_hf.conversion import Backend
+from calt_hf.backends import Backend
 from calt_hf import pickling
 from calt_hf.hf.description import DatasetDescription
 from calt_hf.hf.survey import TextSurvey, save_survey

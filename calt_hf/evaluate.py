@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.resources
 import inspect
 import json
 import sys
@@ -30,11 +29,11 @@ from typing import Any
 
 import yaml
 
+from calt_hf.backends import public_module
 from calt_hf.checkpoint import SplitCheckpoint
 from calt_hf.config import build_generator
 from calt_hf.parsing import EXACT_FIELDS, AnswerReader, Unreadable, shaped
 from calt_hf.problems import PROBLEMS, Problem
-from calt_hf.problems.algebra import variable_names
 from calt_hf.files import CONFIG_FILE, validate_tag, write_atomically
 from calt_hf.formats import JsonLinesFormat, PickleFormat, TextFormat, readable_suffixes
 from calt_hf.writer import DatasetWriter
@@ -119,7 +118,7 @@ def judge_of(generator: Any, statistics: Callable | None = None, backend: str | 
     if sampler is not None:
         spec = sampler.field_spec
         field_name = f"GF({spec.characteristic})" if spec.kind == "GF" else spec.kind
-        ring = f"{field_name}[{', '.join(variable_names(sampler.get_ring()))}], order {sampler.order}"
+        ring = f"{field_name}[{', '.join(generator.backend.variable_names(sampler.get_ring()))}], order {sampler.order}"
         if spec.kind not in EXACT_FIELDS:
             return Judge(name, f"exact match (coefficients in {field_name}: answers are read as values over "
                                "GF(p), QQ or ZZ only, where equality is exact)", ring=ring, backend=backend)
@@ -198,11 +197,11 @@ def _parameters(cls: type) -> list[str]:
 
 
 def _backend_module(name: str) -> str:
-    """The public module of a backend, as its config group file (``conf/backend/NAME.yaml``) names it."""
-    path = importlib.resources.files("calt_hf.conf") / "backend" / f"{name}.yaml"
-    if not path.is_file():
-        raise ValueError(f"the folder was made with backend {name!r}, which calt_hf does not know")
-    return yaml.safe_load(path.read_text())["module"]
+    """The public module of a backend, as the registry (its config file, ``conf/backend/NAME.yaml``) names it."""
+    try:
+        return public_module(name)
+    except ValueError:
+        raise ValueError(f"the folder was made with backend {name!r}, which calt_hf does not know") from None
 
 
 def _qualified_name(obj: Any) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from calt_hf.conversion import Backend
+from calt_hf.backends import Backend
 from calt_hf.formats import INNER_SEP, OUTER_SEP
 
 ENCODINGS = ("text", "expanded")

@@ -3,7 +3,7 @@
 A model's answer is untrusted input, so it is never handed to Python or to a computer algebra system's
 parser (SymPy's ``parse_expr`` runs code). A small tokenizer and a recursive descent parser read the
 grammar below into ``{exponents: coefficient}`` terms with exact arithmetic of the ring's coefficients
-(GF(p) as residues, QQ and ZZ as fractions), and ``algebra.from_terms`` makes the ring's polynomial of them::
+(GF(p) as residues, QQ and ZZ as fractions), and the ring's backend makes the ring's polynomial of them (``Backend.from_terms``)::
 
     polynomial := product (("+" | "-") product)*
     product    := factor (("*" | "/") factor)*         "/" by a non-zero constant only
@@ -26,7 +26,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
-from calt_hf.problems.algebra import from_terms, ngens, variable_names
+from calt_hf.backends import backend_of
 from calt_hf.sampling import FieldSpec
 from calt_hf.writer import DatasetWriter
 
@@ -97,8 +97,9 @@ class AnswerReader:
             raise ValueError(f"answers are read exactly over GF(p), QQ or ZZ only, not over {field}")
         self.ring = ring
         self.field = field
-        self.names = {name: i for i, name in enumerate(variable_names(ring))} if ring is not None else {}
-        self.count = ngens(ring) if ring is not None else 0
+        self.backend = backend_of(ring) if ring is not None else None
+        self.names = {name: i for i, name in enumerate(self.backend.variable_names(ring))} if ring is not None else {}
+        self.count = self.backend.ngens(ring) if ring is not None else 0
 
     def polynomial(self, text: str) -> Any:
         """The polynomial of the ring that ``text`` writes; Unreadable if it writes none."""
@@ -110,7 +111,7 @@ class AnswerReader:
         if self.field.kind != "QQ":
             terms = {m: int(c) for m, c in terms.items()}
         try:
-            return from_terms(self.ring, terms)
+            return self.backend.from_terms(self.ring, terms)
         except (ArithmeticError, ValueError, TypeError) as error:  # e.g. Singular's exponent bound
             raise Unreadable(f"not a polynomial of the ring ({error}): {text!r}") from None
 

@@ -3,11 +3,11 @@
 Users write generators in scripts and notebooks (``__main__``), with a ring built at module level, a
 helper wrapped in ``functools.cache``, or a cache that already holds a ring because they tried the
 generator once. cloudpickle ships ``__main__`` functions by value together with the globals they use, but
-SymPy 1.14's rings, GF(p) domains and their elements do not pickle at all, and an ``lru_cache`` wrapper
-pickles by name, which a worker's ``__main__`` does not have. The reducers here rebuild those objects from
-what defines them: a ring from its symbols, domain and order (SymPy caches rings, so the worker gets the
-ring it would have built itself), a polynomial from its terms, a cache wrapper around the function it
-wraps (with an empty cache). A generator from a script therefore gives the same samples, byte for byte,
+SymPy 1.14's rings, GF(p) domains and their elements do not pickle at all, nor do python-flint's polynomial
+contexts, polynomials and GF(p) numbers, and an ``lru_cache`` wrapper
+pickles by name, which a worker's ``__main__`` does not have. Each backend rebuilds its own objects from
+what defines them (``Backend.reduce``: a ring from its symbols, domain and order, a polynomial from its terms),
+and a cache wrapper is rebuilt here around the function it wraps (with an empty cache). A generator from a script therefore gives the same samples, byte for byte,
 as the same generator imported from a module.
 """
 
@@ -21,66 +21,9 @@ from typing import Any
 
 import cloudpickle
 
+from calt_hf import backends
+
 __all__ = ["dumps"]
-
-
-# --- SymPy ------------------------------------------------------------------------------------------
-def _sympy_types() -> tuple[type, type, type, type] | None:
-    try:
-        from sympy.polys.domains.finitefield import FiniteField
-        from sympy.polys.domains.modularinteger import ModularInteger
-        from sympy.polys.rings import PolyElement, PolyRing
-    except ImportError:  # pragma: no cover - SymPy is a dependency
-        return None
-    return PolyRing, PolyElement, FiniteField, ModularInteger
-
-
-def _order_by_name(order: Any) -> Any:
-    """A standard monomial order as its name (rebuilt as SymPy's own singleton), any other as it is."""
-    from sympy.polys.orderings import monomial_key
-
-    name = str(order)
-    try:
-        return name if monomial_key(name) == order else order
-    except ValueError:
-        return order
-
-
-def _rebuild_ring(symbols: tuple, domain: Any, order: Any) -> Any:
-    from sympy.polys.orderings import monomial_key
-    from sympy.polys.rings import PolyRing
-
-    return PolyRing(symbols, domain, monomial_key(order) if isinstance(order, str) else order)
-
-
-def _rebuild_polynomial(ring: Any, terms: list[tuple[tuple[int, ...], Any]]) -> Any:
-    return ring.from_dict(dict(terms))
-
-
-def _rebuild_finite_field(modulus: int, symmetric: bool) -> Any:
-    from sympy.polys.domains.finitefield import FiniteField
-
-    return FiniteField(modulus, symmetric)
-
-
-def _rebuild_modular_integer(modulus: int, symmetric: bool, value: int) -> Any:
-    return _rebuild_finite_field(modulus, symmetric)(value)
-
-
-def _reduce_sympy(obj: Any) -> tuple | None:
-    types = _sympy_types()
-    if types is None:
-        return None
-    ring_type, element_type, field_type, modular_type = types
-    if isinstance(obj, ring_type):
-        return _rebuild_ring, (obj.symbols, obj.domain, _order_by_name(obj.order))
-    if isinstance(obj, element_type):
-        return _rebuild_polynomial, (obj.ring, list(obj.items()))
-    if isinstance(obj, field_type):
-        return _rebuild_finite_field, (int(obj.mod), bool(obj.sym))
-    if isinstance(obj, modular_type):
-        return _rebuild_modular_integer, (int(obj.mod), bool(obj.sym), int(obj.val))
-    return None
 
 
 # --- functools caches -------------------------------------------------------------------------------
@@ -115,12 +58,13 @@ def _reduce_cache(obj: Any) -> tuple | None:
     return _empty_cache, (parameters["maxsize"], parameters["typed"]), obj.__wrapped__, None, None, _fill_cache
 
 
-_REDUCERS: tuple[Callable[[Any], tuple | None], ...] = (_reduce_sympy, _reduce_cache)
-
-
 class _TaskPickler(cloudpickle.CloudPickler):
+    def __init__(self, file: io.BytesIO, protocol: int) -> None:
+        super().__init__(file, protocol=protocol)
+        self.reducers = (backends.reducers(), _reduce_cache)
+
     def reducer_override(self, obj: Any) -> Any:
-        for reduce in _REDUCERS:
+        for reduce in self.reducers:
             reduction = reduce(obj)
             if reduction is not None:
                 return reduction

@@ -12,8 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-#: Backend names of calt-x's registry and the calt_hf modules that implement them.
-BACKEND_MODULES = {"sagemath": "calt_hf.sagemath", "sympy": "calt_hf.sympy"}
+from calt_hf import backends
 
 
 @dataclass
@@ -38,8 +37,7 @@ class DatasetPipeline:
     backend: str = "sagemath"
 
     def __post_init__(self) -> None:
-        if self.backend not in BACKEND_MODULES:
-            raise ValueError(f"backend={self.backend!r} is not allowed; use one of {', '.join(map(repr, BACKEND_MODULES))}")
+        backends.check_name(self.backend)
 
     @classmethod
     def from_config(
@@ -61,7 +59,7 @@ class DatasetPipeline:
 
     def run(self) -> None:
         """Generate the train and test splits into ``save_dir``."""
-        api = importlib.import_module(BACKEND_MODULES[self.backend])
+        api = importlib.import_module(backends.public_module(self.backend))
         generator = api.DatasetGenerator(n_jobs=self.n_jobs, verbose=self.verbose, root_seed=self.root_seed)
         generator.run(
             dataset_sizes={"train": self.num_train_samples, "test": self.num_test_samples},

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
-from calt_hf.conversion import Backend, to_strings
+from calt_hf.backends import Backend
+from calt_hf.conversion import to_strings
 from calt_hf.expanded import to_expanded
 from calt_hf.hf.survey import TextSurvey
 from calt_hf.interrupts import RunInterrupted

@@ -8,7 +8,7 @@ backward samplers of Gröbner and border bases, which draw exactly as calt-x's.
 """
 
 from calt_hf import engine
-from calt_hf.backends.sagemath import SAGEMATH
+from calt_hf.backends.sagemath.adapter import SAGEMATH
 from calt_hf.backends.sagemath.ideals import (
     BorderBasisSampler,
     BorderIdealTransformer,

@@ -1,9 +1,9 @@
-"""Random polynomials with a prescribed degree and number of terms, shared by the SymPy and Sage samplers.
+"""Random polynomials with a prescribed degree and number of terms, shared by the SymPy, FLINT and Sage samplers.
 
-Both samplers draw exactly as calt-x 1.5.0's do, so a generator ported from CALT gives the same
-polynomials for the same seed: SymPy's from Python's ``random``, by the monomial and coefficient rules
-below; Sage's from Sage's randstate (``set_random_seed``), through Sage's own ``random_element``. The core
-reseeds both before each sample. As in CALT, ``strictly_conditioned`` rejects candidates until one has
+The samplers draw exactly as calt-x 1.5.0's do, so a generator ported from CALT gives the same
+polynomials for the same seed: SymPy's and FLINT's from Python's ``random``, by the monomial and coefficient
+rules below (``PythonRandomSampler``: the same polynomials on both); Sage's from Sage's randstate
+(``set_random_seed``), through Sage's own ``random_element``. The core reseeds both before each sample. As in CALT, ``strictly_conditioned`` rejects candidates until one has
 exactly the drawn degree and number of terms. Backends supply the random source, the candidate draw,
 the ring and how a ``{exponents: coefficient}`` dict becomes a polynomial.
 """
@@ -15,7 +15,9 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
+
+import numpy as np
 
 
 FIELD_CHOICES = "QQ, RR, ZZ, GF(p) or GFp with p prime (e.g. GF(7), GF7)"
@@ -77,6 +79,11 @@ def check_symbols(symbols: Any) -> list[str]:
             "starting with a digit) separated by commas, such as 'x, y'"
         )
     return names
+
+
+def symbol_names(symbols: str) -> list[str]:
+    """The names in ``"x, y"`` (commas, spaces or both between them), as SymPy's ``ring`` reads them."""
+    return re.split(r"\s*,\s*|\s+", symbols.strip(" ,"))
 
 
 def check_choice(name: str, value: Any, choices: tuple) -> None:
@@ -222,8 +229,8 @@ def random_number(spec: FieldSpec, non_zero: bool, low: float, high: float, num_
 class PolynomialSamplerBase:
     """The backend-independent part of ``PolynomialSampler``: checks, degree/term choice, matrices.
 
-    A backend subclass implements ``get_field``, ``get_ring``, ``_ring_ngens``, ``_make_coefficient``
-    and ``_from_dict``; the ring is built once and reused.
+    A backend subclass implements ``get_field``, ``get_ring``, ``_ring_ngens``, ``_make_coefficient``,
+    ``_from_dict`` and ``_matrix``, and sets ``_spec``; the ring is built once and reused.
     """
 
     def _init_common(
@@ -287,7 +294,8 @@ class PolynomialSamplerBase:
 
     @property
     def field_spec(self) -> FieldSpec:
-        raise NotImplementedError
+        """The kind of field (and characteristic) the polynomials' coefficients lie in."""
+        return self._spec
 
     def _ring_ngens(self, ring: Any) -> int:
         raise NotImplementedError
@@ -350,7 +358,7 @@ class PolynomialSamplerBase:
         num_terms = self._randint(1, max_terms) if self.term_sampling == "uniform" else max_terms
         for _ in range(self.max_attempts):
             poly = self._candidate(ring, degree, num_terms)
-            if self.nonzero_instance and poly == 0:
+            if self.nonzero_instance and not poly:  # not ``== 0``: Sage coerces the 0 first, FLINT converts it
                 continue
             poly_degree = self._candidate_degree(poly)
             if poly_degree < self.min_degree:
@@ -380,6 +388,28 @@ class PolynomialSamplerBase:
                     matrix[r][c] = one if r == c else zero
         return matrix
 
+    def sample(
+        self,
+        num_samples: int = 1,
+        size: tuple[int, int] | None = None,
+        density: float = 1.0,
+        matrix_type: str | None = None,
+    ) -> list[Any]:
+        """``num_samples`` polynomials, or (with ``size``) matrices of polynomials, the backend's own (numpy object
+        arrays on SymPy and FLINT, Sage matrices on Sage).
+
+        ``density`` is the probability that an entry is non-zero; ``matrix_type="unimodular_upper_triangular"``
+        puts ones on the diagonal and zeros below it.
+        """
+        self._check_sample_args(num_samples, size, density, matrix_type)
+        if size is None:
+            return [self._sample_polynomial() for _ in range(num_samples)]
+        return [self._matrix(self._sample_matrix(tuple(size), density, matrix_type)) for _ in range(num_samples)]
+
+    def _matrix(self, rows: list[list[Any]]) -> Any:
+        """The backend's matrix of these rows of polynomials."""
+        raise NotImplementedError
+
     def _check_sample_args(self, num_samples: Any, size: Any, density: Any, matrix_type: Any) -> None:
         check_int("num_samples", num_samples, 1)
         if size is not None and not (
@@ -389,3 +419,158 @@ class PolynomialSamplerBase:
         if not isinstance(density, (int, float)) or not 0.0 <= density <= 1.0:
             raise ValueError(f"density={density!r} is not allowed; use a number in [0, 1]")
         check_choice("matrix_type", matrix_type, MATRIX_TYPES)
+
+
+# --- samplers drawing from Python's random (SymPy, FLINT) -------------------------------------------
+class SinglePolynomialSamplerBase:
+    """calt-x's SymPy ``SinglePolynomialSampler``: random coefficients and polynomials in a given ring, drawn
+    from ``random`` exactly as calt-x draws them. A backend says how to read its rings and build elements."""
+
+    def random_coeff(self, field: Any, non_zero: bool = False, **kwargs: Any) -> Any:
+        """A random element of ``field`` (ZZ, QQ, RR or GF(p)).
+
+        ``min``/``max`` bound ZZ and RR (default -10..10), ``num_bound`` bounds QQ numerators and
+        denominators (default 10); ``non_zero`` excludes zero.
+        """
+        spec = self._spec_of(field)
+        value = random_number(spec, non_zero, kwargs.get("min", -10), kwargs.get("max", 10), kwargs.get("num_bound", 10))
+        return self._element(field, value)
+
+    def random_element(
+        self,
+        R: Any,
+        degree: int = 2,
+        terms: int | None = None,
+        choose_degree: bool = False,
+        non_zero_coeff: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        """A random polynomial of ``R`` of degree at most ``degree`` with ``terms`` distinct monomials (default 5).
+
+        Monomials are uniform among those of degree at most ``degree`` (so higher degrees, being more
+        numerous, are likelier), or with ``choose_degree`` uniform in degree first. Each gets a random
+        coefficient (zero allowed unless ``non_zero_coeff``); ``kwargs`` as for ``random_coeff``.
+        """
+        if terms is not None and terms < 0:
+            raise ValueError(f"terms={terms} must be >= 0")
+        if degree < 0:
+            raise ValueError(f"degree={degree} must be >= 0")
+        n = self._ngens(R)
+        if terms == 0:
+            return self._polynomial(R, {})
+        field = self._field_of(R)
+        if degree == 0:
+            return self._polynomial(R, {(0,) * n: self.random_coeff(field, non_zero=non_zero_coeff, **kwargs)})
+        count = min(5, count_monomials_upto(n, degree)) if terms is None else terms
+        monomials = random_monomials(n, degree, count, choose_degree)
+        # All monomials first, then one coefficient each in the same order: CALT's order of draws.
+        coefficients = [self.random_coeff(field, non_zero=non_zero_coeff, **kwargs) for _ in monomials]
+        return self._polynomial(R, dict(zip(monomials, coefficients)))
+
+    def _spec_of(self, field: Any) -> FieldSpec:
+        """Which kind of field a coefficient field of the backend is."""
+        raise NotImplementedError
+
+    def _element(self, field: Any, value: Any) -> Any:
+        """The element of ``field`` of a plain value from ``random_number``."""
+        raise NotImplementedError
+
+    def _field_of(self, ring: Any) -> Any:
+        raise NotImplementedError
+
+    def _ngens(self, ring: Any) -> int:
+        raise NotImplementedError
+
+    def _polynomial(self, ring: Any, terms: dict[tuple[int, ...], Any]) -> Any:
+        """The polynomial of ``ring`` with these terms (zero coefficients dropped)."""
+        raise NotImplementedError
+
+
+class PythonRandomSampler(PolynomialSamplerBase):
+    """Random polynomials (or matrices of them, as numpy object arrays) drawn from Python's ``random`` exactly
+    as calt-x's SymPy sampler draws them, so ``random.seed(s)`` gives CALT's polynomials on every backend
+    built on it (SymPy, FLINT): the same draws, the same polynomials, the same text.
+
+    ``field_str``: QQ, RR, ZZ, GF(p) or GFp; ``order``: lex, grlex, grevlex (or Sage's deglex, degrevlex),
+    kept under the backend's own name (``canonical_order``). Every value is checked here, so a bad
+    configuration fails before any work. The ring is built once per process and reused. ``order`` defaults
+    to grevlex, as in calt-x 1.x. ``nonzero_coeff`` (an addition to CALT's SymPy signature, as in its Sage
+    one) excludes zero coefficients; None (the default) follows ``nonzero_instance``, which is what calt-x's
+    SymPy sampler does. A backend implements the ring (``get_ring``, ``get_field``, ``_ring_order_of``),
+    building polynomials (``_make_coefficient``, ``_from_dict``) and reading them (``total_degree``,
+    ``num_terms``, ``_ring_ngens``).
+    """
+
+    default_order: ClassVar[str]
+    #: The backend's ``SinglePolynomialSampler`` (calt-x's ``sampler.single_poly_sampler``).
+    single_sampler_class: ClassVar[type[SinglePolynomialSamplerBase]]
+
+    def __init__(
+        self,
+        symbols: str,
+        field_str: str,
+        order: Any = "grevlex",
+        max_num_terms: int | None = 10,
+        max_degree: int = 5,
+        min_degree: int = 0,
+        degree_sampling: str = "uniform",
+        term_sampling: str = "uniform",
+        max_coeff: int | None = None,
+        num_bound: int | None = None,
+        strictly_conditioned: bool = True,
+        nonzero_instance: bool = True,
+        max_attempts: int = 1000,
+        nonzero_coeff: bool | None = None,
+    ) -> None:
+        if nonzero_coeff is None:
+            nonzero_coeff = nonzero_instance
+        self._init_common(
+            field_str, max_num_terms, max_degree, min_degree, degree_sampling, term_sampling,
+            max_coeff, num_bound, strictly_conditioned, nonzero_instance, nonzero_coeff, max_attempts,
+        )
+        self._check_terms(len(check_symbols(symbols)))
+        self.symbols = symbols
+        self.order = self.canonical_order(order)
+        self._spec = self._check_field(parse_field(field_str))
+        self._ring_order = self._ring_order_of(self.order)
+        self.single_poly_sampler = self.single_sampler_class()
+
+    @classmethod
+    def canonical_order(cls, order: Any) -> Any:
+        """The order under the backend's own name; None is the default."""
+        raise NotImplementedError
+
+    def _ring_order_of(self, order: Any) -> Any:
+        """The order as the backend's ring takes it; a ValueError naming the choices for an unknown one."""
+        raise NotImplementedError
+
+    def _check_field(self, spec: FieldSpec) -> FieldSpec:
+        """The field, or a ValueError if the backend has no rings over it."""
+        return spec
+
+    def _matrix(self, rows: list[list[Any]]) -> np.ndarray:
+        """A numpy object array, filled entry by entry (``np.array`` would read a FLINT polynomial as a sequence)."""
+        array = np.empty((len(rows), len(rows[0])), dtype=object)
+        for r, row in enumerate(rows):
+            for c, entry in enumerate(row):
+                array[r, c] = entry
+        return array
+
+    def _randint(self, low: int, high: int) -> int:
+        return random.randint(low, high)
+
+    def _random_unit(self) -> float:
+        return random.random()
+
+    def _candidate(self, ring: Any, degree: int, num_terms: int) -> Any:
+        # calt-x's SinglePolynomialSampler.random_element, with the coefficients made without conversions.
+        spec, non_zero = self._spec, self.nonzero_coeff
+        bound = self.max_coeff if self.max_coeff is not None else 10
+        num_bound = self.num_bound if self.num_bound is not None else 10
+        ngens = self._ring_ngens(ring)
+        if degree == 0:  # a constant: CALT draws no monomial for it, only the coefficient
+            monomials = [(0,) * ngens]
+        else:
+            monomials = random_monomials(ngens, degree, num_terms, self.degree_sampling == "uniform")
+        values = [random_number(spec, non_zero, -bound, bound, num_bound) for _ in monomials]
+        return self._from_dict(ring, {m: self._make_coefficient(ring, v) for m, v in zip(monomials, values)})

@@ -7,7 +7,7 @@ a SymPy ``PolyRing`` here, with calt-x's signatures and our own draws.
 """
 
 from calt_hf import engine
-from calt_hf.backends.sympy import SYMPY
+from calt_hf.backends.sympy.adapter import SYMPY
 from calt_hf.backends.sympy.ideals import (
     BorderBasisSampler,
     BorderIdealTransformer,

@@ -65,6 +65,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from calt_hf import backends  # noqa: E402
 from calt_hf.problems import PROBLEMS, PolynomialStatistics  # noqa: E402
 from calt_hf.seeding import default_reseeders, derive_seed  # noqa: E402
 
@@ -373,7 +374,7 @@ def reference_rate(python: str, task: str, n: int, n_jobs: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--backend", default="sympy", choices=["sympy", "sagemath"])
+    parser.add_argument("--backend", default="sympy", choices=backends.names())
     parser.add_argument("--tasks", help="comma-separated problem names (default: gcd,sum; + random_product in Sage)")
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the default sample counts")

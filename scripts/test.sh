@@ -8,7 +8,7 @@ if { ! command -v unshare || ! command -v ip; } >/dev/null && [ "$(id -u)" = 0 ]
 fi
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".[dev,sage,dask,ray,train]"
+.venv/bin/python -m pip install --quiet -e ".[dev,sage,flint,dask,ray,train]"
 .venv/bin/python -m pip install --quiet --no-deps calt-x==1.5.0  # reference for tests/test_calt_parity.py
 # Two processes, one file each (module fixtures, one cluster at a time), in the order tests/conftest.py gives
 # (longest first; xdist would otherwise hand out the files with the most tests first).

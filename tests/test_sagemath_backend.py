@@ -20,8 +20,8 @@ from sage.rings.polynomial.multi_polynomial_libsingular import MPolynomial_libsi
 
 from calt_hf import sagemath as sage_api  # noqa: E402
 from calt_hf import sympy as sympy_api  # noqa: E402
-from calt_hf.backends import sagemath as backend  # noqa: E402
-from calt_hf.backends.sympy import poly_to_str as sympy_poly_to_str  # noqa: E402
+from calt_hf.backends.sagemath import adapter as backend  # noqa: E402
+from calt_hf.backends.sympy.adapter import poly_to_str as sympy_poly_to_str  # noqa: E402
 from calt_hf.conversion import to_strings  # noqa: E402
 from calt_hf.problems import GCDProblem, GroebnerProblem, PolynomialStatistics  # noqa: E402
 from calt_hf.sagemath import DatasetGenerator, PolynomialSampler  # noqa: E402

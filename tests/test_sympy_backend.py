@@ -8,7 +8,7 @@ import pytest
 from sympy import GF, QQ, RR, ZZ, Matrix, Poly, Rational, symbols
 from sympy.polys.rings import ring
 
-from calt_hf.backends.sympy import SYMPY, element_to_str, poly_to_str
+from calt_hf.backends.sympy.adapter import SYMPY, element_to_str, poly_to_str
 from calt_hf.conversion import to_strings
 from calt_hf.sympy import PolynomialSampler, SinglePolynomialSampler
 

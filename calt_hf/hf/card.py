@@ -15,6 +15,7 @@ from typing import Any
 
 from huggingface_hub import DatasetCard, DatasetCardData
 
+from calt_hf import backends
 from calt_hf.hf.description import DatasetDescription
 from calt_hf.expanded import EXPANDED_COLUMNS
 from calt_hf.hf.parquet import DATA_DIR, EMPTY, JSON, LIST, NESTED, STRING, columns_of, split_sizes, text_batches
@@ -40,7 +41,8 @@ REFERENCES = [
 ]
 #: What order-free means for a generator that says it is order-free but not why (``order_free = True``).
 ORDER_FREE_TEXT = "a list and any reordering of it count as one problem"
-_VERSIONED = ("calt_hf", "sympy", "passagemath-singular", "joblib", "datasets", "pyarrow", "huggingface-hub", "tokenizers")
+#: The libraries whose versions the card lists (those installed): calt_hf, every backend's, then the core's.
+_CORE_VERSIONED = ("joblib", "datasets", "pyarrow", "huggingface-hub", "tokenizers")
 
 
 def references(description: DatasetDescription) -> list[tuple[str, str]]:
@@ -58,7 +60,7 @@ def size_category(examples: int) -> str:
 def library_versions() -> dict[str, str]:
     """Versions of the libraries that made the data (those installed)."""
     versions = {"python": platform.python_version()}
-    for name in _VERSIONED:
+    for name in ("calt_hf", *backends.distributions(), *_CORE_VERSIONED):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

@@ -3,8 +3,8 @@ from their own parameters alone).
 
 Each problem is a small class: constructed from a backend's ``PolynomialSampler`` (and its own
 parameters), called with a seed, returning ``(problem, solution)``. The same class serves every backend
-it names in ``backends``: it uses arithmetic both SymPy and Sage polynomials share, and ``algebra`` for
-the rest (normalisation, factorization, Gröbner bases).
+it runs on (``backends``, derived from the registry and what it ``needs``): it uses arithmetic every
+backend's polynomials share, and its backend's operations (``calt_hf.backends.Backend``) for the rest.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from dataclasses import fields
 from typing import Any, ClassVar
 
+from calt_hf import backends as registry
 from calt_hf.ideals.common import field_name
-from calt_hf.problems.algebra import ideal_samplers, ngens
 from calt_hf.problems.base import Problem
 
 KERA_GROEBNER = ("2311.12904", "Kera, Ishihara, Kambe, Vaccon, Yokoyama, Learning to compute Gröbner bases (NeurIPS 2024)")
@@ -53,6 +53,7 @@ class BackwardProblem(Problem):
     A subclass names its groups' option classes (each with ``for_variables(n)``, the keyword arguments for ``n``
     variables), the fields and least number of variables it is drawn over, and ``build``s its two objects."""
 
+    needs = ("ideals",)
     nesting = ("list", "list")
     order_free = "generators in any order count as one problem: they span the same ideal, with the same basis"
     basis_options: ClassVar[type]
@@ -62,12 +63,13 @@ class BackwardProblem(Problem):
     min_variables: ClassVar[int] = 1
 
     def __init__(self, sampler: Any, basis: Any, transform: Any) -> None:
-        self.check_ring(sampler)
         ring = sampler.get_ring()
-        n = ngens(ring)
+        backend = self.supporting_backend(sampler)
+        self.check_ring(sampler)
+        n = backend.ngens(ring)
         basis = options(self.basis_options, basis, "basis").for_variables(n)
         transform = options(self.transform_options, transform, "transform").for_variables(n)
-        self.basis_sampler, self.transformer = self.build(ideal_samplers(ring), ring, basis, transform)
+        self.basis_sampler, self.transformer = self.build(backend.ideal_samplers(), ring, basis, transform)
         super().__init__(sampler, basis=basis, transform=transform)
 
     def build(self, ideals: Any, ring: Any, basis: dict[str, Any], transform: dict[str, Any]) -> tuple[Any, Any]:
@@ -82,7 +84,7 @@ class BackwardProblem(Problem):
         if spec.kind not in allowed:
             names = ", ".join("GF(p)" if kind == "GF" else kind for kind in allowed)
             raise ValueError(f"field_str={sampler.field_str or field_name(spec)} is not allowed for problem={cls.name}: {reason}; use {names}")
-        if ngens(sampler.get_ring()) < cls.min_variables:
+        if registry.backend_of(sampler.get_ring()).ngens(sampler.get_ring()) < cls.min_variables:
             raise ValueError(f"symbols={sampler.symbols!r} is not allowed for problem={cls.name}: it needs {cls.min_variables} or more variables")
         if cls.term_order is not None and str(sampler.order) != cls.term_order:
             raise ValueError(

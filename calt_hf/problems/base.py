@@ -6,14 +6,28 @@ import random
 from collections.abc import Iterable, Sequence
 from typing import Any, Callable, ClassVar
 
+from calt_hf import backends as registry
 from calt_hf.sampling import check_int
+
+
+class _RegisteredBackends:
+    """``Problem.backends``: the registered backends that compute what the problem ``needs`` over some field."""
+
+    def __get__(self, instance: Any, owner: type[Problem]) -> tuple[str, ...]:
+        return tuple(
+            name for name in registry.names()
+            if any(all(registry.about(name).limit(need, field, 1) is None for need in owner.needs)
+                   for field in registry.FIELD_WORDS)
+        )
 
 
 class Problem:
     """Base of the problem library: ``problem(seed) -> (problem, solution)``.
 
-    ``name`` is the config option, ``backends`` the backends it runs on, ``nesting`` the shape of the
-    problem and of the solution (``"string"``, ``"list"`` or ``"list of lists"``). The call seeds
+    ``name`` is the config option, ``needs`` what it asks of its backend beyond arithmetic (``backend``: the
+    ``Backend`` that owns the sampler's ring; an unsupported pair is refused on construction, by
+    ``calt_hf.backends.check_supported``), ``backends`` the backends it runs on (derived from the registry),
+    ``nesting`` the shape of the problem and of the solution (``"string"``, ``"list"`` or ``"list of lists"``). The call seeds
     Python's ``random`` and the sampler's own source (Sage's randstate) itself, so a problem is
     reproducible outside the core too. A problem with
     ``uses_sampler`` is built as ``Problem(sampler, **parameters)``; one without (the integer tasks) as
@@ -21,7 +35,9 @@ class Problem:
     """
 
     name: ClassVar[str]
-    backends: ClassVar[tuple[str, ...]] = ("sympy", "sagemath")
+    #: Operations of ``calt_hf.backends.OPERATIONS`` the problem needs of its backend.
+    needs: ClassVar[tuple[str, ...]] = ()
+    backends = _RegisteredBackends()
     #: The call seeds Python's ``random`` and the sampler's sources, the only generators a library problem
     #: draws from (the algebra it then does is deterministic), so the core need not reseed anything before it. A problem whose
     #: algebra draws from other generators (SymPy's factorization does) sets it to False.
@@ -48,6 +64,15 @@ class Problem:
     def __init__(self, sampler: Any = None, **parameters: Any) -> None:
         self.sampler = sampler
         self.parameters = parameters
+        self.backend = self.supporting_backend(sampler) if sampler is not None else None
+
+    @classmethod
+    def supporting_backend(cls, sampler: Any) -> Any:
+        """The sampler's backend, refused by the registry's one rule where it lacks what the problem needs."""
+        backend = registry.backend_of(sampler.get_ring())
+        for need in cls.needs:
+            registry.check_supported(backend.name, need, sampler, f"problem={cls.name}")
+        return backend
 
     def describe(self) -> dict[str, Any]:
         """What the dataset card says of this problem: its name, the task in words, its settings."""
@@ -55,10 +80,11 @@ class Problem:
         pretty_name = self.name
         if self.sampler is not None:
             pretty_name += f" over {sampler_settings.get('field_str') or 'its field'}"
+        through = registry.described_through(self.backend.name, self.needs) if self.backend is not None else []
         return {
             "pretty_name": pretty_name,
             "problem": self.problem_text,
-            "solution": self.solution_text,
+            "solution": "; ".join([self.solution_text, *through]),
             "order_free": self.order_free,
             "method": self.method,
             "references": list(self.references),

@@ -8,7 +8,6 @@ from typing import Any, List, Optional
 
 import numpy as np
 
-from calt_hf.problems.algebra import text, unit_normal
 from calt_hf.problems.backward import KERA_BORDER, BackwardProblem, within
 
 
@@ -113,5 +112,7 @@ class BorderBasisProblem(BackwardProblem):
         ideal for the same order ideal."""
         # Two polynomials are multiples of each other exactly when their monic forms are equal: no need to find
         # which term of an answer is its border term.
-        kind = self.sampler.field_spec.kind
-        return sorted(text(unit_normal(g, kind)) for g in prediction) == sorted(text(unit_normal(g, kind)) for g in solution)
+        kind, backend = self.sampler.field_spec.kind, self.backend
+        return sorted(backend.leaf_to_str(backend.unit_normal(g, kind)) for g in prediction) == sorted(
+            backend.leaf_to_str(backend.unit_normal(g, kind)) for g in solution
+        )

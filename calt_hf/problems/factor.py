@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from calt_hf.problems.algebra import is_constant, is_irreducible, is_sympy_ring, ngens, normalize, text, unit_normal
 from calt_hf.problems.base import PolynomialStatistics, Problem, check_range
 from calt_hf.sampling import check_int
 
@@ -31,6 +30,7 @@ class FactorProblem(Problem):
     """
 
     name = "factor"
+    needs = ("factorization",)
     order_free = None  # the problem is one polynomial, no list
     seeds_itself = False
     nesting = ("string", "list of lists")
@@ -48,12 +48,6 @@ class FactorProblem(Problem):
         kind = sampler.field_spec.kind
         if kind == "RR":
             raise ValueError(f"field_str={sampler.field_str} is not allowed for problem=factor: use QQ, ZZ or GF(p)")
-        if kind == "GF" and is_sympy_ring(sampler.get_ring()) and ngens(sampler.get_ring()) > 1:
-            raise ValueError(
-                f"field_str={sampler.field_str} is not allowed for problem=factor on backend=sympy with "
-                f"symbols={sampler.symbols!r}: SymPy factors over GF(p) in one variable only; use one symbol, "
-                "QQ or ZZ, or backend=sagemath"
-            )
         if sampler.max_degree < 1:
             raise ValueError("max_degree=0 is not allowed for problem=factor: constants have no irreducible factors")
         check_range("min_count", min_count, "max_count", max_count, 1)
@@ -66,16 +60,16 @@ class FactorProblem(Problem):
         self.max_multiplicity, self.max_tries = max_multiplicity, max_tries
 
     def generate(self) -> tuple[Any, list[list]]:
-        kind = self.sampler.field_spec.kind
+        kind, backend = self.sampler.field_spec.kind, self.backend
         count = random.randint(self.min_count, self.max_count)
         factors: dict[str, Any] = {}  # text -> factor: the text both identifies and sorts it
         for _ in range(self.max_tries):
             g = self.sampler.sample(1)[0]
-            if is_constant(g):
+            if backend.is_constant(g):
                 continue
-            g = normalize(g, kind)
-            key = text(g)
-            if key in factors or not is_irreducible(g, kind):
+            g = backend.normalize(g, kind)
+            key = backend.leaf_to_str(g)
+            if key in factors or not backend.is_irreducible(g, kind):
                 continue
             factors[key] = g
             if len(factors) == count:
@@ -87,7 +81,7 @@ class FactorProblem(Problem):
             )
         pairs = sorted(
             ([g, random.randint(1, self.max_multiplicity)] for g in factors.values()),
-            key=lambda pair: (self.sampler.total_degree(pair[0]), text(pair[0])),
+            key=lambda pair: (self.sampler.total_degree(pair[0]), backend.leaf_to_str(pair[0])),
         )
         f = pairs[0][0] ** pairs[0][1]
         for g, e in pairs[1:]:
@@ -107,11 +101,11 @@ class FactorProblem(Problem):
 
     def _multiplicities(self, pairs: list[list]) -> dict[str, int] | None:
         """Each factor's unit normal (by its text) with its total multiplicity; None if an entry is no factor."""
-        kind, counted = self.sampler.field_spec.kind, {}
+        kind, backend, counted = self.sampler.field_spec.kind, self.backend, {}
         for g, e in pairs:
-            if is_constant(g) or e < 1:
+            if backend.is_constant(g) or e < 1:
                 return None
-            key = text(unit_normal(g, kind))
+            key = backend.leaf_to_str(backend.unit_normal(g, kind))
             counted[key] = counted.get(key, 0) + e
         return counted
 

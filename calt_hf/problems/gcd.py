@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from calt_hf.problems.algebra import unit_normal
+from calt_hf.backends import Backend
 from calt_hf.problems.base import PolynomialStatistics, Problem
 
 #: Draws per sample with ``exclude_degenerate`` before the sample fails (only a tiny ring runs out).
 MAX_DRAWS = 100
 
 
-def normalized_gcd(f: Any, g: Any, field_kind: str) -> Any:
+def normalized_gcd(backend: Backend, f: Any, g: Any, field_kind: str) -> Any:
     """The gcd of ``f`` and ``g``: monic over a field; over ZZ with a positive leading coefficient (the content
     of the gcd included: gcd(2x, 4x) = 2x in ZZ[x], unique up to sign)."""
-    return unit_normal(f.gcd(g), field_kind)
+    return backend.unit_normal(f.gcd(g), field_kind)
 
 
 class GCDProblem(Problem):
@@ -48,7 +48,7 @@ class GCDProblem(Problem):
         for _ in range(MAX_DRAWS):
             h, a, b = self.sampler.sample(3)
             f, g = h * a, h * b
-            solution = normalized_gcd(f, g, self.sampler.field_spec.kind)
+            solution = normalized_gcd(self.backend, f, g, self.sampler.field_spec.kind)
             if not (self.exclude_degenerate and any(degeneracies(self.sampler, f, g, solution).values())):
                 return [f, g], solution
         raise ValueError(
@@ -62,7 +62,7 @@ class GCDProblem(Problem):
     def verify(self, problem: Any, solution: Any, prediction: Any) -> bool:
         """A gcd of the pair up to a unit: the solution times a non-zero constant (over ZZ: times 1 or -1)."""
         kind = self.sampler.field_spec.kind
-        return unit_normal(prediction, kind) == unit_normal(solution, kind)
+        return self.backend.unit_normal(prediction, kind) == self.backend.unit_normal(solution, kind)
 
 
 def degeneracies(sampler: Any, f: Any, g: Any, solution: Any) -> dict[str, int]:

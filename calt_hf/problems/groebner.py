@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from calt_hf.problems.algebra import groebner_basis, is_constant, is_groebner_basis, leading_exponents, ngens, text
+from calt_hf import backends as registry
+from calt_hf.backends import Backend
 from calt_hf.problems.base import Problem, check_range
 from calt_hf.sampling import check_int
 
@@ -32,7 +33,8 @@ class GroebnerProblem(Problem):
     """
 
     name = "groebner"
-    run_defaults = {"sympy": {"sample_timeout": 10.0, "on_error": "resample"}}
+    needs = ("groebner",)
+    run_defaults = {backend: {"sample_timeout": 10.0, "on_error": "resample"} for backend in ("sympy", "flint")}
     order_free = "generators in any order count as one problem: they span the same ideal, whose reduced basis is unique"
     nesting = ("list", "list")
     problem_text = (
@@ -42,7 +44,8 @@ class GroebnerProblem(Problem):
     solution_text = "the reduced Gröbner basis of that ideal under the sampler's term order, monic, by decreasing leading monomial"
 
     def __init__(self, sampler: Any, min_count: int | None = None, max_count: int | None = None, max_tries: int = 1000) -> None:
-        n = ngens(sampler.get_ring())
+        ring = sampler.get_ring()
+        n = registry.backend_of(ring).ngens(ring)
         if n < 2:
             raise ValueError(
                 f"symbols={sampler.symbols!r} is not allowed for problem={self.name}: it needs two or more variables"
@@ -66,17 +69,17 @@ class GroebnerProblem(Problem):
 
     def draw_ideal(self) -> tuple[list, list]:
         """Generators of a random zero-dimensional ideal, and its reduced Gröbner basis."""
-        ring = self.sampler.get_ring()
+        ring, backend = self.sampler.get_ring(), self.backend
         count = random.randint(self.min_count, self.max_count)
         for _ in range(self.max_tries):
             generators = self.sampler.sample(count)
-            if any(is_constant(f) and f != 0 for f in generators):
+            if any(backend.is_constant(f) and f != 0 for f in generators):
                 continue  # a unit: the whole ring, no Gröbner basis needed to say so
-            basis = groebner_basis(generators, ring)
-            if _zero_dimensional(basis, ngens(ring)):
+            basis = backend.groebner_basis(generators, ring)
+            if _zero_dimensional(backend, basis, backend.ngens(ring)):
                 return generators, basis
         raise RuntimeError(
-            f"no zero-dimensional ideal among {self.max_tries} draws of {count} polynomials in {ngens(ring)} "
+            f"no zero-dimensional ideal among {self.max_tries} draws of {count} polynomials in {backend.ngens(ring)} "
             f"variables over {self.sampler.field_str}: raise problem.max_tries, lower problem.max_count, or draw "
             "less degenerate polynomials (e.g. sampler.min_degree=1)"
         )
@@ -84,20 +87,21 @@ class GroebnerProblem(Problem):
 
     def verify(self, problem: Any, solution: list, prediction: list) -> bool:
         """The reduced Gröbner basis of the ideal: the solution's polynomials, in any order."""
+        text = self.backend.leaf_to_str
         return sorted(map(text, prediction)) == sorted(map(text, solution))
 
     def partial_credit(self, problem: Any, solution: list, prediction: list) -> dict[str, bool]:
         """``groebner_basis``: whether the answer is a Gröbner basis of the ideal, reduced or not."""
-        return {"groebner_basis": is_groebner_basis(prediction, solution)}
+        return {"groebner_basis": self.backend.is_groebner_basis(prediction, solution)}
 
 
-def _zero_dimensional(basis: list, ngens: int) -> bool:
+def _zero_dimensional(backend: Backend, basis: list, ngens: int) -> bool:
     """A Gröbner basis of a proper ideal with a pure power of every variable among its leading monomials."""
     pure: set[int] = set()
     for g in basis:
-        if is_constant(g):
+        if backend.is_constant(g):
             return False  # the unit ideal (or the zero ideal)
-        positions = [i for i, e in enumerate(leading_exponents(g)) if e]
+        positions = [i for i, e in enumerate(backend.leading_exponents(g)) if e]
         if len(positions) == 1:
             pure.add(positions[0])
     return len(pure) == ngens

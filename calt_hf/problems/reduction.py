@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from calt_hf.problems.algebra import normal_form
 from calt_hf.problems.base import Problem
 from calt_hf.problems.groebner import GroebnerProblem
 
@@ -34,4 +33,4 @@ class ReductionProblem(GroebnerProblem):
     def generate(self) -> tuple[list, Any]:
         _, basis = self.draw_ideal()
         f = self.sampler.sample(1)[0]
-        return [f, *basis], normal_form(f, basis)
+        return [f, *basis], self.backend.normal_form(f, basis)

@@ -20,8 +20,8 @@ from sage.rings.polynomial.multi_polynomial_libsingular import MPolynomial_libsi
 from sage.rings.polynomial.polynomial_element import Polynomial
 from sage.rings.polynomial.term_order import TermOrder
 
-from calt_hf.backends.sagemath import reseed_sage
-from calt_hf.sampling import FieldSpec, PolynomialSamplerBase, check_symbols, parse_field
+from calt_hf.backends.sagemath.adapter import SAGEMATH, reseed_sage
+from calt_hf.sampling import FieldSpec, PolynomialSamplerBase, check_symbols, parse_field, symbol_names
 
 #: SymPy's names for the usual orders; Sage's own names (and TermOrder objects) are passed through.
 SYMPY_ORDERS = {"grlex": "deglex", "grevlex": "degrevlex"}
@@ -125,7 +125,7 @@ class PolynomialSampler(PolynomialSamplerBase):
             check_symbols(symbols)
             self._spec = parse_field(field_str)
             self.order = self.canonical_order(order)
-            names = symbols.replace(",", " ").split()  # "x, y" or "x y", as SymPy accepts
+            names = symbol_names(symbols)
             try:
                 self._ring = PolynomialRing(_field(self._spec), names, order=_sage_order(self.order, len(names)))
             except (ValueError, TypeError) as error:
@@ -148,10 +148,6 @@ class PolynomialSampler(PolynomialSamplerBase):
             return cls.default_order
         return SYMPY_ORDERS.get(order, order) if isinstance(order, str) else order
 
-    @property
-    def field_spec(self) -> FieldSpec:
-        return self._spec
-
     def get_field(self) -> Any:
         """The coefficient field (or ZZ) of the ring."""
         return self._ring.base_ring()
@@ -160,23 +156,8 @@ class PolynomialSampler(PolynomialSamplerBase):
         """The polynomial ring: built once, in the constructor, and reused."""
         return self._ring
 
-    def sample(
-        self,
-        num_samples: int = 1,
-        size: tuple[int, int] | None = None,
-        density: float = 1.0,
-        matrix_type: str | None = None,
-    ) -> list[Any]:
-        """``num_samples`` polynomials, or (with ``size``) Sage matrices of polynomials.
-
-        ``density`` is the probability that an entry is non-zero; ``matrix_type="unimodular_upper_triangular"``
-        puts ones on the diagonal and zeros below it.
-        """
-        self._check_sample_args(num_samples, size, density, matrix_type)
-        if size is None:
-            return [self._sample_polynomial() for _ in range(num_samples)]
-        space = _matrix_space(self._ring, *size)
-        return [space(self._sample_matrix(tuple(size), density, matrix_type)) for _ in range(num_samples)]
+    def _matrix(self, rows: list[list[Any]]) -> Any:
+        return _matrix_space(self._ring, len(rows), len(rows[0]))(rows)
 
     def total_degree(self, poly: Any) -> int:
         """Total (standard, unweighted) degree of a polynomial; 0 for the zero polynomial."""

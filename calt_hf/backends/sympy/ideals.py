@@ -59,8 +59,11 @@ class SymPyIdealOperations(IdealOperations):
     def height(self, poly: Any) -> Any:
         if not poly:
             return 0
+        # int(): with python-flint installed SymPy's QQ and ZZ hold FLINT numbers, which do not compare with floats
         if poly.ring.domain.is_QQ:
-            return max(max(abs(c.numerator), c.denominator) for c in poly.values())
+            return int(max(max(abs(c.numerator), c.denominator) for c in poly.values()))
+        if poly.ring.domain.is_ZZ:
+            return int(max(abs(c) for c in poly.values()))
         return max(abs(c) for c in poly.values())
 
     def from_terms(self, ring: Any, terms: dict[tuple[int, ...], Any]) -> Any:

@@ -1,0 +1,25 @@
+"""The FLINT backend: ``calt_hf.sympy``'s API on calt_hf's shared core, with FLINT (python-flint) polynomials.
+
+Needs python-flint (``pip install "calt_hf[flint]"``); without it, importing this module raises an ImportError
+that says so. The sampler draws as the SymPy backend's, so a generator written against
+``calt_hf.sympy``'s ``PolynomialSampler`` gives the same text on FLINT's (whose arithmetic is FLINT's, in C).
+"""
+
+from calt_hf import engine
+from calt_hf.backends.flint.adapter import FLINT
+from calt_hf.backends.flint.sampler import PolynomialSampler, SinglePolynomialSampler
+from calt_hf.statistics import BaseStatisticsCalculator
+from calt_hf.writer import DatasetWriter
+
+__all__ = [
+    "DatasetGenerator",
+    "DatasetWriter",
+    "PolynomialSampler",
+    "SinglePolynomialSampler",
+    "BaseStatisticsCalculator",
+]
+
+
+class DatasetGenerator(engine.DatasetGenerator):
+    __doc__ = engine.DatasetGenerator.__doc__
+    cas = FLINT
