@@ -61,9 +61,19 @@ def _writer_for(context: Any) -> TermWriter:
 _writer = per_ring(_writer_for)
 
 
+def _terms(poly: Any) -> Any:
+    """The polynomial's (exponents, coefficient) pairs in the ring's order, zero coefficients left out: python-flint
+    0.9's ``from_dict`` keeps a term whose coefficient is a multiple of p (``{(3, 0): 7}`` over GF(7) prints as
+    ``0*x^3``), which FLINT's arithmetic then carries along."""
+    coeffs = poly.coeffs()
+    if 0 in coeffs:
+        return [(m, c) for m, c in zip(poly.monoms(), coeffs) if c != 0]
+    return zip(poly.monoms(), coeffs)
+
+
 def poly_to_str(poly: Any) -> str:
     """``3*x^2*y + x + 6``: terms in the ring's order, GF(p) coefficients in 0..p-1 (the SymPy backend's text)."""
-    return _writer(poly.context()).write_ordered(zip(poly.monoms(), poly.coeffs()))
+    return _writer(poly.context()).write_ordered(_terms(poly))
 
 
 def element_to_str(obj: Any) -> str:
@@ -79,11 +89,10 @@ def exact_terms(obj: Any) -> Terms | None:
     """A FLINT polynomial's terms in its ring's order, leading term first: GF(p) and ZZ coefficients as ints,
     QQ's as fractions (the SymPy backend's ``terms`` for the same polynomial; the exponents are FLINT's
     ``fmpz``, equal to and written as the ints)."""
-    if isinstance(obj, flint.fmpq_mpoly):
-        return [(monomial, _fraction(c)) for monomial, c in obj.terms()]
-    if isinstance(obj, POLYNOMIAL_TYPES):
-        return [(monomial, int(c)) for monomial, c in obj.terms()]
-    return None
+    if not isinstance(obj, POLYNOMIAL_TYPES):
+        return None
+    convert = _fraction if isinstance(obj, flint.fmpq_mpoly) else int
+    return [(monomial, convert(c)) for monomial, c in _terms(obj)]
 
 
 def matrix_rows(obj: Any) -> list | None:
