@@ -235,7 +235,12 @@ class FlintBackend(Backend):
 
     @staticmethod
     def monic(f: Any) -> Any:
-        return f * (1 / f.leading_coefficient())
+        lead = f.leading_coefficient()
+        if lead == 1:  # FLINT's gcds are monic already: no product for them
+            return f
+        if isinstance(f, flint.fmpz_mod_mpoly):  # its leading coefficient comes as an fmpz, not a residue
+            return f * pow(int(lead), -1, int(f.context().modulus()))
+        return f * (1 / lead)
 
     @staticmethod
     def primitive(f: Any) -> Any:
@@ -243,7 +248,15 @@ class FlintBackend(Backend):
 
     @staticmethod
     def factor_pairs(f: Any) -> list[tuple[Any, int]]:
-        return [(g, int(e)) for g, e in f.factor()[1]]
+        try:
+            factors = f.factor()[1]
+        except OverflowError as error:  # python-flint 0.9's fmpz_mod_mpoly.factor, on x^2 + 1 over GF(2^64 + 13) too
+            raise ValueError(
+                f"python-flint {flint.__version__} cannot factor {poly_to_str(f)} over GF({int(f.context().modulus())}) "
+                f"({error}): its factorization fails on some polynomials over primes past 2^64; use a prime below 2^64 "
+                "or on_error=skip"
+            ) from error
+        return [(g, int(e)) for g, e in factors]
 
 
 BACKEND = FLINT = FlintBackend()
