@@ -81,11 +81,6 @@ def check_symbols(symbols: Any) -> list[str]:
     return names
 
 
-def symbol_names(symbols: str) -> list[str]:
-    """The names in ``"x, y"`` (commas, spaces or both between them), as SymPy's ``ring`` reads them."""
-    return re.split(r"\s*,\s*|\s+", symbols.strip(" ,"))
-
-
 def check_choice(name: str, value: Any, choices: tuple) -> None:
     if value not in choices:
         raise ValueError(f"{name}={value!r} is not allowed; use one of {', '.join(map(repr, choices))}")
@@ -127,29 +122,38 @@ def unrank_monomial(n: int, degree: int, rank: int) -> tuple[int, ...]:
     return tuple(exponents)
 
 
-def monomials_of_degree(n: int, degree: int) -> list[tuple[int, ...]]:
+def monomials_of_degree(n: int, degree: int) -> tuple[tuple[int, ...], ...]:
     """Every monomial of total degree ``degree``, first variable's exponent descending (CALT's listing)."""
-    return [unrank_monomial(n, degree, r) for r in range(count_monomials(n, degree))]
+    return _kept_listing(n, degree) or _listing(n, degree)
 
 
-#: Degrees with at most this many monomials have their CALT listing built once and kept (a draw then costs a
-#: look-up, not an unranking: SymPy's polynomial draws 30% faster); larger ones are unranked each time.
+def _listing(n: int, degree: int) -> tuple[tuple[int, ...], ...]:
+    return tuple(unrank_monomial(n, degree, r) for r in range(count_monomials(n, degree)))
+
+
+#: Degrees with at most this many monomials have their listing built once and kept (a draw then costs a look-up,
+#: not an unranking: SymPy's polynomial draws 30% faster); larger ones are unranked each time.
 _LISTED_MONOMIALS = 4096
 
 
 @functools.lru_cache(maxsize=None)
-def _calt_listing(n: int, degree: int) -> tuple[tuple[int, ...], ...] | None:
-    if count_monomials(n, degree) > _LISTED_MONOMIALS:
-        return None
-    return tuple(reversed(monomials_of_degree(n, degree)))
+def _kept_listing(n: int, degree: int) -> tuple[tuple[int, ...], ...] | None:
+    return _listing(n, degree) if count_monomials(n, degree) <= _LISTED_MONOMIALS else None
 
 
-def _calt_monomial(n: int, degree: int, index: int) -> tuple[int, ...]:
-    # CALT numbers the monomials of one degree the other way round (last variable's exponent descending).
-    listing = _calt_listing(n, degree)
-    if listing is not None:
-        return listing[index]
-    return unrank_monomial(n, degree, count_monomials(n, degree) - 1 - index)
+#: ``random``'s source of bits (the module-level generator that ``random.seed`` seeds, as ``random.randint``'s).
+_getrandbits = random.getrandbits
+
+
+def randbelow(n: int) -> int:
+    """``random.randrange(n)`` (``random.randint(a, b)`` is ``a + randbelow(b - a + 1)``) for an int ``n >= 1``:
+    the same bits of ``random`` taken the same way, CPython's rejection sampling of ``n.bit_length()`` bits
+    (unchanged since Python 3.2), without randint's checks and calls, which cost more than the draw itself."""
+    k = n.bit_length()
+    r = _getrandbits(k)
+    while r >= n:
+        r = _getrandbits(k)
+    return r
 
 
 def random_monomials(n: int, degree: int, terms: int, choose_degree: bool) -> list[tuple[int, ...]]:
@@ -165,31 +169,74 @@ def random_monomials(n: int, degree: int, terms: int, choose_degree: bool) -> li
     total = count_monomials_upto(n, degree)
     terms = min(terms, total)
     if 2 * terms < total:
-        chosen: set[tuple[int, ...]] = set()
-        while len(chosen) < terms:
-            if choose_degree:
-                d = random.randint(0, degree)
-                index = random.randint(0, count_monomials(n, d) - 1)
-            else:
-                index, d = random.randint(0, total - 1), 0
-                while index >= count_monomials(n, d):
-                    index -= count_monomials(n, d)
-                    d += 1
-            chosen.add(_calt_monomial(n, d, index))
-        return list(chosen)
+        return list(_distinct_monomials(_MonomialTable.of(n, degree), terms, choose_degree))
     if not choose_degree:
         pool = [m for d in range(degree + 1) for m in monomials_of_degree(n, d)]
         for _ in range(total - terms):
-            pool.pop(random.randint(0, len(pool) - 1))
+            pool.pop(randbelow(len(pool)))
         return pool
-    classes = [monomials_of_degree(n, d) for d in range(degree + 1)]
+    classes = [list(monomials_of_degree(n, d)) for d in range(degree + 1)]
     picked = []
     for _ in range(terms):
-        c = random.randint(0, len(classes) - 1)
-        picked.append(classes[c].pop(random.randint(0, len(classes[c]) - 1)))
+        c = randbelow(len(classes))
+        picked.append(classes[c].pop(randbelow(len(classes[c]))))
         if not classes[c]:
             classes.pop(c)
     return picked
+
+
+class _MonomialTable:
+    """What drawing monomials of degree at most ``degree`` in ``n`` variables looks up: each degree's number of
+    monomials and its bit length (``randbelow``'s), and its CALT listing, built on first use where it is kept."""
+
+    __slots__ = ("n", "degree", "total", "counts", "bits", "listings")
+
+    def __init__(self, n: int, degree: int) -> None:
+        self.n, self.degree, self.total = n, degree, count_monomials_upto(n, degree)
+        self.counts = [count_monomials(n, d) for d in range(degree + 1)]
+        self.bits = [count.bit_length() for count in self.counts]
+        self.listings: list = [None] * (degree + 1)
+
+    @staticmethod
+    @functools.lru_cache(maxsize=256)
+    def of(n: int, degree: int) -> _MonomialTable:
+        return _MonomialTable(n, degree)
+
+    def monomial(self, d: int, index: int) -> tuple[int, ...]:
+        """The ``index``-th monomial of degree ``d`` in CALT's numbering (last variable's exponent descending)."""
+        listing = self.listings[d]
+        if listing is None:
+            listing = self.listings[d] = _kept_listing(self.n, d) or ()
+        if listing:
+            return listing[-1 - index]
+        return unrank_monomial(self.n, d, self.counts[d] - 1 - index)
+
+
+def _distinct_monomials(table: _MonomialTable, terms: int, choose_degree: bool) -> set[tuple[int, ...]]:
+    """Monomials drawn until ``terms`` distinct ones are found (``randbelow`` inlined: this loop is most of a
+    polynomial's draw)."""
+    getrandbits, counts, bits, monomial = _getrandbits, table.counts, table.bits, table.monomial
+    chosen: set[tuple[int, ...]] = set()
+    if choose_degree:
+        degrees = table.degree + 1
+        k = degrees.bit_length()
+        while len(chosen) < terms:
+            d = getrandbits(k)
+            while d >= degrees:
+                d = getrandbits(k)
+            count, k_index = counts[d], bits[d]
+            index = getrandbits(k_index)
+            while index >= count:
+                index = getrandbits(k_index)
+            chosen.add(monomial(d, index))
+        return chosen
+    while len(chosen) < terms:
+        index, d = randbelow(table.total), 0
+        while index >= counts[d]:
+            index -= counts[d]
+            d += 1
+        chosen.add(monomial(d, index))
+    return chosen
 
 
 # --- coefficients -----------------------------------------------------------------------------------
@@ -200,30 +247,49 @@ def _check_range(low: float, high: float, non_zero: bool) -> None:
         raise ValueError("cannot draw a non-zero coefficient with min=0 and max=0")
 
 
-def _until_non_zero(draw: Callable[[], Any], non_zero: bool, is_zero: Callable[[Any], bool] = lambda v: v == 0) -> Any:
-    while True:
-        value = draw()
-        if not (non_zero and is_zero(value)):
-            return value
+def _integer_draw(low: Any, high: Any) -> Callable[[], int]:
+    """``random.randint(low, high)`` as a function of no arguments: through ``randbelow`` for int bounds (those
+    of every sampler), through ``randint`` itself otherwise (its conversions and errors)."""
+    if isinstance(low, int) and isinstance(high, int) and low <= high:
+        width = high - low + 1
+        return lambda: low + randbelow(width)
+    return lambda: random.randint(low, high)
 
 
-def random_number(spec: FieldSpec, non_zero: bool, low: float, high: float, num_bound: int) -> Any:
-    """A random coefficient as a plain Python value: int (ZZ, GF), (numerator, denominator) (QQ), float (RR).
+def random_numbers(spec: FieldSpec, count: int, non_zero: bool, low: float, high: float, num_bound: int) -> list:
+    """``count`` random coefficients as plain Python values: ints (ZZ, GF), (numerator, denominator) pairs (QQ),
+    floats (RR).
 
-    Drawn from ``random`` as calt-x's SymPy ``random_coeff`` draws it: a zero is redrawn whole (for QQ,
+    Drawn from ``random`` as calt-x's SymPy ``random_coeff`` draws each: a zero is redrawn whole (for QQ,
     numerator and denominator both) when ``non_zero``.
     """
-    if spec.kind == "GF":
-        return _until_non_zero(lambda: random.randint(0, spec.characteristic - 1), non_zero)
+    if spec.kind == "GF":  # the hot path (the default job's field): randbelow inlined
+        p = spec.characteristic
+        k = p.bit_length()
+        values = []
+        for _ in range(count):
+            value = _getrandbits(k)
+            while value >= p or (non_zero and not value):
+                value = _getrandbits(k)
+            values.append(value)
+        return values
     if spec.kind == "QQ":
         if num_bound <= 0:
             raise ValueError(f"num_bound={num_bound} must be > 0")
-        pair = lambda: (random.randint(-num_bound, num_bound), random.randint(1, num_bound))  # noqa: E731
-        return _until_non_zero(pair, non_zero, lambda v: v[0] == 0)
-    _check_range(low, high, non_zero)
-    if spec.kind == "ZZ":
-        return _until_non_zero(lambda: random.randint(low, high), non_zero)
-    return _until_non_zero(lambda: random.uniform(low, high), non_zero)
+        numerator, denominator = _integer_draw(-num_bound, num_bound), _integer_draw(1, num_bound)
+        draw: Callable[[], Any] = lambda: (numerator(), denominator())  # noqa: E731
+        is_zero: Callable[[Any], bool] = lambda v: v[0] == 0  # noqa: E731
+    else:
+        _check_range(low, high, non_zero)
+        draw = _integer_draw(low, high) if spec.kind == "ZZ" else (lambda: random.uniform(low, high))
+        is_zero = lambda v: v == 0  # noqa: E731
+    values = []
+    for _ in range(count):
+        value = draw()
+        while non_zero and is_zero(value):
+            value = draw()
+        values.append(value)
+    return values
 
 
 class PolynomialSamplerBase:
@@ -349,28 +415,37 @@ class PolynomialSamplerBase:
         """The degree that the acceptance test compares (the backends disagree on the zero polynomial)."""
         return self.total_degree(poly)
 
-    def _sample_polynomial(self) -> Any:
-        """Draw a target degree and number of terms, then candidates until one meets the conditions."""
-        ring = self.get_ring()
+    def _target_shape(self, ngens: int) -> tuple[int, int]:
+        """The degree and number of terms a polynomial is drawn for (the first draws of each polynomial)."""
         degree = self._randint(self.min_degree, self.max_degree) if self.degree_sampling == "uniform" else self.max_degree
-        possible = count_monomials_upto(self._ring_ngens(ring), degree)
+        possible = count_monomials_upto(ngens, degree)
         max_terms = possible if self.max_num_terms is None else min(self.max_num_terms, possible)
-        num_terms = self._randint(1, max_terms) if self.term_sampling == "uniform" else max_terms
-        for _ in range(self.max_attempts):
-            poly = self._candidate(ring, degree, num_terms)
-            if self.nonzero_instance and not poly:  # not ``== 0``: Sage coerces the 0 first, FLINT converts it
-                continue
-            poly_degree = self._candidate_degree(poly)
-            if poly_degree < self.min_degree:
-                continue
-            if not self.strictly_conditioned or (poly_degree == degree and self.num_terms(poly) == num_terms):
-                return poly
-        raise RuntimeError(
+        return degree, self._randint(1, max_terms) if self.term_sampling == "uniform" else max_terms
+
+    def _accepts(self, is_zero: bool, poly_degree: int, poly_terms: int, degree: int, num_terms: int) -> bool:
+        """Whether a candidate meets the sampler's conditions (as calt-x's samplers test them)."""
+        if (self.nonzero_instance and is_zero) or poly_degree < self.min_degree:
+            return False
+        return not self.strictly_conditioned or (poly_degree == degree and poly_terms == num_terms)
+
+    def _exhausted(self, degree: int, num_terms: int) -> RuntimeError:
+        return RuntimeError(
             f"no polynomial of degree {degree} with {num_terms} terms over {self.field_str} met the sampler's "
             f"conditions in max_attempts={self.max_attempts} attempts (nonzero_instance={self.nonzero_instance}, "
             f"min_degree={self.min_degree}, strictly_conditioned={self.strictly_conditioned}); loosen them or "
             f"raise max_attempts"
         )
+
+    def _sample_polynomial(self) -> Any:
+        """Draw a target degree and number of terms, then candidates until one meets the conditions."""
+        ring = self.get_ring()
+        degree, num_terms = self._target_shape(self._ring_ngens(ring))
+        for _ in range(self.max_attempts):
+            poly = self._candidate(ring, degree, num_terms)
+            # ``not poly``, not ``== 0``: Sage coerces the 0 first
+            if self._accepts(not poly, self._candidate_degree(poly), self.num_terms(poly), degree, num_terms):
+                return poly
+        raise self._exhausted(degree, num_terms)
 
     def _sample_matrix(self, size: tuple[int, int], density: float, matrix_type: str | None) -> list[list[Any]]:
         rows, cols = size
@@ -433,8 +508,8 @@ class SinglePolynomialSamplerBase:
         denominators (default 10); ``non_zero`` excludes zero.
         """
         spec = self._spec_of(field)
-        value = random_number(spec, non_zero, kwargs.get("min", -10), kwargs.get("max", 10), kwargs.get("num_bound", 10))
-        return self._element(field, value)
+        low, high, num_bound = kwargs.get("min", -10), kwargs.get("max", 10), kwargs.get("num_bound", 10)
+        return self._element(field, random_numbers(spec, 1, non_zero, low, high, num_bound)[0])
 
     def random_element(
         self,
@@ -472,7 +547,7 @@ class SinglePolynomialSamplerBase:
         raise NotImplementedError
 
     def _element(self, field: Any, value: Any) -> Any:
-        """The element of ``field`` of a plain value from ``random_number``."""
+        """The element of ``field`` of a plain value from ``random_numbers``."""
         raise NotImplementedError
 
     def _field_of(self, ring: Any) -> Any:
@@ -557,20 +632,37 @@ class PythonRandomSampler(PolynomialSamplerBase):
         return array
 
     def _randint(self, low: int, high: int) -> int:
-        return random.randint(low, high)
+        return low + randbelow(high - low + 1)
 
     def _random_unit(self) -> float:
         return random.random()
 
-    def _candidate(self, ring: Any, degree: int, num_terms: int) -> Any:
-        # calt-x's SinglePolynomialSampler.random_element, with the coefficients made without conversions.
+    def _sample_polynomial(self) -> Any:
+        """calt-x's SymPy draw: a target degree and number of terms, then candidates (monomials, then a coefficient
+        each, as ``SinglePolynomialSampler.random_element``) until one meets the conditions. Candidates are tested
+        as plain ``{exponents: value}`` terms and only the accepted one becomes a polynomial of the ring: the same
+        draws and the same polynomial as testing each built candidate, without building the rejected ones."""
+        ring = self.get_ring()
+        ngens = self._ring_ngens(ring)
+        degree, num_terms = self._target_shape(ngens)
         spec, non_zero = self._spec, self.nonzero_coeff
         bound = self.max_coeff if self.max_coeff is not None else 10
         num_bound = self.num_bound if self.num_bound is not None else 10
-        ngens = self._ring_ngens(ring)
-        if degree == 0:  # a constant: CALT draws no monomial for it, only the coefficient
-            monomials = [(0,) * ngens]
-        else:
-            monomials = random_monomials(ngens, degree, num_terms, self.degree_sampling == "uniform")
-        values = [random_number(spec, non_zero, -bound, bound, num_bound) for _ in monomials]
-        return self._from_dict(ring, {m: self._make_coefficient(ring, v) for m, v in zip(monomials, values)})
+        choose_degree = self.degree_sampling == "uniform"
+        for _ in range(self.max_attempts):
+            if degree == 0:  # a constant: CALT draws no monomial for it, only the coefficient
+                monomials = [(0,) * ngens]
+            else:
+                monomials = random_monomials(ngens, degree, num_terms, choose_degree)
+            values = random_numbers(spec, len(monomials), non_zero, -bound, bound, num_bound)
+            terms = dict(zip(monomials, values))
+            if not non_zero:  # the ring drops zero coefficients
+                terms = {m: v for m, v in terms.items() if (v[0] if spec.kind == "QQ" else v)}
+            poly_degree = max(map(sum, terms), default=0)
+            if self._accepts(not terms, poly_degree, len(terms), degree, num_terms):
+                return self._from_values(ring, terms)
+        raise self._exhausted(degree, num_terms)
+
+    def _from_values(self, ring: Any, terms: dict[tuple[int, ...], Any]) -> Any:
+        """The polynomial with these non-zero terms, coefficients as plain values of ``random_numbers``."""
+        return self._from_dict(ring, {m: self._make_coefficient(ring, v) for m, v in terms.items()})

@@ -95,9 +95,9 @@ def trivial(seed: int) -> tuple[str, str]:
     return str(seed % 100_003), str(seed % 7)
 
 
-def build(backend: str, task: str):
+def build(backend: str, task: str, **sampler_options):
     api = importlib.import_module(f"calt_hf.{backend}")
-    sampler = api.PolynomialSampler(**SAMPLER)
+    sampler = api.PolynomialSampler(**{**SAMPLER, **sampler_options})
     problem = PROBLEMS[task] if task in PROBLEMS else BENCH_TASKS[task]
     return api, problem(sampler), PolynomialStatistics(sampler)
 
@@ -394,7 +394,9 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="per-sample microseconds by worker stage, instead")
     parser.add_argument("--ceiling", action="store_true", help="also the rate with a trivial generator, Parquet on")
     parser.add_argument("--backward", action="store_true", help="ideals drawn backwards against forward groebner, instead")
-    parser.add_argument("--backends", default="sympy,sagemath", help="with --backward: the backends")
+    parser.add_argument("--backends", help="samples/s of each problem (--tasks, default gcd,sum,product,factor) on each of "
+                        "these backends, whole command, cold, side by side (the README's table); with --backward: its "
+                        "backends (default sympy,sagemath)")
     parser.add_argument("--variables", default="2,3,4,5", help="with --backward: the numbers of variables")
     parser.add_argument("--fields", default="GF7,GF31,QQ", help="with --backward: the fields")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
@@ -404,7 +406,10 @@ def main() -> None:
 
     results: dict[str, dict] = {}
     if args.backward:
+        args.backends = args.backends or "sympy,sagemath"
         backward_table(args, results)
+    elif args.backends:
+        backend_table(args, results)
     elif args.profile:
         for task in (args.tasks or DEFAULT_TASKS[args.backend]).split(","):
             stages = results[f"profile_{task}"] = stage_profile(args.backend, task, int(3000 * args.scale))
@@ -434,7 +439,7 @@ import sys, time
 sys.path.insert(0, {repo!r})
 from scripts.bench import build, core_reseeders
 from calt_hf.seeding import derive_seed
-api, generator, _ = build({backend!r}, {task!r})
+api, generator, _ = build({backend!r}, {task!r}, **{sampler_options!r})
 reseeders = core_reseeders(api, generator)
 seeds = [derive_seed(42, "train", i) for i in range({part}, {m}, {n_jobs})]
 done, began = 0, time.perf_counter()
@@ -449,12 +454,13 @@ print(done / (time.perf_counter() - began))
 """
 
 
-def parallel_bare_rate(backend: str, task: str, n_jobs: int, m: int = 20_000, seconds: float = 2.0) -> float:
+def parallel_bare_rate(backend: str, task: str, n_jobs: int, m: int = 20_000, seconds: float = 2.0, **sampler_options) -> float:
     """Samples per second of ``n_jobs`` bare generator loops running at once in fresh processes (each over
     its share of the run's first ``m`` seeds, for about ``seconds``): what the cores can do right now."""
     processes = [
         subprocess.Popen([sys.executable, "-c", _PARALLEL_BARE.format(repo=str(REPO), backend=backend, task=task, part=part,
-                                                                       m=m, n_jobs=n_jobs, seconds=seconds)],
+                                                                       m=m, n_jobs=n_jobs, seconds=seconds,
+                                                                       sampler_options=sampler_options)],
                          stdout=subprocess.PIPE, text=True)
         for part in range(n_jobs)
     ]
@@ -511,12 +517,12 @@ def cold_table(args, results: dict) -> None:
         _print_spread("default CLI job", ratios)
 
 
-def _with_ideal(backend: str, task: str, n: int, n_jobs: int, call):
+def _with_ideal(backend: str, task: str, n: int, n_jobs: int, call, **sampler_options):
     """``call()``'s result and the ideal seconds of ``n`` samples: ``n`` over the bare rate of ``n_jobs`` loops,
     measured right before and right after the call (averaged), as close to it as the machine's drift allows."""
-    before = parallel_bare_rate(backend, task, n_jobs)
+    before = parallel_bare_rate(backend, task, n_jobs, **sampler_options)
     result = call()
-    return result, 2 * n / (before + parallel_bare_rate(backend, task, n_jobs))
+    return result, 2 * n / (before + parallel_bare_rate(backend, task, n_jobs, **sampler_options))
 
 
 def _print_spread(label: str, ratios: list[float]) -> None:
@@ -548,6 +554,62 @@ def warm_table(args, results: dict) -> None:
             flush=True,
         )
 
+
+
+#: ``--backends`` (without ``--backward``): each problem's sampler beside ``SAMPLER`` (issue 32's fields: GCD and factor
+#: over GF(7)[x, y], the default job's ring; sum and product over GF(31)[x, y]) and its training samples (times ``--scale``;
+#: the test split is a hundredth of it, as the default job's 1,000 beside 100,000).
+TABLE_TASKS = {"gcd": ({}, 100_000), "sum": ({"field_str": "GF31"}, 100_000), "product": ({"field_str": "GF31"}, 100_000),
+               "factor": ({}, 20_000)}
+
+
+def sampler_overrides(options: dict) -> list[str]:
+    """The command line's ``sampler.*`` overrides for ``SAMPLER`` with ``options``: the whole sampler group is set,
+    so a problem's own sampler default (factor's univariate one) gives way to the table's ring."""
+    return ["sampler=default"] + [f"sampler.{key}='{value}'" if isinstance(value, str) and " " in value else
+                                  f"sampler.{key}={value}" for key, value in {**SAMPLER, **options}.items()]
+
+
+def backend_table(args, results: dict) -> None:
+    """Samples per second of each problem on each backend: the whole command line job (``python -m
+    calt_hf.generate``, cold, packaged, ``n_jobs`` workers) and against ``n_jobs`` bare loops of the same generator
+    measured right before and after it (``_with_ideal``); then each backend against the first one. A backend that
+    cannot run a problem (SymPy factoring in two variables over GF(p)) gets a dash."""
+    backend_names = args.backends.split(",")
+    rows = {}
+    print(f"samples/s, whole command, cold, n_jobs={args.n_jobs} (the train split alone; of {args.n_jobs} bare loops)", flush=True)
+    for task in (args.tasks or ",".join(TABLE_TASKS)).split(","):
+        options, size = TABLE_TASKS[task]
+        samples = int(size * args.scale)
+        for backend in backend_names:
+            sampler = {**SAMPLER, **options}
+            api = importlib.import_module(f"calt_hf.{backend}")
+            try:
+                PROBLEMS[task](api.PolynomialSampler(**sampler))
+            except ValueError as refusal:
+                print(f"{task:8} {backend:9} -: {str(refusal).split(';')[0]}", flush=True)
+                continue
+            job, ideal = _with_ideal(backend, task, samples, args.n_jobs,
+                                     lambda: cli_job(problem_job(backend, task, samples, args.n_jobs, options)), **options)
+            train = job["train_seconds"]
+            row = rows[task, backend] = results[f"table_{task}_{backend}"] = {
+                "samples": samples, "per_second": samples / job["seconds"], "split_per_second": samples / train,
+                "ideal_per_second": samples / ideal, "split_of_ideal": ideal / train, "command_of_ideal": ideal / job["seconds"],
+            }
+            print(f"{task:8} {backend:9} {row['per_second']:8,.0f} ({row['split_per_second']:,.0f}; "
+                  f"{row['split_of_ideal']:.2f} of {args.n_jobs} bare loops at {row['ideal_per_second']:,.0f}/s)", flush=True)
+        base = rows.get((task, backend_names[0]))
+        for backend in backend_names[1:]:
+            if base and (task, backend) in rows:
+                row = rows[task, backend]
+                print(f"{task:8} {backend} / {backend_names[0]}: {row['per_second'] / base['per_second']:.1f}x whole command, "
+                      f"{row['split_per_second'] / base['split_per_second']:.1f}x the train split", flush=True)
+
+
+def problem_job(backend: str, task: str, samples: int, n_jobs: int, options: dict) -> tuple[str, ...]:
+    """The command line of one table entry."""
+    return (f"backend={backend}", f"problem={task}", f"dataset_sizes={{train: {samples}, test: {max(samples // 100, 1)}}}",
+            f"parallel.n_jobs={n_jobs}", *sampler_overrides(options))
 
 
 #: Samples per configuration of ``--backward`` (times ``--scale``): the backward problem's by backend and field, the

@@ -178,6 +178,18 @@ def test_the_four_kinds_mixed_and_flint_containers():
         _texts([[[polys[0]]]], FLINT)
 
 
+def test_terms_whose_coefficient_is_a_multiple_of_p_are_not_written():
+    """python-flint 0.9's from_dict keeps {(3, 0): 7} over GF(7) as a term 0*x^3 (and arithmetic carries it): a user's
+    polynomial built so is written, and its terms given, as the SymPy backend's without it."""
+    for field_str, p in (("GF7", 7), (f"GF({BIG_PRIME})", BIG_PRIME)):
+        ctx = flint_api.PolynomialSampler("x, y", field_str).get_ring()
+        R = sympy_api.PolynomialSampler("x, y", field_str).get_ring()
+        poly = ctx.from_dict({(3, 0): p, (1, 1): -p, (1, 0): 2}) + 1
+        reference = R.from_dict({(1, 0): R.domain(2), (0, 0): R.domain(1)})
+        assert _texts([poly, poly * poly], FLINT) == _texts([reference, reference * reference], SYMPY) == ["2*x + 1", "4*x^2 + 4*x + 1"]
+        assert FLINT.terms(poly) == SYMPY.terms(reference) == [((1, 0), 2), ((0, 0), 1)]
+
+
 def test_writing_leaks_no_memory():
     """python-flint 0.9's str() of a polynomial never frees FLINT's C string (about 2 KB a call for this one): the
     backend writes from the terms instead, so millions of samples cost no memory."""
@@ -338,3 +350,77 @@ def test_missing_extra_says_how_to_install_it():
                           env={**os.environ, "PYTHONPATH": str(REPO)})
     assert done.returncode == 0, done.stderr
     assert 'pip install "calt_hf[flint]"' in done.stdout and "python-flint" in done.stdout
+
+
+FOUR_KINDS_SCRIPT = textwrap.dedent(
+    """
+    import random
+    import sys
+
+    import flint
+
+    from calt_hf.flint import DatasetGenerator, PolynomialSampler
+    from calt_hf.problems import PolynomialStatistics
+
+    NAMES = ("x", "y")
+    RINGS = [flint.nmod_mpoly_ctx.get(NAMES, modulus=7, ordering="degrevlex"),
+             flint.fmpz_mod_mpoly_ctx.get(NAMES, modulus=BIG_PRIME, ordering="degrevlex"),
+             flint.fmpz_mpoly_ctx.get(NAMES, ordering="degrevlex"),
+             flint.fmpq_mpoly_ctx.get(NAMES, ordering="degrevlex")]
+
+    def generate(seed):
+        random.seed(seed)
+        polys = []
+        for ring in RINGS:
+            terms = {(random.randint(0, 3), random.randint(0, 2)): random.randint(-9, 9) for _ in range(3)}
+            if isinstance(ring, flint.fmpq_mpoly_ctx):
+                terms = {m: flint.fmpq(c, random.randint(1, 4)) for m, c in terms.items()}
+            polys.append(ring.from_dict(terms) + 1)
+        return polys, [p * p for p in polys]
+
+    if __name__ == "__main__":
+        statistics = PolynomialStatistics(PolynomialSampler("x, y", "QQ"))  # FLINT's degrees and term counts, any kind
+        DatasetGenerator(root_seed=11, n_jobs=2, verbose=False).run({"train": 30}, generate, statistics, save_dir=sys.argv[1])
+    """
+).replace("BIG_PRIME", str(BIG_PRIME))
+
+
+def test_a_users_generator_of_the_four_kinds_runs(tmp_path):
+    """``python script.py`` returning polynomials of all four FLINT kinds (GF(p) of a word and past it, ZZ, QQ) to
+    two workers: each line is the SymPy backend's text of the same polynomials, the statistics FLINT's degrees and
+    term counts."""
+    from calt_hf.seeding import derive_seed
+
+    (tmp_path / "four_kinds.py").write_text(FOUR_KINDS_SCRIPT)
+    done = subprocess.run([sys.executable, "four_kinds.py", "out"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import four_kinds
+    finally:
+        sys.path.remove(str(tmp_path))
+    sympy_rings = [ring("x, y", domain, "grevlex")[0] for domain in (GF(7), GF(BIG_PRIME), ZZ, QQ)]
+    lines = (tmp_path / "out" / "train_raw.txt").read_text().splitlines()
+    degrees = []
+    for index, line in enumerate(lines):
+        problem, solution = four_kinds.generate(derive_seed(11, "train", index))
+        converted = [R.from_dict({tuple(map(int, m)): R.domain(int(c.p), int(c.q)) if R.domain == QQ else R.domain(int(c))
+                                  for m, c in p.terms()}) for R, p in zip(sympy_rings, problem)]
+        assert line == " # ".join([" | ".join(_texts(converted, SYMPY)), " | ".join(_texts([p * p for p in converted], SYMPY))])
+        degrees.append(max(max(map(sum, p.itermonoms())) for p in converted))
+    stats = yaml.safe_load((tmp_path / "out" / "train_stats.yaml").read_text())
+    assert len(lines) == 30 and stats["problem_stats"]["total_degree"]["max"] == max(degrees)
+    assert stats["problem_stats"]["num_polynomials"]["mean"] == 4
+
+
+def test_randbelow_takes_randoms_bits_as_randint():
+    """The samplers draw through ``randbelow`` (CPython's rejection sampling, without randint's checks): the same
+    numbers and the same state of ``random`` as ``random.randint`` for every width, 1 and past 64 bits included."""
+    from calt_hf.sampling import randbelow
+
+    widths = [1, 2, 3, 4, 7, 8, 31, 32, 33, 1000, 32003, 2**32, 2**32 + 1, BIG_PRIME, 2**127 - 1]
+    drawn = []
+    for draw in (lambda n: randbelow(n), lambda n: random.randint(0, n - 1)):
+        random.seed(8)
+        drawn.append(([draw(n) for n in widths * 20], random.random()))
+    assert drawn[0] == drawn[1]

@@ -22,6 +22,7 @@ GRID = [
     ("gcd", ["sampler.field_str=QQ", "sampler.order=lex", "problem.exclude_degenerate=true"]),
     ("gcd", ["sampler.field_str=ZZ", "sampler.symbols='x, y, z'", "sampler.max_degree=3"]),
     ("sum", ["sampler.field_str=GF31"]),
+    ("gcd", ["sampler.field_str=GF18446744073709551629"]),  # the first prime past a machine word: fmpz_mod_mpoly
     ("partial_sum", ["sampler.field_str=ZZ", "sampler.order=grlex"]),
     ("product", ["sampler.field_str=GF31", "sampler.max_degree=4"]),
     ("partial_product", ["sampler.field_str=QQ", "sampler.max_num_terms=3"]),
@@ -89,6 +90,29 @@ def test_factor_in_several_variables_over_gf_p_is_right(tmp_path):
             assert [e for _, e in g.factor()] == [1] and g.lc() == 1, factor  # irreducible, monic
             product *= g ** int(multiplicity)
         assert product == R(row["problem"].replace("^", "**"))
+
+
+def test_factor_over_a_prime_past_a_machine_word(tmp_path):
+    """fmpz_mod_mpoly's factors normalised (their leading coefficient comes as an fmpz): each factor monic and
+    irreducible, their product the problem, checked by FLINT on the text read back. python-flint 0.9 cannot
+    factor some of them (x^2 + 1): the sample fails naming the polynomial and what to do, and is skipped."""
+    import flint
+
+    from calt_hf.backends.flint.adapter import FLINT
+
+    prime = 18446744073709551629
+    ctx = flint.fmpz_mod_mpoly_ctx.get(("x", "y"), modulus=prime, ordering="degrevlex")
+    with pytest.raises(ValueError, match=f"cannot factor x\\^2 \\+ 1 over GF\\({prime}\\) .*use a prime below 2\\^64 or on_error=skip"):
+        FLINT.factor_list(ctx.from_dict({(2, 0): 1, (0, 0): 1}), "GF")
+    save_dir = run(tmp_path, "flint", "factor", ["sampler=default", f"sampler.field_str=GF{prime}", "on_error=skip"], train=10)
+    ctx = flint.fmpz_mod_mpoly_ctx.get(("x", "y"), modulus=prime, ordering="degrevlex")
+    for row in map(json.loads, (save_dir / "train_data.jsonl").read_text().splitlines()):
+        product = ctx.from_dict({(0, 0): 1})
+        for factor, multiplicity in row["solution"]:
+            g = flint.fmpz_mod_mpoly(factor, ctx)
+            assert g.leading_coefficient() == 1 and [e for _, e in g.factor()[1]] == [1], factor
+            product *= g ** int(multiplicity)
+        assert product == flint.fmpz_mod_mpoly(row["problem"], ctx)
 
 
 def test_groebner_through_sympy_is_said_and_rr_is_refused(tmp_path):

@@ -61,9 +61,19 @@ def _writer_for(context: Any) -> TermWriter:
 _writer = per_ring(_writer_for)
 
 
+def _terms(poly: Any) -> Any:
+    """The polynomial's (exponents, coefficient) pairs in the ring's order, zero coefficients left out: python-flint
+    0.9's ``from_dict`` keeps a term whose coefficient is a multiple of p (``{(3, 0): 7}`` over GF(7) prints as
+    ``0*x^3``), which FLINT's arithmetic then carries along."""
+    coeffs = poly.coeffs()
+    if 0 in coeffs:
+        return [(m, c) for m, c in zip(poly.monoms(), coeffs) if c != 0]
+    return zip(poly.monoms(), coeffs)
+
+
 def poly_to_str(poly: Any) -> str:
     """``3*x^2*y + x + 6``: terms in the ring's order, GF(p) coefficients in 0..p-1 (the SymPy backend's text)."""
-    return _writer(poly.context()).write_ordered(zip(poly.monoms(), poly.coeffs()))
+    return _writer(poly.context()).write_ordered(_terms(poly))
 
 
 def element_to_str(obj: Any) -> str:
@@ -79,11 +89,10 @@ def exact_terms(obj: Any) -> Terms | None:
     """A FLINT polynomial's terms in its ring's order, leading term first: GF(p) and ZZ coefficients as ints,
     QQ's as fractions (the SymPy backend's ``terms`` for the same polynomial; the exponents are FLINT's
     ``fmpz``, equal to and written as the ints)."""
-    if isinstance(obj, flint.fmpq_mpoly):
-        return [(monomial, _fraction(c)) for monomial, c in obj.terms()]
-    if isinstance(obj, POLYNOMIAL_TYPES):
-        return [(monomial, int(c)) for monomial, c in obj.terms()]
-    return None
+    if not isinstance(obj, POLYNOMIAL_TYPES):
+        return None
+    convert = _fraction if isinstance(obj, flint.fmpq_mpoly) else int
+    return [(monomial, convert(c)) for monomial, c in _terms(obj)]
 
 
 def matrix_rows(obj: Any) -> list | None:
@@ -226,7 +235,12 @@ class FlintBackend(Backend):
 
     @staticmethod
     def monic(f: Any) -> Any:
-        return f * (1 / f.leading_coefficient())
+        lead = f.leading_coefficient()
+        if lead == 1:  # FLINT's gcds are monic already: no product for them
+            return f
+        if isinstance(f, flint.fmpz_mod_mpoly):  # its leading coefficient comes as an fmpz, not a residue
+            return f * pow(int(lead), -1, int(f.context().modulus()))
+        return f * (1 / lead)
 
     @staticmethod
     def primitive(f: Any) -> Any:
@@ -234,7 +248,15 @@ class FlintBackend(Backend):
 
     @staticmethod
     def factor_pairs(f: Any) -> list[tuple[Any, int]]:
-        return [(g, int(e)) for g, e in f.factor()[1]]
+        try:
+            factors = f.factor()[1]
+        except OverflowError as error:  # python-flint 0.9's fmpz_mod_mpoly.factor, on x^2 + 1 over GF(2^64 + 13) too
+            raise ValueError(
+                f"python-flint {flint.__version__} cannot factor {poly_to_str(f)} over GF({int(f.context().modulus())}) "
+                f"({error}): its factorization fails on some polynomials over primes past 2^64; use a prime below 2^64 "
+                "or on_error=skip"
+            ) from error
+        return [(g, int(e)) for g, e in factors]
 
 
 BACKEND = FLINT = FlintBackend()

@@ -56,7 +56,7 @@ def _spec_of_field(field: Any) -> FieldSpec:
 
 
 def _coefficient(value: Any) -> Any:
-    """A coefficient ``from_dict`` takes, from a plain value of ``random_number``: ints, QQ's pairs as ``fmpq``."""
+    """A coefficient ``from_dict`` takes, from a plain value of ``random_numbers``: ints, QQ's pairs as ``fmpq``."""
     return flint.fmpq(*value) if isinstance(value, tuple) else value
 
 
@@ -136,3 +136,9 @@ class PolynomialSampler(PythonRandomSampler):
 
     def _from_dict(self, ring: Any, terms: dict[tuple[int, ...], Any]) -> Any:
         return ring.from_dict(terms)  # zero coefficients are dropped by FLINT
+
+    def _from_values(self, ring: Any, terms: dict[tuple[int, ...], Any]) -> Any:
+        # GF(p) and ZZ values are ints, which from_dict takes as they are: one call builds the polynomial.
+        if self._spec.kind == "QQ":
+            return ring.from_dict({m: flint.fmpq(*v) for m, v in terms.items()})
+        return ring.from_dict(terms)

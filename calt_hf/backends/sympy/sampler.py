@@ -113,6 +113,13 @@ class PolynomialSampler(PythonRandomSampler):
             return self._gf_elements[value]
         return _to_domain(ring.domain, value)
 
+    def _from_values(self, ring: PolyRing, terms: dict[tuple[int, ...], Any]) -> PolyElement:
+        # Non-zero plain values: each becomes a domain element (GF(p)'s from the table), no other conversion.
+        table = self._gf_elements
+        if table is not None:
+            return ring.dtype({m: table[v] for m, v in terms.items()})
+        return ring.dtype({m: _to_domain(ring.domain, v) for m, v in terms.items()})
+
     def _from_dict(self, ring: PolyRing, terms: dict[tuple[int, ...], Any]) -> PolyElement:
         # Coefficients are already domain elements: skip from_dict's conversion, keep only non-zero terms.
         return ring.dtype({m: c for m, c in terms.items() if c})
