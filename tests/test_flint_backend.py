@@ -188,6 +188,9 @@ def test_terms_whose_coefficient_is_a_multiple_of_p_are_not_written():
         reference = R.from_dict({(1, 0): R.domain(2), (0, 0): R.domain(1)})
         assert _texts([poly, poly * poly], FLINT) == _texts([reference, reference * reference], SYMPY) == ["2*x + 1", "4*x^2 + 4*x + 1"]
         assert FLINT.terms(poly) == SYMPY.terms(reference) == [((1, 0), 2), ((0, 0), 1)]
+        flint_sampler, sympy_sampler = flint_api.PolynomialSampler("x, y", field_str), sympy_api.PolynomialSampler("x, y", field_str)
+        for f, g in ((poly, reference), (poly - 2 * ctx.gens()[0] - 1, R.zero)):  # its statistics count the terms written
+            assert (flint_sampler.num_terms(f), flint_sampler.total_degree(f)) == (sympy_sampler.num_terms(g), sympy_sampler.total_degree(g))
 
 
 def test_writing_leaks_no_memory():

@@ -121,12 +121,18 @@ class PolynomialSampler(PythonRandomSampler):
         return self._ring
 
     def total_degree(self, poly: Any) -> int:
-        """Total degree of a polynomial (0 for the zero polynomial; FLINT says -1)."""
+        """Total degree of a polynomial (0 for the zero polynomial; FLINT says -1), its terms with a coefficient that
+        is a multiple of p left out (python-flint 0.9's ``from_dict`` keeps them, see ``adapter._terms``)."""
+        coefficients = poly.coeffs()
+        if 0 in coefficients:
+            return max((sum(m) for m, c in zip(poly.monoms(), coefficients) if c != 0), default=0)
         degree = int(poly.total_degree())
         return degree if degree > 0 else 0
 
     def num_terms(self, poly: Any) -> int:
-        return len(poly)
+        """Terms of a polynomial, those with a coefficient that is a multiple of p left out (as in its text)."""
+        coefficients = poly.coeffs()
+        return len(coefficients) - coefficients.count(0)
 
     def _ring_ngens(self, ring: Any) -> int:
         return ring.nvars()
