@@ -34,7 +34,8 @@ from calt_hf.checkpoint import SplitCheckpoint
 from calt_hf.config import build_generator
 from calt_hf.parsing import EXACT_FIELDS, AnswerReader, Unreadable, shaped
 from calt_hf.problems import PROBLEMS, Problem
-from calt_hf.files import CONFIG_FILE, validate_tag, write_atomically
+from calt_hf.files import validate_tag, write_atomically
+from calt_hf.run_folder import CONFIG_FILE
 from calt_hf.formats import JsonLinesFormat, PickleFormat, TextFormat, readable_suffixes
 from calt_hf.writer import DatasetWriter
 
