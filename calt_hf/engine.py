@@ -43,7 +43,7 @@ from calt_hf.hf.survey import TextSurvey, save_survey
 from calt_hf.hf.tokenizer import number_mode
 from calt_hf.interrupts import signals_stop_the_run
 from calt_hf.progress import progress_bar
-from calt_hf.options import RunOptions, one_generator
+from calt_hf.options import RunOptions
 from calt_hf.produce import (
     FIRST_ERRORS,
     ChunkResult,
@@ -495,12 +495,7 @@ class DatasetGenerator:
         ``solution_expanded``, each polynomial as ``C3 E2 E1 + ...`` (``calt_hf.expanded``), and their
         tokenizer under ``expanded/``.
         """
-        options = RunOptions(
-            dataset_sizes, one_generator(problem_generator, instance_generator), statistics_calculator, batch_size,
-            save_dir, save_text, save_json, hf_dataset, description, resume, overwrite, on_error, max_retries,
-            sample_timeout, fingerprint, checkpoint, dedup, data_quality, encoding, max_index_factor,
-        )
-        self.generate(options, dataset_writer)
+        self.generate(RunOptions.from_run(locals()), dataset_writer)
 
     def stream(
         self,

@@ -85,6 +85,14 @@ class RunOptions:
     keys: InitVar[Mapping[str, str] | None] = None
 
     @classmethod
+    def from_run(cls, arguments: Mapping[str, Any]) -> RunOptions:
+        """From ``DatasetGenerator.run``'s arguments (its ``locals()``): each field under its own name, the generator
+        as ``problem_generator`` or (calt-x 1.x) ``instance_generator``; the rest (the writer) is not an option."""
+        values = {option.name: arguments[option.name] for option in fields(cls) if option.name in arguments}
+        values["problem_generator"] = one_generator(arguments["problem_generator"], arguments["instance_generator"])
+        return cls(**values)
+
+    @classmethod
     def from_config(cls, cfg: Any, **objects: Any) -> RunOptions:
         """The options a composed config sets (an OmegaConf ``DictConfig`` of ``config.Config``'s schema): each field
         from its key (``CONFIG_KEYS``, else its own name), but the ``objects`` the caller built from the config
