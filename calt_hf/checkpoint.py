@@ -26,22 +26,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from calt_hf.formats import STATS_SUFFIX, data_suffixes
+from calt_hf.formats import data_suffixes
 from calt_hf.hf.survey import read_survey, survey_path
 from calt_hf.quality import hashes_path, histograms_path, read_hashes, read_histograms
 from calt_hf.produce import ChunkResult
 from calt_hf.files import DamagedFileError, fsync_path, read_json, read_statistics, validate_tag, write_atomically
+from calt_hf.run_folder import STATE_DIR, STATE_SUFFIX, RunConflictError, RunFolder
+
+__all__ = ["STATE_DIR", "RunConflictError", "SplitCheckpoint", "Progress", "recorded_splits", "refuse_strays", "final_files"]
 
 logger = logging.getLogger(__name__)
 
-STATE_DIR = ".calt_hf"
 SYNC_SECONDS = 1.0
 _CHUNK_SUFFIX = ".chunk"
-
-
-class RunConflictError(ValueError):
-    """``save_dir`` already holds (part of) a run, and neither resuming nor overwriting was asked for,
-    or the run to resume was made with another configuration."""
 
 
 def describe_differences(recorded: dict[str, Any], current: dict[str, Any], prefix: str = "") -> list[str]:
@@ -72,11 +69,13 @@ def read_state(path: Path) -> dict[str, Any]:
     return state
 
 
-def recorded_splits(save_dir: Path, damaged: dict[str, DamagedFileError] | None = None) -> dict[str, dict[str, Any]]:
+def recorded_splits(
+    save_dir: RunFolder | Path, damaged: dict[str, DamagedFileError] | None = None
+) -> dict[str, dict[str, Any]]:
     """Every split with a state file in ``save_dir``: its recorded state. A damaged state file raises
     DamagedFileError, or (``damaged`` given) is put there instead."""
     found = {}
-    for path in sorted((save_dir / STATE_DIR).glob("*.json")):
+    for path in sorted(RunFolder.of(save_dir).state_dir.glob(f"*{STATE_SUFFIX}")):
         try:
             split = validate_tag(path.stem)
         except ValueError:  # the folder's own record, or histograms (``{split}.histograms.json``)
@@ -90,7 +89,7 @@ def recorded_splits(save_dir: Path, damaged: dict[str, DamagedFileError] | None 
     return found
 
 
-def refuse_strays(save_dir: Path) -> None:
+def refuse_strays(save_dir: RunFolder | Path) -> None:
     """RunConflictError naming a file that would read as part of a complete split (a shard copied into ``data/``)
     but that the split's run did not record: ``load_dataset`` and packaging would take it as the split's rows. A split
     whose state file is damaged is left to the caller (generated again on resume)."""
@@ -103,14 +102,11 @@ def refuse_strays(save_dir: Path) -> None:
             )
 
 
-def final_files(save_dir: Path, split: str) -> list[Path]:
+def final_files(save_dir: RunFolder | Path, split: str) -> list[Path]:
     """The final data files of a split that exist: pickle, text, JSON Lines, Parquet shards."""
-    files = [save_dir / f"{split}{suffix}" for suffix in data_suffixes() if (save_dir / f"{split}{suffix}").exists()]
-    if (save_dir / "data").is_dir():
-        from calt_hf.hf.parquet import DATA_DIR, split_shards  # only when there are shards: pyarrow is slow to import
-
-        files += split_shards(save_dir / DATA_DIR, split)
-    return files
+    folder = RunFolder.of(save_dir)
+    files = [path for path in (folder.split_file(split, suffix) for suffix in data_suffixes()) if path.exists()]
+    return files + folder.shards(split)
 
 
 def _digest(path: Path) -> list[Any]:
@@ -131,11 +127,12 @@ class Progress:
 class SplitCheckpoint:
     """The state file and chunk files of one split of a run in ``save_dir``."""
 
-    def __init__(self, save_dir: Path, split: str) -> None:
-        self.root = save_dir / STATE_DIR
+    def __init__(self, save_dir: RunFolder | Path, split: str) -> None:
+        self.folder = RunFolder.of(save_dir)
+        self.root = self.folder.state_dir
         self.split = split
-        self.state_path = self.root / f"{split}.json"
-        self.chunk_dir = self.root / split
+        self.state_path = self.folder.state_file(split)
+        self.chunk_dir = self.folder.chunk_dir(split)
         self.run_id: str | None = None
         self._unsynced: list[Path] = []
         self._last_sync = time.monotonic()
@@ -166,8 +163,8 @@ class SplitCheckpoint:
         shutil.rmtree(self.chunk_dir, ignore_errors=True)
 
     def _files(self) -> dict[str, list[Any]]:
-        save_dir = self.root.parent
-        return {path.relative_to(save_dir).as_posix(): _digest(path) for path in final_files(save_dir, self.split)}
+        save_dir = self.folder.root
+        return {path.relative_to(save_dir).as_posix(): _digest(path) for path in final_files(self.folder, self.split)}
 
     def record_files(self) -> None:
         """Record the final files again, after a later step rewrote them (packaging widens shards)."""
@@ -177,7 +174,7 @@ class SplitCheckpoint:
 
     def damage(self) -> list[str]:
         """What became of a complete split's final files since it was recorded: missing or changed ones."""
-        save_dir = self.root.parent
+        save_dir = self.folder.root
         state = self.recorded() or {}
         found = []
         for name, (size, digest) in state.get("files", {}).items():
@@ -186,7 +183,7 @@ class SplitCheckpoint:
                 found.append(f"{name} is missing")
             elif path.stat().st_size != size or _digest(path)[1] != digest:
                 found.append(f"{name} changed")
-        statistics = save_dir / f"{self.split}{STATS_SUFFIX}"
+        statistics = self.folder.stats_file(self.split)
         if not statistics.exists():
             found.append(f"{statistics.name} is missing")
         readers: list[tuple[Path, Callable[[Path], Any]]] = [
@@ -209,8 +206,8 @@ class SplitCheckpoint:
         state = self.recorded() or {}
         if "files" not in state:
             return []
-        save_dir = self.root.parent
-        names = (path.relative_to(save_dir).as_posix() for path in final_files(save_dir, self.split))
+        save_dir = self.folder.root
+        names = (path.relative_to(save_dir).as_posix() for path in final_files(self.folder, self.split))
         return sorted(name for name in names if name not in state["files"])
 
     # -- chunks ------------------------------------------------------------------------------------

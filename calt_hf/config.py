@@ -20,7 +20,6 @@ import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, make_dataclass, replace
-from pathlib import Path
 from typing import Any, Dict, List, Optional, Union, get_args, get_origin, get_type_hints
 
 from hydra import compose, initialize_config_module
@@ -30,7 +29,6 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException
 from omegaconf import MISSING, DictConfig, OmegaConf
 
-from calt_hf.folder import claim
 from calt_hf.hf.description import DatasetDescription
 from calt_hf.hf.hub import TokenSource, check_repo_id, check_timeout
 from calt_hf.hf.tokenizer import NUMBER_TOKENS
@@ -38,7 +36,8 @@ from calt_hf.options import RunOptions
 from calt_hf.problems import PROBLEMS, Problem
 from calt_hf.redaction import holds_secret
 from calt_hf.sampling import check_choice, check_int, symbol_names
-from calt_hf.files import CONFIG_FILE, write_atomically
+from calt_hf.files import write_atomically
+from calt_hf.run_folder import RunFolder
 
 
 @dataclass
@@ -303,16 +302,16 @@ class Job:
     def run(self) -> None:
         """Generate (and package), save the config, then push if asked; a failed push raises ``HubPushError``.
         The folder stays locked to this run until the push is done."""
-        save_dir = Path(self.options.save_dir)
-        with claim(save_dir):
-            self.generator.generate(self.options)
+        folder = RunFolder(self.options.save_dir)
+        with folder.claim():
+            self.generator.generate(self.options, folder=folder)
             if self.config_text is not None:
-                write_atomically(save_dir / CONFIG_FILE, self.config_text)
+                write_atomically(folder.config, self.config_text)
             if self.hub is not None:
                 from calt_hf.hf.hub import push_to_hub
 
                 push_to_hub(
-                    save_dir, self.hub.repo_id, self.hub.private, self.token_source,
+                    folder, self.hub.repo_id, self.hub.private, self.token_source,
                     self.hub.include_raw, self.hub.timeout, self.hub.retries,
                 )
 
@@ -383,29 +382,11 @@ def build_job(cfg: DictConfig, overrides: list[str] | None = None) -> Job:
     check_choice("hf.number_tokens", cfg.hf.number_tokens, NUMBER_TOKENS)
     hub, token_source = _hub(cfg)
     description = _description(cfg, problem, problem_cfg, sampler, hub, reproducing_command(overrides or []))
-    options = RunOptions(
-        dataset_sizes=OmegaConf.to_container(cfg.dataset_sizes) if cfg.dataset_sizes is not None else None,
-        problem_generator=problem,
-        statistics_calculator=statistics,
-        batch_size=cfg.batch_size,
-        save_dir=cfg.save_dir,
-        save_text=cfg.save_text,
-        save_json=cfg.save_json,
-        hf_dataset=cfg.hf.package,
-        description=description,
-        resume=cfg.resume,
-        overwrite=cfg.overwrite,
-        on_error=cfg.on_error,
-        max_retries=cfg.max_retries,
-        max_index_factor=cfg.max_index_factor,
-        sample_timeout=cfg.sample_timeout,
-        dedup=cfg.dedup,
-        data_quality=cfg.data_quality,
-        encoding=cfg.hf.encoding,
+    options = RunOptions.from_config(
+        cfg, problem_generator=problem, statistics_calculator=statistics, description=description,
         # What a resumed run must share with the original, in the config's own terms (the sampler only
         # if something was built from it).
         fingerprint={"problem": problem_cfg, "sampler": sampler.config if sampler.built else None, "statistics": statistics_cfg},
-        keys={"encoding": "hf.encoding"},
     )
     config = resolved_config(cfg)
     refuse_secrets(config, "")

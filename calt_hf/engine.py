@@ -28,16 +28,14 @@ from typing import Any, ClassVar
 import numpy as np
 
 from calt_hf.checkpoint import (
-    STATE_DIR,
     Progress,
-    RunConflictError,
     SplitCheckpoint,
     describe_differences,
     final_files,
     recorded_splits,
     refuse_strays,
 )
-from calt_hf.folder import FolderInUseError, adopt, claim, clear, foreign_entries, refuse_foreign, task_differences
+from calt_hf.folder import adopt, clear, foreign_entries, refuse_foreign, task_differences
 from calt_hf.backends import Backend
 from calt_hf import pickling
 from calt_hf.hf.description import DatasetDescription
@@ -45,7 +43,7 @@ from calt_hf.hf.survey import TextSurvey, save_survey
 from calt_hf.hf.tokenizer import number_mode
 from calt_hf.interrupts import signals_stop_the_run
 from calt_hf.progress import progress_bar
-from calt_hf.options import RunOptions, one_generator
+from calt_hf.options import RunOptions
 from calt_hf.produce import (
     FIRST_ERRORS,
     ChunkResult,
@@ -71,7 +69,8 @@ from calt_hf.sources import imported_sources
 from calt_hf.statistics import IncrementalStatistics, MemoryEfficientStatisticsCalculator
 from calt_hf.worker import TaskRef, generate_chunk, install_task
 from calt_hf.files import DamagedFileError, read_statistics
-from calt_hf.formats import STATS_SUFFIX, OutputFormat, split_suffixes
+from calt_hf.formats import OutputFormat
+from calt_hf.run_folder import HASHES_SUFFIX, FolderInUseError, RunConflictError, RunFolder
 from calt_hf.writer import DatasetWriter
 
 logger = logging.getLogger(__name__)
@@ -102,15 +101,15 @@ def _dedup_against(dedup: str, splits: list[str], split: str) -> dict[str, list[
     return {"dedup_after": splits[: splits.index(split)]} if dedup == "across" else {}
 
 
-def _seen_problems(save_dir: Path, fingerprint: dict[str, Any], dedup: str) -> HashSet | None:
+def _seen_problems(folder: RunFolder, fingerprint: dict[str, Any], dedup: str) -> HashSet | None:
     """The problems a split must not repeat: none, or (``across``) those of the splits before it."""
     if dedup == "none":
         return None
-    hashes = [h for h in (load_hashes(save_dir / STATE_DIR, s) for s in fingerprint.get("dedup_after", [])) if h is not None]
+    hashes = [h for h in (load_hashes(folder.state_dir, s) for s in fingerprint.get("dedup_after", [])) if h is not None]
     return HashSet(np.concatenate(hashes) if hashes else None)
 
 
-def _order_refusal(save_dir: Path, recorded: dict[str, dict[str, Any]], given: list[str]) -> RunConflictError:
+def _order_refusal(save_dir: RunFolder, recorded: dict[str, dict[str, Any]], given: list[str]) -> RunConflictError:
     """The refusal of a resume with ``dedup="across"`` whose splits come in another order than the recorded run's."""
     ordered = [s for s in recorded if "dedup_after" in recorded[s]["fingerprint"]]
     ordered.sort(key=lambda s: len(recorded[s]["fingerprint"]["dedup_after"]))
@@ -134,20 +133,19 @@ def _drop_repeats(result: ChunkResult, seen: HashSet, task: GenerationTask) -> C
     )
 
 
-def _report_overlaps(writer: DatasetWriter) -> None:
+def _report_overlaps(folder: RunFolder, writer: DatasetWriter) -> None:
     """Add to every split's statistics file how many of its problems occur in each other split (and, for
     an order-free problem, how many do with the lists' order ignored)."""
-    save_dir = Path(writer.save_dir)
-    state_dir = save_dir / STATE_DIR
+    state_dir = folder.state_dir
     splits = [
         split
-        for split in sorted(path.name[: -len(".hashes.npy")] for path in state_dir.glob("*.hashes.npy"))
-        if (save_dir / f"{split}{STATS_SUFFIX}").exists()
+        for split in sorted(path.name.removesuffix(HASHES_SUFFIX) for path in state_dir.glob(f"*{HASHES_SUFFIX}"))
+        if folder.stats_file(split).exists()
     ]
     statistics: dict[str, dict[str, Any]] = {}
     for split in splits:
         try:
-            statistics[split] = read_statistics(save_dir / f"{split}{STATS_SUFFIX}")
+            statistics[split] = read_statistics(folder.stats_file(split))
         except DamagedFileError as error:  # a split of an earlier run (this run's were checked, or just written)
             logger.warning("%s; overlaps with split %r are not counted", error, split)
     reports: dict[str, dict[str, Any]] = {split: {} for split in statistics}
@@ -275,6 +273,7 @@ class _SplitAssembler:
 
     def __init__(
         self,
+        folder: RunFolder,
         writer: DatasetWriter,
         split: str,
         size: int,
@@ -284,7 +283,7 @@ class _SplitAssembler:
         order_free: bool,
         survey_mode: str | None,
     ) -> None:
-        self.writer, self.split, self.size = writer, split, size
+        self.folder, self.writer, self.split, self.size = folder, writer, split, size
         self.fast_writer, self.batch_size, self.dedup, self.order_free = fast_writer, batch_size, dedup, order_free
         self.statistics = MemoryEfficientStatisticsCalculator()
         self.quality = QualityMeasures()
@@ -339,8 +338,7 @@ class _SplitAssembler:
         if abort is not None:
             abort(self.split)
         if self.closed:
-            save_dir = Path(self.writer.save_dir)
-            for path in final_files(save_dir, self.split) + [save_dir / f"{self.split}{STATS_SUFFIX}"]:
+            for path in final_files(self.folder, self.split) + [self.folder.stats_file(self.split)]:
                 path.unlink(missing_ok=True)
 
     def finish(self, elapsed: float, on_error: str, measured: bool) -> None:
@@ -349,11 +347,11 @@ class _SplitAssembler:
         self.writer.close(self.split)
         self.closed = True
         report = self.statistics.get_overall_statistics(elapsed, self.accepted)
-        save_survey(Path(self.writer.save_dir) / STATE_DIR, self.split, self.survey)
+        save_survey(self.folder.state_dir, self.split, self.survey)
         if measured:
             hashes = sorted_in_place(self.hashes)
             order_free = sorted_in_place(self.order_free_hashes) if self.order_free else None
-            save_measures(Path(self.writer.save_dir) / STATE_DIR, self.split, hashes, self.quality.histograms, order_free)
+            save_measures(self.folder.state_dir, self.split, hashes, self.quality.histograms, order_free)
             report["data_quality"] = split_report(hashes, self.quality.histograms, self.dropped if self.dedup else None, order_free)
         if on_error != "raise":
             report["errors"] = {
@@ -497,12 +495,7 @@ class DatasetGenerator:
         ``solution_expanded``, each polynomial as ``C3 E2 E1 + ...`` (``calt_hf.expanded``), and their
         tokenizer under ``expanded/``.
         """
-        options = RunOptions(
-            dataset_sizes, one_generator(problem_generator, instance_generator), statistics_calculator, batch_size,
-            save_dir, save_text, save_json, hf_dataset, description, resume, overwrite, on_error, max_retries,
-            sample_timeout, fingerprint, checkpoint, dedup, data_quality, encoding, max_index_factor,
-        )
-        self.generate(options, dataset_writer)
+        self.generate(RunOptions.from_run(locals()), dataset_writer)
 
     def stream(
         self,
@@ -527,30 +520,36 @@ class DatasetGenerator:
             self, problem_generator, split, start, stop, on_error, max_retries, sample_timeout, encoding, n_jobs, kinds
         )
 
-    def generate(self, options: RunOptions, dataset_writer: DatasetWriter | None = None) -> None:
-        """``run`` with its options built and checked (``RunOptions``): what the command line calls."""
+    def generate(
+        self, options: RunOptions, dataset_writer: DatasetWriter | None = None, folder: RunFolder | None = None
+    ) -> None:
+        """``run`` with its options built and checked (``RunOptions``): what the command line calls, with the
+        ``RunFolder`` of ``options.save_dir`` whose lock it holds already (``folder``)."""
         if options.sample_timeout is not None and self.backend == "threading":
             raise ValueError("sample_timeout needs samples in processes; backend='threading' runs them in threads")
-        writer, description = self._writer(options, dataset_writer)
+        writer, description = self._writer(options, dataset_writer, folder)
         task = self._task(options, writer, description)
         blob = self._pickle_task(task)
         fingerprints = self._fingerprints(options, writer.output_formats())
-        save_path = Path(writer.save_dir)
+        folder = getattr(writer, "folder", None) or RunFolder(writer.save_dir)  # a writer of CALT's shape has no folder
         # From planning to the last file: one run at a time in a folder, and a signal unwinds it cleanly.
-        with claim(save_path), signals_stop_the_run():
-            plans = self._plan(save_path, fingerprints, options.resume, options.overwrite)
-            self.logger.info("generating %s into %s with %s (n_jobs=%s)", options.dataset_sizes, writer.save_dir, self.backend, self.n_jobs)
-            self._generate_splits(options, task, blob, writer, plans, fingerprints)
+        with folder.claim(), signals_stop_the_run():
+            plans = self._plan(folder, fingerprints, options.resume, options.overwrite)
+            self.logger.info("generating %s into %s with %s (n_jobs=%s)", options.dataset_sizes, folder, self.backend, self.n_jobs)
+            self._generate_splits(options, task, blob, writer, folder, plans, fingerprints)
             self.logger.info("all splits generated")
             if options.data_quality:
-                _report_overlaps(writer)
+                _report_overlaps(folder, writer)
             if options.hf_dataset:
-                self._package(save_path, description)
+                self._package(folder, description)
 
-    def _writer(self, options: RunOptions, given: DatasetWriter | None) -> tuple[DatasetWriter, DatasetDescription | None]:
-        """The run's writer (``given``, or the documented files in ``save_dir``), set for Parquet shards with
-        ``hf_dataset``, and the card's description (by default, what the generator tells of itself)."""
-        writer = given if given is not None else DatasetWriter(options.save_dir, options.save_text, options.save_json)
+    def _writer(
+        self, options: RunOptions, given: DatasetWriter | None, folder: RunFolder | None
+    ) -> tuple[DatasetWriter, DatasetDescription | None]:
+        """The run's writer (``given``, or the documented files in ``folder``, else ``save_dir``), set for Parquet
+        shards with ``hf_dataset``, and the card's description (by default, what the generator tells of itself)."""
+        where = folder if folder is not None else options.save_dir
+        writer = given if given is not None else DatasetWriter(where, options.save_text, options.save_json)
         description = options.description
         if options.hf_dataset:
             writer.save_parquet = True
@@ -598,11 +597,10 @@ class DatasetGenerator:
         }
 
     def _generate_splits(
-        self, options: RunOptions, task: GenerationTask, blob: bytes, writer: DatasetWriter,
+        self, options: RunOptions, task: GenerationTask, blob: bytes, writer: DatasetWriter, folder: RunFolder,
         plans: dict[str, tuple[SplitCheckpoint, Progress | None]], fingerprints: dict[str, dict[str, Any]],
     ) -> None:
         """Generate every split the plan starts or continues, through one pool for the whole run."""
-        save_path = Path(writer.save_dir)
         key = hashlib.sha256(blob).hexdigest()
         with tempfile.TemporaryDirectory(prefix="calt_hf_task_") as scratch, open_pool(self.backend, self.n_jobs, self.address) as pool:
             ref = self._task_ref(pool, key, blob, Path(scratch))
@@ -611,20 +609,20 @@ class DatasetGenerator:
                 if progress is None:
                     self.logger.info("split %r is complete already, its files as recorded: skipped", split)
                     continue
-                seen = _seen_problems(save_path, fingerprints[split], options.dedup)
+                seen = _seen_problems(folder, fingerprints[split], options.dedup)
                 self._run_split(
-                    pool, ref, task, checkpoint if options.checkpoint else None, progress, split, size, writer,
+                    pool, ref, task, checkpoint if options.checkpoint else None, progress, split, size, folder, writer,
                     _fast(writer), options.batch_size, seen, options.max_index_factor,
                 )
                 checkpoint.mark_complete(fingerprints[split])
 
-    def _package(self, save_dir: Path, description: DatasetDescription) -> None:
+    def _package(self, folder: RunFolder, description: DatasetDescription) -> None:
         """Package every complete split of the folder (all of the same task: planning refused others)."""
         from calt_hf.hf.package import find_splits, package_dataset
 
-        complete = {split for split, state in recorded_splits(save_dir).items() if state["complete"]}
-        splits = [split for split in find_splits(save_dir) if split in complete]
-        card = package_dataset(save_dir, description, splits=splits)
+        complete = {split for split, state in recorded_splits(folder).items() if state["complete"]}
+        splits = [split for split in find_splits(folder) if split in complete]
+        card = package_dataset(folder, description, splits=splits)
         self.logger.info("dataset card written to %s", card)
 
     def describe(self, problem_generator: ProblemGenerator) -> DatasetDescription:
@@ -645,7 +643,7 @@ class DatasetGenerator:
             ) from error
 
     def _plan(
-        self, save_dir: Path, fingerprints: dict[str, dict[str, Any]], resume: bool, overwrite: bool
+        self, folder: RunFolder, fingerprints: dict[str, dict[str, Any]], resume: bool, overwrite: bool
     ) -> dict[str, tuple[SplitCheckpoint, Progress | None]]:
         """Decide, split by split, to start, continue or skip; refuse conflicts before touching anything.
 
@@ -656,36 +654,36 @@ class DatasetGenerator:
         this fingerprint is kept, as the same run makes the same bytes (a finished command typed again, a
         sweep that includes it); one whose files are missing or changed is generated again.
         """
-        recorded, damaged = self._refuse_conflicts(save_dir, fingerprints, resume, overwrite)
-        decisions = self._decide(save_dir, fingerprints, recorded, damaged, resume)
-        adopt(save_dir)
+        recorded, damaged = self._refuse_conflicts(folder, fingerprints, resume, overwrite)
+        decisions = self._decide(folder, fingerprints, recorded, damaged, resume)
+        adopt(folder)
         plans: dict[str, tuple[SplitCheckpoint, Progress | None]] = {}
         for split, decision in decisions.items():
-            checkpoint = SplitCheckpoint(save_dir, split)
+            checkpoint = SplitCheckpoint(folder, split)
             if decision == "skip":
                 plans[split] = (checkpoint, None)
             elif decision == "continue":
                 plans[split] = (checkpoint, checkpoint.recover())
             else:
-                for path in final_files(save_dir, split) + [save_dir / f"{split}{suffix}" for suffix in split_suffixes()]:
+                for path in final_files(folder, split) + folder.split_files(split):
                     path.unlink(missing_ok=True)
                 checkpoint.start(fingerprints[split])
                 plans[split] = (checkpoint, Progress())
         return plans
 
     def _refuse_conflicts(
-        self, save_dir: Path, fingerprints: dict[str, dict[str, Any]], resume: bool, overwrite: bool
+        self, folder: RunFolder, fingerprints: dict[str, dict[str, Any]], resume: bool, overwrite: bool
     ) -> tuple[dict[str, dict[str, Any]], dict[str, DamagedFileError]]:
         """The recorded splits and those whose state is damaged, after clearing the folder (``overwrite``) and
         refusing what no run may continue: foreign files, strays, damage without ``resume``, another task."""
         damaged: dict[str, DamagedFileError] = {}  # splits whose state file cannot be read
-        recorded = recorded_splits(save_dir, damaged)
+        recorded = recorded_splits(folder, damaged)
         if overwrite:
-            clear(save_dir)
+            clear(folder)
             recorded, damaged = {}, {}
-        foreign = foreign_entries(save_dir, [*recorded, *damaged])
+        foreign = foreign_entries(folder, [*recorded, *damaged])
         if foreign:
-            raise refuse_foreign(save_dir, foreign)
+            raise refuse_foreign(folder, foreign)
         for split, error in damaged.items():
             if split not in fingerprints or not resume:
                 where = "add it to dataset_sizes and pass" if split not in fingerprints else "pass"
@@ -693,20 +691,20 @@ class DatasetGenerator:
                     f"{error.what}: what split {split!r} holds cannot be checked; {where} resume=True (resume=true) to "
                     "generate it again, or overwrite=True (overwrite=true) to replace the whole run"
                 )
-        refuse_strays(save_dir)
+        refuse_strays(folder)
         current = next(iter(fingerprints.values()))
         for split, state in recorded.items():
             differences = task_differences(state["fingerprint"], current)
             if split not in fingerprints and differences:
                 raise RunConflictError(
-                    f"save_dir={str(save_dir)!r} holds split {split!r} of another task ({'; '.join(differences)}); "
+                    f"save_dir={str(folder)!r} holds split {split!r} of another task ({'; '.join(differences)}); "
                     "the splits of one folder may come from separate runs, but of one task: choose another save_dir, "
                     "or pass overwrite=True (overwrite=true) to replace the previous run"
                 )
         return recorded, damaged
 
     def _decide(
-        self, save_dir: Path, fingerprints: dict[str, dict[str, Any]], recorded: dict[str, dict[str, Any]],
+        self, folder: RunFolder, fingerprints: dict[str, dict[str, Any]], recorded: dict[str, dict[str, Any]],
         damaged: dict[str, DamagedFileError], resume: bool,
     ) -> dict[str, str]:
         """Each split's decision, ``start``, ``continue`` or ``skip``; a split of another configuration, or an
@@ -721,19 +719,19 @@ class DatasetGenerator:
                 decisions[split] = "start"
             elif differences := describe_differences(state["fingerprint"], fingerprint):
                 if "dedup_after" in state["fingerprint"] and all(d.startswith("dedup_after:") for d in differences):
-                    raise _order_refusal(save_dir, recorded, list(fingerprints))
+                    raise _order_refusal(folder, recorded, list(fingerprints))
                 raise RunConflictError(
-                    f"{save_dir} holds split {split!r} of a run with another configuration ({'; '.join(differences)}); "
+                    f"{folder} holds split {split!r} of a run with another configuration ({'; '.join(differences)}); "
                     "choose another save_dir, or pass overwrite=True (overwrite=true) to replace the run there"
                 )
             elif not state["complete"]:
                 if not resume:
                     raise RunConflictError(
-                        f"{save_dir} holds an unfinished run of split {split!r} with this configuration; pass "
+                        f"{folder} holds an unfinished run of split {split!r} with this configuration; pass "
                         "resume=True (resume=true) to continue it, or overwrite=True (overwrite=true) to start again"
                     )
                 decisions[split] = "continue"
-            elif damage := SplitCheckpoint(save_dir, split).damage():
+            elif damage := SplitCheckpoint(folder, split).damage():
                 self.logger.warning("split %r was complete, but %s since: generated again", split, "; ".join(damage))
                 decisions[split] = "start"
             else:
@@ -760,6 +758,7 @@ class DatasetGenerator:
         progress: Progress,
         split: str,
         size: int,
+        folder: RunFolder,
         writer: DatasetWriter,
         fast_writer: bool,
         batch_size: int,
@@ -768,7 +767,7 @@ class DatasetGenerator:
     ) -> None:
         """Generate one split into its final files (``.part`` until complete), staging chunks if checkpointed."""
         began = perf_counter() - progress.elapsed  # a resumed split counts the time its earlier runs staged
-        assembler = _SplitAssembler(writer, split, size, fast_writer, batch_size, seen is not None, task.order_free, task.survey_mode)
+        assembler = _SplitAssembler(folder, writer, split, size, fast_writer, batch_size, seen is not None, task.order_free, task.survey_mode)
 
         def accept(result: ChunkResult) -> None:
             if seen is not None:

@@ -34,7 +34,8 @@ from calt_hf.checkpoint import SplitCheckpoint
 from calt_hf.config import build_generator
 from calt_hf.parsing import EXACT_FIELDS, AnswerReader, Unreadable, shaped
 from calt_hf.problems import PROBLEMS, Problem
-from calt_hf.files import CONFIG_FILE, validate_tag, write_atomically
+from calt_hf.files import validate_tag, write_atomically
+from calt_hf.run_folder import CONFIG_FILE, RunFolder
 from calt_hf.formats import JsonLinesFormat, PickleFormat, TextFormat, readable_suffixes
 from calt_hf.writer import DatasetWriter
 
@@ -138,14 +139,15 @@ def judge_of(generator: Any, statistics: Callable | None = None, backend: str | 
 
 def _recorded_judge(save_dir: Path, split: str) -> Judge:
     """The judge of the generator the folder's record names: ``config.yaml``, else the split's state."""
-    config_path = save_dir / CONFIG_FILE
+    folder = RunFolder(save_dir)
+    config_path = folder.config
     if config_path.exists():
         config = yaml.safe_load(config_path.read_text())
         return _configured_judge(config, f"{config_path}")
-    state = SplitCheckpoint(save_dir, split).recorded()
+    state = SplitCheckpoint(folder, split).recorded()
     if state is None:
         raise ValueError(
-            f"{save_dir} has no record of how it was made ({CONFIG_FILE} or .calt_hf/{split}.json): its ring and "
+            f"{save_dir} has no record of how it was made ({CONFIG_FILE} or {folder.state_file(split).relative_to(save_dir)}): its ring and "
             "problem cannot be known; evaluate a folder calt_hf generated, or pass generator= to evaluate()"
         )
     fingerprint = state["fingerprint"]
@@ -154,7 +156,7 @@ def _recorded_judge(save_dir: Path, split: str) -> Judge:
         return _configured_judge(
             {"backend": backend, "sampler": fingerprint.get("sampler") or {}, "problem": fingerprint["problem"],
              "statistics": fingerprint["statistics"]},
-            f"{save_dir}/.calt_hf/{split}.json",
+            f"{folder.state_file(split)}",
         )
     recorded = fingerprint["generator"]
     name = recorded["name"] if isinstance(recorded, dict) else recorded

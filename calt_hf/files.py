@@ -16,9 +16,6 @@ import yaml
 
 #: A file written but not complete yet: ``{name}.part``, renamed to ``{name}`` when it is.
 PART_SUFFIX = ".part"
-#: The command line's resolved config in a folder it wrote, its reproducing command on top (what ``evaluate`` and
-#: ``stream`` rebuild the generator from).
-CONFIG_FILE = "config.yaml"
 _TAG_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
 #: A file name holds 255 bytes; the longest one a split's name makes is a shard being widened,
 #: ``{split}-00000-of-00001.parquet.widen`` (35 more), so a longer name would fail mid-run.

@@ -5,21 +5,6 @@ that says so. The sampler draws as the SymPy backend's, so a generator written a
 ``calt_hf.sympy``'s ``PolynomialSampler`` gives the same text on FLINT's (whose arithmetic is FLINT's, in C).
 """
 
-from calt_hf import engine
-from calt_hf.backends.flint.adapter import FLINT
-from calt_hf.backends.flint.sampler import PolynomialSampler, SinglePolynomialSampler
-from calt_hf.statistics import BaseStatisticsCalculator
-from calt_hf.writer import DatasetWriter
+from calt_hf.facades import exports
 
-__all__ = [
-    "DatasetGenerator",
-    "DatasetWriter",
-    "PolynomialSampler",
-    "SinglePolynomialSampler",
-    "BaseStatisticsCalculator",
-]
-
-
-class DatasetGenerator(engine.DatasetGenerator):
-    __doc__ = engine.DatasetGenerator.__doc__
-    cas = FLINT
+globals().update(exports("flint", __name__))

@@ -22,9 +22,12 @@ import pickle
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, Protocol
 
 from calt_hf.files import PART_SUFFIX
+
+if TYPE_CHECKING:
+    from calt_hf.run_folder import RunFolder
 
 #: A problem or a solution once converted: a string, a list of strings, or a list mixing strings and
 #: lists of strings (two levels at most).
@@ -150,9 +153,12 @@ class OutputFormat:
         if "name" in cls.__dict__:
             FORMATS[cls.name] = cls
 
-    def open_sink(self, directory: Path, tag: str, append: bool) -> Sink:
-        """Start writing split ``tag`` of this format under ``directory``."""
-        return FileSink(directory / f"{tag}{self.suffix}", self.header, self.footer, append)
+    def open_sink(self, directory: RunFolder | Path, tag: str, append: bool) -> Sink:
+        """Start writing split ``tag`` of this format in the run's folder ``directory``."""
+        from calt_hf.run_folder import RunFolder  # it derives its lists of a split's files from this module's
+
+        path = RunFolder.of(directory).split_file(tag, self.suffix)
+        return FileSink(path, self.header, self.footer, append)
 
     #: Whether ``check`` also refuses lone surrogates (``check_formats`` then need not search the strings again).
     checks_unicode: ClassVar[bool] = False

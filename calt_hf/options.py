@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import InitVar, dataclass
+from dataclasses import InitVar, dataclass, fields
 from typing import Any
 
 from calt_hf.expanded import check_encoding
@@ -20,6 +20,11 @@ from calt_hf.produce import ON_ERROR_CHOICES, ProblemGenerator
 from calt_hf.quality import DEDUP_CHOICES
 from calt_hf.sampling import check_choice, check_int
 from calt_hf.files import validate_hf_split, validate_tag
+
+
+#: The command line's key of each option it names otherwise (every other option is the config's top-level key of
+#: the same name; ``config.Config`` is the schema).
+CONFIG_KEYS = {"hf_dataset": "hf.package", "encoding": "hf.encoding"}
 
 
 def validate_dataset_sizes(dataset_sizes: Any, hf_dataset: bool = False) -> dict[str, int]:
@@ -78,6 +83,32 @@ class RunOptions:
     encoding: str = "text"
     max_index_factor: int | None = None
     keys: InitVar[Mapping[str, str] | None] = None
+
+    @classmethod
+    def from_run(cls, arguments: Mapping[str, Any]) -> RunOptions:
+        """From ``DatasetGenerator.run``'s arguments (its ``locals()``): each field under its own name, the generator
+        as ``problem_generator`` or (calt-x 1.x) ``instance_generator``; the rest (the writer) is not an option."""
+        values = {option.name: arguments[option.name] for option in fields(cls) if option.name in arguments}
+        values["problem_generator"] = one_generator(arguments["problem_generator"], arguments["instance_generator"])
+        return cls(**values)
+
+    @classmethod
+    def from_config(cls, cfg: Any, **objects: Any) -> RunOptions:
+        """The options a composed config sets (an OmegaConf ``DictConfig`` of ``config.Config``'s schema): each field
+        from its key (``CONFIG_KEYS``, else its own name), but the ``objects`` the caller built from the config
+        (``problem_generator``, ``statistics_calculator``, ``description``, ``fingerprint``); errors name the keys."""
+        from omegaconf import OmegaConf
+
+        values = dict(objects)
+        for option in fields(cls):
+            node, *path = CONFIG_KEYS.get(option.name, option.name).split(".")
+            if option.name in objects or node not in cfg:  # built by the caller, or no setting (checkpoint)
+                continue
+            value = cfg[node]
+            for key in path:
+                value = value[key]
+            values[option.name] = OmegaConf.to_container(value) if OmegaConf.is_config(value) else value
+        return cls(**values, keys=CONFIG_KEYS)
 
     def __post_init__(self, keys: Mapping[str, str] | None) -> None:
         object.__setattr__(self, "dataset_sizes", validate_dataset_sizes(self.dataset_sizes, self.hf_dataset))

@@ -29,6 +29,7 @@ import numpy as np
 from calt_hf.statistics import GatheredStatistics, as_float
 from calt_hf.files import REGENERATE, DamagedFileError, read_json, write_atomically
 from calt_hf.formats import TextFormat
+from calt_hf.run_folder import HASHES_SUFFIX, HISTOGRAMS_SUFFIX, ORDER_FREE_HASHES_SUFFIX
 
 logger = logging.getLogger(__name__)
 
@@ -198,11 +199,11 @@ class HashSet:
 
 # --- files: hashes and histograms of each split, kept in the run's state folder --------------------------
 def hashes_path(state_dir: Path, split: str, order_free: bool = False) -> Path:
-    return state_dir / f"{split}.{'order_free_' if order_free else ''}hashes.npy"
+    return state_dir / f"{split}{ORDER_FREE_HASHES_SUFFIX if order_free else HASHES_SUFFIX}"
 
 
 def histograms_path(state_dir: Path, split: str) -> Path:
-    return state_dir / f"{split}.histograms.json"
+    return state_dir / f"{split}{HISTOGRAMS_SUFFIX}"
 
 
 def save_measures(

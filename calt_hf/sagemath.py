@@ -7,30 +7,6 @@ GroebnerBasisSampler, GroebnerIdealTransformer, BorderBasisSampler, BorderIdealT
 backward samplers of Gröbner and border bases, which draw exactly as calt-x's.
 """
 
-from calt_hf import engine
-from calt_hf.backends.sagemath.adapter import SAGEMATH
-from calt_hf.backends.sagemath.ideals import (
-    BorderBasisSampler,
-    BorderIdealTransformer,
-    GroebnerBasisSampler,
-    GroebnerIdealTransformer,
-)
-from calt_hf.backends.sagemath.sampler import PolynomialSampler
-from calt_hf.statistics import BaseStatisticsCalculator
-from calt_hf.writer import DatasetWriter
+from calt_hf.facades import exports
 
-__all__ = [
-    "DatasetGenerator",
-    "DatasetWriter",
-    "PolynomialSampler",
-    "BaseStatisticsCalculator",
-    "GroebnerBasisSampler",
-    "GroebnerIdealTransformer",
-    "BorderBasisSampler",
-    "BorderIdealTransformer",
-]
-
-
-class DatasetGenerator(engine.DatasetGenerator):
-    __doc__ = engine.DatasetGenerator.__doc__
-    cas = SAGEMATH
+globals().update(exports("sagemath", __name__))

@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 from calt_hf import pickling
 from calt_hf.expanded import EXPANDED_COLUMNS
-from calt_hf.files import CONFIG_FILE
-from calt_hf.hf.parquet import COLUMNS, DATA_DIR, STRING, kinds_of_file, schema_of, value_kind
+from calt_hf.run_folder import CONFIG_FILE
+from calt_hf.run_folder import DATA_DIR
+from calt_hf.hf.parquet import COLUMNS, STRING, kinds_of_file, schema_of, value_kind
 from calt_hf.options import RunOptions
 from calt_hf.produce import GenerationTask, ProblemGenerator, produce
 from calt_hf.sampling import check_int

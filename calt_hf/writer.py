@@ -19,10 +19,10 @@ from typing import Any
 import yaml
 
 from calt_hf.files import validate_tag, write_atomically
+from calt_hf.run_folder import RunFolder
 from calt_hf.formats import (
     INNER_SEP,
     OUTER_SEP,
-    STATS_SUFFIX,
     JsonLinesFormat,
     OutputFormat,
     PickleFormat,
@@ -48,7 +48,7 @@ _TimedeltaDumper.add_representer(timedelta, lambda dumper, value: dumper.represe
 class DatasetWriter:
     """Writes the samples of each split to ``save_dir`` as pickle, raw text and JSON Lines.
 
-    Files go directly in ``save_dir``: ``{tag}_data.pkl`` (always), ``{tag}_raw.txt`` (``save_text``),
+    Files go directly in ``save_dir`` (a path, or the run's ``RunFolder``): ``{tag}_data.pkl`` (always), ``{tag}_raw.txt`` (``save_text``),
     ``{tag}_data.jsonl`` (``save_json``) and ``{tag}_stats.yaml``. Use ``open(tag)``, ``save_batch`` a
     number of times, then ``close(tag)``; or call ``save_batch`` alone, which creates the files for
     ``batch_idx=0`` and appends for later batches. Used as a context manager, it closes every open split
@@ -60,19 +60,28 @@ class DatasetWriter:
 
     def __init__(
         self,
-        save_dir: str | os.PathLike | None = None,
+        save_dir: str | os.PathLike | RunFolder | None = None,
         save_text: bool = True,
         save_json: bool = True,
         save_parquet: bool = False,
         save_expanded: bool = False,
     ) -> None:
-        self.save_dir = Path(save_dir) if save_dir else Path.cwd()
+        self.folder = RunFolder.of(save_dir if save_dir else Path.cwd())
         self.save_text = save_text
         self.save_json = save_json
         self.save_parquet = save_parquet
         self.save_expanded = save_expanded  # the Parquet shards also hold the expanded columns
         self.logger = logger
         self._file_handles: dict[str, dict[str, Sink]] = {}  # {tag: {format suffix: open sink}}
+
+    @property
+    def save_dir(self) -> Path:
+        """The folder the files go to (CALT's attribute; set it to write elsewhere)."""
+        return self.folder.root
+
+    @save_dir.setter
+    def save_dir(self, save_dir: str | os.PathLike) -> None:
+        self.folder = RunFolder.of(save_dir)
 
     # -- formats ---------------------------------------------------------------------------------
     def output_formats(self) -> tuple[OutputFormat, ...]:
@@ -89,7 +98,7 @@ class DatasetWriter:
         return tuple(formats)
 
     def _path(self, tag: str, suffix: str) -> Path:
-        return self.save_dir / f"{tag}{suffix}"
+        return self.folder.split_file(tag, suffix)
 
     def _create_dataset_dir(self) -> Path:
         self.save_dir.mkdir(parents=True, exist_ok=True)
@@ -110,7 +119,7 @@ class DatasetWriter:
         sinks: dict[str, Sink] = {}
         try:
             for fmt in self.output_formats():
-                sinks[fmt.suffix] = fmt.open_sink(self.save_dir, tag, append)
+                sinks[fmt.suffix] = fmt.open_sink(self.folder, tag, append)
         except BaseException:
             for sink in sinks.values():
                 sink.abort()
@@ -192,7 +201,7 @@ class DatasetWriter:
         validate_tag(tag)
         self._create_dataset_dir()
         text = yaml.dump(statistics, Dumper=_TimedeltaDumper, default_flow_style=False, sort_keys=False, indent=4)
-        write_atomically(self._path(tag, STATS_SUFFIX), text)
+        write_atomically(self.folder.stats_file(tag), text)
 
     # -- reading ---------------------------------------------------------------------------------
     def load_dataset(self, tag: str) -> StringSampleList:

@@ -701,44 +701,59 @@ def backward_table(args, results: dict) -> None:
 def extras(args, results: dict) -> None:
     """The optional measurements (checkpoints, Dask, quality, packaging, folder, tokenizer, RSS)."""
     if args.checkpoint or args.dask or args.ray or args.quality or args.stream:
-        api, generator, statistics = build(args.backend, "gcd")
-        n = int(DEFAULT_SIZES["gcd"] * args.scale)
-        loky = full_rate(api, generator, statistics, n, args.n_jobs)
-        results["gcd_loky_per_s"] = loky
-        if args.checkpoint:
-            plain = full_rate(api, generator, statistics, n, args.n_jobs, checkpoint=False)
-            results["checkpoint_cost"] = 1 - loky / plain
-            print(f"checkpoints on gcd: {loky:,.0f}/s with, {plain:,.0f}/s without: cost {1 - loky / plain:.1%}", flush=True)
-        if args.stream:
-            streamed = results["gcd_stream_per_s"] = stream_rate(api, generator, n, args.n_jobs)
-            print(f"stream of gcd, DataLoader of {args.n_jobs} workers: {streamed:,.0f}/s against run()'s {loky:,.0f}/s with "
-                  f"{args.n_jobs} processes ({streamed / loky:.0%})", flush=True)
-        if args.quality:
-            bare_report = full_rate(api, generator, statistics, n, args.n_jobs, data_quality=False)
-            results["quality_cost"] = 1 - loky / bare_report
-            print(f"data quality report on gcd: {loky:,.0f}/s with, {bare_report:,.0f}/s without: cost {1 - loky / bare_report:.1%}", flush=True)
-        if args.dask:
-            import dask
-            from distributed import LocalCluster
+        gcd_extras(args, results)
+    file_extras(args, results)
 
-            # One LocalCluster that runs after run reuse, as a user's cluster is (workers may start child processes).
-            with dask.config.set({"distributed.worker.daemon": False}), LocalCluster(
-                n_workers=args.n_jobs, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
-            ) as cluster:
-                dask_rate = full_rate(api, generator, statistics, n, args.n_jobs, backend="dask", address=cluster.scheduler_address)
-            results["gcd_dask_local_per_s"] = dask_rate
-            print(f"Dask LocalCluster (reused across runs) on gcd: {dask_rate:,.0f}/s against loky's {loky:,.0f}/s ({dask_rate / loky:.0%})", flush=True)
-        if args.ray:
-            import ray
 
-            # One local Ray, started here and reused by the warm-up run and the measured one (as a running cluster is).
-            ray.init(num_cpus=args.n_jobs, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
-            try:
-                ray_rate = full_rate(api, generator, statistics, n, args.n_jobs, backend="ray")
-            finally:
-                ray.shutdown()
-            results["gcd_ray_local_per_s"] = ray_rate
-            print(f"Ray, local (reused across runs) on gcd: {ray_rate:,.0f}/s against loky's {loky:,.0f}/s ({ray_rate / loky:.0%})", flush=True)
+def gcd_extras(args, results: dict) -> None:
+    """Checkpoints, the stream, the quality report, Dask and Ray: each against loky's run of gcd."""
+    api, generator, statistics = build(args.backend, "gcd")
+    n = int(DEFAULT_SIZES["gcd"] * args.scale)
+    loky = full_rate(api, generator, statistics, n, args.n_jobs)
+    results["gcd_loky_per_s"] = loky
+    if args.checkpoint:
+        plain = full_rate(api, generator, statistics, n, args.n_jobs, checkpoint=False)
+        results["checkpoint_cost"] = 1 - loky / plain
+        print(f"checkpoints on gcd: {loky:,.0f}/s with, {plain:,.0f}/s without: cost {1 - loky / plain:.1%}", flush=True)
+    if args.stream:
+        streamed = results["gcd_stream_per_s"] = stream_rate(api, generator, n, args.n_jobs)
+        print(f"stream of gcd, DataLoader of {args.n_jobs} workers: {streamed:,.0f}/s against run()'s {loky:,.0f}/s with "
+              f"{args.n_jobs} processes ({streamed / loky:.0%})", flush=True)
+    if args.quality:
+        bare_report = full_rate(api, generator, statistics, n, args.n_jobs, data_quality=False)
+        results["quality_cost"] = 1 - loky / bare_report
+        print(f"data quality report on gcd: {loky:,.0f}/s with, {bare_report:,.0f}/s without: cost {1 - loky / bare_report:.1%}", flush=True)
+    cluster_extras(args, results, api, generator, statistics, n, loky)
+
+
+def cluster_extras(args, results: dict, api, generator, statistics, n: int, loky: float) -> None:
+    """Dask's LocalCluster and a local Ray, each reused across runs, against loky's rate on gcd."""
+    if args.dask:
+        import dask
+        from distributed import LocalCluster
+
+        # One LocalCluster that runs after run reuse, as a user's cluster is (workers may start child processes).
+        with dask.config.set({"distributed.worker.daemon": False}), LocalCluster(
+            n_workers=args.n_jobs, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+        ) as cluster:
+            dask_rate = full_rate(api, generator, statistics, n, args.n_jobs, backend="dask", address=cluster.scheduler_address)
+        results["gcd_dask_local_per_s"] = dask_rate
+        print(f"Dask LocalCluster (reused across runs) on gcd: {dask_rate:,.0f}/s against loky's {loky:,.0f}/s ({dask_rate / loky:.0%})", flush=True)
+    if args.ray:
+        import ray
+
+        # One local Ray, started here and reused by the warm-up run and the measured one (as a running cluster is).
+        ray.init(num_cpus=args.n_jobs, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
+        try:
+            ray_rate = full_rate(api, generator, statistics, n, args.n_jobs, backend="ray")
+        finally:
+            ray.shutdown()
+        results["gcd_ray_local_per_s"] = ray_rate
+        print(f"Ray, local (reused across runs) on gcd: {ray_rate:,.0f}/s against loky's {loky:,.0f}/s ({ray_rate / loky:.0%})", flush=True)
+
+
+def file_extras(args, results: dict) -> None:
+    """Packaging, the folder's record, the tokenizer and peak RSS."""
     if args.packaging:
         for n in (100_000, 1_000_000):
             cost = packaging_cost(n)
@@ -766,7 +781,6 @@ def extras(args, results: dict) -> None:
                 f"whole tree {memory['tree_mib']:.0f} MiB ({memory['seconds']:.0f} s)",
                 flush=True,
             )
-
 
 if __name__ == "__main__":
     main()

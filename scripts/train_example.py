@@ -40,7 +40,7 @@ def compact(text: str) -> str:
     return "".join(text.split())
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python scripts/train_example.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("source", help="a local save_dir or a Hub dataset repo id")
@@ -52,58 +52,83 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--log-every", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--stream", action="store_true", help="train on the local save_dir's endless stream (calt_hf.stream)")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
-    import torch
-    from datasets import load_dataset
-    from transformers import AutoTokenizer, BartConfig, BartForConditionalGeneration
 
-    random.seed(args.seed)
-    torch.manual_seed(args.seed)
-    tokenizer = AutoTokenizer.from_pretrained(args.source)
-    test = [pair(row) for row in load_dataset(args.source, split="test")][: args.eval_samples]
-    if args.stream:
-        import calt_hf
+class TrainingRows:
+    """The training batches: samples of the stored train split, or (``stream``) the next rows of the folder's
+    endless stream; ``rows`` are those trained on (the stored split, or the streamed rows so far: the baseline's)."""
 
-        rows = iter(calt_hf.stream(args.source, split="train"))
-        train: list[tuple[str, str]] = []  # the rows trained on, for the baseline
+    def __init__(self, args: argparse.Namespace) -> None:
+        from datasets import load_dataset
 
-        def next_batch() -> list[tuple[str, str]]:
-            train.extend(pair(next(rows)) for _ in range(args.batch_size))
-            return train[-args.batch_size :]
-    else:
-        train = [pair(row) for row in load_dataset(args.source, split="train")]
+        self.batch_size = args.batch_size
+        if args.stream:
+            import calt_hf
 
-        def next_batch() -> list[tuple[str, str]]:
-            return random.sample(train, min(args.batch_size, len(train)))
-    unseen: Counter[str] = Counter()
-    token_count = 0
+            self.stream = iter(calt_hf.stream(args.source, split="train"))
+            self.rows: list[tuple[str, str]] = []
+        else:
+            self.stream = None
+            self.rows = [pair(row) for row in load_dataset(args.source, split="train")]
+
+    def next_batch(self) -> list[tuple[str, str]]:
+        if self.stream is None:
+            return random.sample(self.rows, min(self.batch_size, len(self.rows)))
+        self.rows.extend(pair(next(self.stream)) for _ in range(self.batch_size))
+        return self.rows[-self.batch_size :]
+
+
+class UnseenTokens:
+    """The training texts' tokens, and the pieces the tokenizer maps to its unknown token."""
+
+    def __init__(self, tokenizer: Any, max_length: int) -> None:
+        self.tokenizer, self.max_length = tokenizer, max_length
+        self.pieces: Counter[str] = Counter()
+        self.tokens = 0
+
+    def count(self, texts: list[str]) -> None:
+        encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length, return_offsets_mapping=True)
+        for text, ids, offsets in zip(texts, encoded.input_ids, encoded.offset_mapping):
+            self.tokens += len(ids)
+            self.pieces.update(text[a:b] for token, (a, b) in zip(ids, offsets) if token == self.tokenizer.unk_token_id)
+
+    def report(self) -> str:
+        shown = ", ".join(f"{piece!r} x{count}" for piece, count in self.pieces.most_common(5))
+        return (f"tokens of the training texts the tokenizer has not seen: {sum(self.pieces.values())} of {self.tokens}"
+                + (f" ({shown})" if self.pieces else ""))
+
+
+def tiny_bart(tokenizer: Any, max_length: int) -> Any:
+    """A two-layer BART of width 128 with random weights, for the tokenizer's vocabulary."""
+    from transformers import BartConfig, BartForConditionalGeneration
 
     config = BartConfig(
         vocab_size=len(tokenizer), d_model=128, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4,
-        decoder_attention_heads=4, encoder_ffn_dim=256, decoder_ffn_dim=256, max_position_embeddings=args.max_length + 2,
+        decoder_attention_heads=4, encoder_ffn_dim=256, decoder_ffn_dim=256, max_position_embeddings=max_length + 2,
         pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
         decoder_start_token_id=tokenizer.bos_token_id, forced_eos_token_id=tokenizer.eos_token_id,
     )
-    model = BartForConditionalGeneration(config)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate)
+    return BartForConditionalGeneration(config)
 
+
+def encoder(tokenizer: Any, max_length: int) -> Any:
     def encode(texts: list[str]) -> Any:
-        return tokenizer(texts, padding=True, truncation=True, max_length=args.max_length, return_tensors="pt")
+        return tokenizer(texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
 
-    def count_unseen(texts: list[str]) -> None:
-        """Count the training texts' tokens and the pieces the tokenizer maps to its unknown token."""
-        nonlocal token_count
-        encoded = tokenizer(texts, truncation=True, max_length=args.max_length, return_offsets_mapping=True)
-        for text, ids, offsets in zip(texts, encoded.input_ids, encoded.offset_mapping):
-            token_count += len(ids)
-            unseen.update(text[a:b] for token, (a, b) in zip(ids, offsets) if token == tokenizer.unk_token_id)
+    return encode
 
+
+def train(model: Any, encode: Any, rows: TrainingRows, unseen: UnseenTokens, args: argparse.Namespace) -> None:
+    """``args.steps`` AdamW steps on batches of ``rows``, the loss printed every ``args.log_every`` steps."""
+    import torch
+
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate)
     began = time.perf_counter()
     model.train()
     for step in range(1, args.steps + 1):
-        batch = next_batch()
-        count_unseen([text for sample in batch for text in sample])
+        batch = rows.next_batch()
+        unseen.count([text for sample in batch for text in sample])
         inputs, targets = encode([p for p, _ in batch]), encode([s for _, s in batch])
         labels = targets.input_ids.masked_fill(targets.attention_mask == 0, -100)
         loss = model(input_ids=inputs.input_ids, attention_mask=inputs.attention_mask, labels=labels).loss
@@ -113,24 +138,48 @@ def main(argv: list[str] | None = None) -> None:
         if step % args.log_every == 0 or step == args.steps:
             print(f"step {step}: loss {loss.item():.4f} ({time.perf_counter() - began:.0f} s)", flush=True)
 
+
+def decode_test(model: Any, encode: Any, tokenizer: Any, test: list[tuple[str, str]], args: argparse.Namespace) -> list[str]:
+    """Greedy decodes of the test problems, in order."""
+    import torch
+
     model.eval()
-    correct = 0
     decodes = []
     with torch.no_grad():
         for start in range(0, len(test), args.batch_size):
-            chunk = test[start : start + args.batch_size]
-            inputs = encode([p for p, _ in chunk])
+            inputs = encode([p for p, _ in test[start : start + args.batch_size]])
             outputs = model.generate(**inputs, max_length=args.max_length, num_beams=1, do_sample=False)
-            for (_, solution), ids in zip(chunk, outputs):
-                decodes.append(tokenizer.decode(ids, skip_special_tokens=True))
-                correct += compact(decodes[-1]) == compact(solution)
-    answer, _ = Counter(compact(solution) for _, solution in train).most_common(1)[0]
+            decodes += [tokenizer.decode(ids, skip_special_tokens=True) for ids in outputs]
+    return decodes
+
+
+def report_exact_match(decodes: list[str], test: list[tuple[str, str]], train_rows: list[tuple[str, str]]) -> None:
+    """The exact-match rate, beside the baseline of always answering the most frequent training answer."""
+    correct = sum(compact(decode) == compact(solution) for decode, (_, solution) in zip(decodes, test))
+    answer, _ = Counter(compact(solution) for _, solution in train_rows).most_common(1)[0]
     baseline = sum(compact(solution) == answer for _, solution in test)
     print(f"exact match on test: {correct}/{len(test)} = {correct / max(len(test), 1):.3f}; baseline, always answering "
           f"the most frequent training answer ({answer[:40]!r}): {baseline}/{len(test)} = {baseline / max(len(test), 1):.3f}")
-    shown = ", ".join(f"{piece!r} x{count}" for piece, count in unseen.most_common(5))
-    print(f"tokens of the training texts the tokenizer has not seen: {sum(unseen.values())} of {token_count}"
-          + (f" ({shown})" if unseen else ""))
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+
+    import torch
+    from datasets import load_dataset
+    from transformers import AutoTokenizer
+
+    random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    tokenizer = AutoTokenizer.from_pretrained(args.source)
+    test = [pair(row) for row in load_dataset(args.source, split="test")][: args.eval_samples]
+    rows = TrainingRows(args)
+    unseen = UnseenTokens(tokenizer, args.max_length)
+    model, encode = tiny_bart(tokenizer, args.max_length), encoder(tokenizer, args.max_length)
+    train(model, encode, rows, unseen, args)
+    decodes = decode_test(model, encode, tokenizer, test, args)
+    report_exact_match(decodes, test, rows.rows)
+    print(unseen.report())
     if Path(args.source).is_dir() and decodes:  # the folder's record tells the ring and the problem
         from calt_hf.evaluate import evaluate, format_table
 

@@ -415,3 +415,26 @@ def test_tab_completion_as_hydra_installs_it(command_line, cword, expected):
     result = subprocess.run(["bash", "-c", script], cwd=CONF.parent, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     assert set(result.stdout.split()) == expected
+
+
+def test_every_setting_of_the_config_reaches_the_runs_options_and_every_keyword_of_run_is_one(tmp_path):
+    """RunOptions.from_config takes each option from the config key of its name (or CONFIG_KEYS'), and run() builds
+    the options from its arguments by name: a setting or keyword that no option has would be dropped silently."""
+    import dataclasses
+    import inspect
+
+    from calt_hf.engine import DatasetGenerator
+    from calt_hf.options import CONFIG_KEYS, RunOptions
+
+    settings = {
+        "dataset_sizes": {"train": 100000, "test": 1000}, "batch_size": 11, "save_dir": str(tmp_path / "out"), "save_text": False,
+        "save_json": False, "resume": True, "overwrite": False, "on_error": "resample", "max_retries": 5, "max_index_factor": 4,
+        "sample_timeout": 2.5, "dedup": "within", "data_quality": False, "hf_dataset": False, "encoding": "text",
+    }
+    words = [f"{CONFIG_KEYS.get(key, key)}={value}" for key, value in settings.items() if key != "dataset_sizes"]
+    job = build_job(compose_config("problem=gcd", *words))
+    assert {key: getattr(job.options, key) for key in settings} == settings
+    built = {"problem_generator", "statistics_calculator", "description", "fingerprint", "checkpoint"}  # no setting of their own
+    assert {option.name for option in dataclasses.fields(RunOptions)} == set(settings) | built
+    keywords = set(inspect.signature(DatasetGenerator.run).parameters) - {"self", "dataset_writer", "instance_generator"}
+    assert keywords == {option.name for option in dataclasses.fields(RunOptions)}

@@ -361,3 +361,31 @@ def test_each_configuration_has_its_default_folder_and_every_hint_there_works(tm
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     [custom] = (tmp_path / "datasets").glob("sympy_custom_GF7-*")
     assert len(DatasetWriter(custom).load_dataset("train")) == 300
+
+
+def test_a_command_line_run_takes_its_folders_lock_once(tmp_path, monkeypatch):
+    """The command line's run claims its RunFolder once, from planning to config.yaml (and a push), and hands that
+    object to generate and the writer, which take nothing again (they took the lock a second time before)."""
+    import filelock
+    from hydra import compose, initialize_config_module
+
+    from calt_hf.config import build_job, register_configs
+
+    taken = []
+    acquire = filelock.FileLock.acquire
+
+    def counted(lock, *args, **kwargs):
+        if Path(lock.lock_file).is_relative_to(tmp_path):  # not a library's own lock (a cache's)
+            taken.append(lock.lock_file)
+        return acquire(lock, *args, **kwargs)
+
+    monkeypatch.setattr(filelock.FileLock, "acquire", counted)
+    register_configs()
+    with initialize_config_module(config_module="calt_hf.conf", version_base="1.3"):
+        cfg = compose(config_name="config", overrides=[
+            "problem=sum", "dataset_sizes={train: 20, test: 5}", "parallel.backend=sequential", "parallel.n_jobs=1",
+            "verbose=false", "hf.package=false", f"save_dir={tmp_path / 'out'}",
+        ])
+    build_job(cfg).run()
+    assert (tmp_path / "out" / "config.yaml").is_file() and (tmp_path / "out" / "train_raw.txt").is_file()
+    assert taken == [str(tmp_path / "out" / ".calt_hf" / ".lock")]

@@ -18,11 +18,10 @@ from huggingface_hub import DatasetCard, DatasetCardData
 from calt_hf import backends
 from calt_hf.hf.description import DatasetDescription
 from calt_hf.expanded import EXPANDED_COLUMNS
-from calt_hf.hf.parquet import DATA_DIR, EMPTY, JSON, LIST, NESTED, STRING, columns_of, split_sizes, text_batches
-from calt_hf.hf.tokenizer import EXPANDED_DIR
+from calt_hf.hf.parquet import EMPTY, JSON, LIST, NESTED, STRING, columns_of, split_sizes, text_batches
 from calt_hf.quality import Histogram
 from calt_hf.files import read_statistics, write_atomically
-from calt_hf.formats import STATS_SUFFIX
+from calt_hf.run_folder import DATA_DIR, EXPANDED_DIR, RunFolder
 
 TEMPLATE = "calt_hf_dataset.md"
 _SIZE_CATEGORIES = [
@@ -68,8 +67,8 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def _statistics(save_dir: Path, split: str) -> dict[str, Any] | None:
-    path = save_dir / f"{split}{STATS_SUFFIX}"
+def _statistics(folder: RunFolder, split: str) -> dict[str, Any] | None:
+    path = folder.stats_file(split)
     if not path.exists():
         return None
     stats = read_statistics(path)
@@ -91,9 +90,9 @@ def _statistics(save_dir: Path, split: str) -> dict[str, Any] | None:
     }
 
 
-def _examples(save_dir: Path, split: str, kinds: dict[str, str], count: int = 2) -> list[tuple[str, str]]:
+def _examples(folder: RunFolder, split: str, kinds: dict[str, str], count: int = 2) -> list[tuple[str, str]]:
     """The first rows of a split in the text form, escaped for a Markdown table."""
-    rows = [row for batch in text_batches(save_dir, split, kinds, rows=count) for row in batch]
+    rows = [row for batch in text_batches(folder, split, kinds, rows=count) for row in batch]
     return [(problem.replace("|", "\\|"), solution.replace("|", "\\|")) for problem, solution in rows]
 
 
@@ -145,7 +144,7 @@ _FEATURE_TEXT = {
 
 
 def render_card(
-    save_dir: Path,
+    save_dir: RunFolder | Path,
     splits: list[str],
     kinds: dict[str, str],
     description: DatasetDescription,
@@ -155,12 +154,13 @@ def render_card(
     """The dataset card of a packaged ``save_dir``; ``images`` maps a statistic to its figure's file name,
     ``token_lengths`` a split to its ``problem_tokens`` and ``solution_tokens`` histograms (shipped tokenizer)."""
     template = resources.files("calt_hf.dataset_cards").joinpath(TEMPLATE).read_text(encoding="utf-8")
-    sizes = {split: split_sizes(save_dir, split) for split in splits}  # reads every row group: once per split
+    folder = RunFolder.of(save_dir)
+    sizes = {split: split_sizes(folder, split) for split in splits}  # reads every row group: once per split
     split_rows = []
     order_free = None  # the sentence on order-free counts, once a split has them
     for split in splits:
         examples, arrow_bytes, _, shards = sizes[split]
-        statistics = _statistics(save_dir, split)
+        statistics = _statistics(folder, split)
         quality = (statistics or {}).get("quality") or {}
         lengths = {name: histogram.summary() for name, histogram in (token_lengths or {}).get(split, {}).items()}
         lengths.update(quality.get("lengths") or {})
@@ -174,7 +174,7 @@ def render_card(
                 "num_shards": shards,
                 "statistics": statistics,
                 "lengths": lengths,
-                "examples": _examples(save_dir, split, kinds),
+                "examples": _examples(folder, split, kinds),
             }
         )
     return DatasetCard.from_template(
@@ -199,15 +199,7 @@ def render_card(
     )
 
 
-def write_card(
-    save_dir: Path,
-    splits: list[str],
-    kinds: dict[str, str],
-    description: DatasetDescription,
-    images: dict[str, str] | None = None,
-    token_lengths: dict[str, dict[str, Histogram]] | None = None,
-) -> Path:
-    """Render the card and write it to ``save_dir/README.md`` (through a temporary file)."""
-    path = save_dir / "README.md"
-    write_atomically(path, str(render_card(save_dir, splits, kinds, description, images, token_lengths)))
-    return path
+def write_card(folder: RunFolder, card: DatasetCard) -> Path:
+    """Write a rendered card (``render_card``) to the folder's ``README.md`` (through a temporary file)."""
+    write_atomically(folder.card, str(card))
+    return folder.card

@@ -21,11 +21,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from calt_hf.redaction import add_secret, redact
-from calt_hf.files import CONFIG_FILE, write_atomically
-from calt_hf.formats import split_suffixes
+from calt_hf.files import write_atomically
+from calt_hf.formats import STATS_SUFFIX, split_suffixes
+from calt_hf.run_folder import (
+    CARD_FILE,
+    CONFIG_FILE,
+    DATA_DIR,
+    EXPANDED_DIR,
+    IMAGES_DIR,
+    LEXER_FILE,
+    TOKENIZER_CONFIG_FILE,
+    TOKENIZER_FILE,
+    RunFolder,
+)
 
-_SHARDS = "data/**"
-HUB_FILES = ["README.md", "tokenizer.json", "tokenizer_config.json", "lexer.yaml", "expanded/**", _SHARDS, "images/**"]
+_SHARDS = f"{DATA_DIR}/**"
+HUB_FILES = [CARD_FILE, TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, LEXER_FILE, f"{EXPANDED_DIR}/**", _SHARDS, f"{IMAGES_DIR}/**"]
 #: Files still being written (a run's ``.part`` files, a shard being widened): never uploaded.
 _UNFINISHED = ["*.part", "*.widen"]
 _REPO_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -126,9 +137,9 @@ def check_timeout(key: str, timeout: object) -> float:
     return float(timeout)
 
 
-def point_card_at(save_dir: Path, repo_id: str) -> None:
+def point_card_at(folder: RunFolder, repo_id: str) -> None:
     """Make the card's load instructions name the Hub dataset (a card written for a local run names its folder)."""
-    card = save_dir / "README.md"
+    card = folder.card
     text = card.read_text(encoding="utf-8")
     pointed = _LOAD_LINE.sub(lambda m: f'{m.group(1)}"{repo_id}"{m.group(2)}', text)
     if pointed != text:
@@ -164,13 +175,12 @@ def raw_files() -> list[str]:
     return [*(f"*{suffix}" for suffix in split_suffixes()), CONFIG_FILE]
 
 
-def upload_patterns(save_dir: Path, include_raw: bool) -> list[str]:
+def upload_patterns(folder: RunFolder, include_raw: bool) -> list[str]:
     """What a push uploads: ``HUB_FILES`` (and ``raw_files()``); in a folder a calt_hf run recorded, the splits' files
     are the ones recorded for its complete splits (no shard of a split still being generated, none copied in)."""
     from calt_hf.checkpoint import recorded_splits
-    from calt_hf.formats import STATS_SUFFIX
 
-    complete = {split: state.get("files", {}) for split, state in recorded_splits(save_dir).items() if state["complete"]}
+    complete = {split: state.get("files", {}) for split, state in recorded_splits(folder).items() if state["complete"]}
     if not complete:  # packaged without a calt_hf run's record (CALT's folder): its files as they are
         return HUB_FILES + (raw_files() if include_raw else [])
     recorded = [name for files in complete.values() for name in files]
@@ -183,7 +193,7 @@ def upload_patterns(save_dir: Path, include_raw: bool) -> list[str]:
 
 
 def push_to_hub(
-    save_dir: str | Path,
+    save_dir: RunFolder | str | Path,
     repo_id: str,
     private: bool = False,
     source: TokenSource = TokenSource(),
@@ -198,13 +208,11 @@ def push_to_hub(
     ``retries`` times (waiting 1 s, 2 s, 4 s, ... up to 30 s); then ``HubPushError`` with the retry command.
     ValueError (before any request) for a bad repo id, an unpackaged folder or a missing token.
     """
-    from calt_hf.folder import claim
-
-    save_dir = Path(save_dir)
+    folder = RunFolder.of(save_dir)
     check_repo_id(repo_id)
     check_timeout("timeout", timeout)
-    if not (save_dir / "README.md").exists() or not (save_dir / "data").is_dir():
-        raise ValueError(f"{save_dir} is not a packaged dataset (no README.md and data/); package it first")
+    if not folder.card.exists() or not folder.data_dir.is_dir():
+        raise ValueError(f"{folder} is not a packaged dataset (no {CARD_FILE} and {DATA_DIR}/); package it first")
     token = source.read()
     from huggingface_hub import HfApi
 
@@ -212,18 +220,18 @@ def push_to_hub(
     api = HfApi(token=token)
     wait = _FIRST_WAIT
     # The folder's lock (FolderInUseError while a run writes there), so that only finished, recorded files go up.
-    with claim(save_dir, advice="wait for it to end, then push again"):
-        point_card_at(save_dir, repo_id)
+    with folder.claim(advice="wait for it to end, then push again"):
+        point_card_at(folder, repo_id)
         for attempt in range(retries + 1):
             try:
                 api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
                 commit = api.upload_folder(
-                    folder_path=str(save_dir),
+                    folder_path=str(folder),
                     repo_id=repo_id,
                     repo_type="dataset",
-                    allow_patterns=upload_patterns(save_dir, include_raw),
+                    allow_patterns=upload_patterns(folder, include_raw),
                     ignore_patterns=_UNFINISHED,
-                    commit_message=commit_message or f"Upload {save_dir.name} with calt_hf",
+                    commit_message=commit_message or f"Upload {folder.root.name} with calt_hf",
                 )
                 return str(commit.commit_url if hasattr(commit, "commit_url") else commit)
             except Exception as error:
@@ -231,9 +239,9 @@ def push_to_hub(
                 if attempt == retries or not is_transient(error):
                     tries = f" after {attempt + 1} attempts" if attempt else ""
                     raise HubPushError(
-                        f"pushing {save_dir} to the Hub dataset {repo_id} failed{tries} ({reason}). The local dataset in "
-                        f"{save_dir} is complete; push it again with: "
-                        f"{retry_command(save_dir, repo_id, private, include_raw, source)}"
+                        f"pushing {folder} to the Hub dataset {repo_id} failed{tries} ({reason}). The local dataset in "
+                        f"{folder} is complete; push it again with: "
+                        f"{retry_command(folder.root, repo_id, private, include_raw, source)}"
                     ) from error
                 logger.warning("pushing to %s failed (%s); retrying in %g s (%d of %d)", repo_id, reason, wait, attempt + 1, retries)
                 time.sleep(wait)

@@ -28,8 +28,8 @@ from calt_hf.hf.survey import DIGIT_GROUP, TextSurvey
 from calt_hf.hf.tokenizer import SPECIAL_TOKENS
 from calt_hf.files import write_atomically
 from calt_hf.formats import PROBLEM_SOLUTION_SEP, TextFormat
+from calt_hf.run_folder import LEXER_FILE
 
-LEXER_FILE = "lexer.yaml"
 #: Above this many vocabulary tokens CALT's lexer takes more than a few seconds to build (see above).
 LARGE_VOCABULARY = 20_000
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

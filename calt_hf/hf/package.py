@@ -18,45 +18,43 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from calt_hf.hf.card import write_card
+from calt_hf.hf.card import render_card, write_card
 from calt_hf.hf.description import DatasetDescription
 from calt_hf.expanded import EXPANDED_COLUMNS
 from calt_hf.hf.parquet import (
     COLUMNS,
-    DATA_DIR,
     ROWS_PER_SHARD,
     ParquetFormat,
     columns_of,
     join_kinds,
     kinds_of_file,
     rewrite,
-    split_shards,
     text_batches,
 )
 from calt_hf.hf.lexer import LexerFit, write_lexer
 from calt_hf.hf.survey import TextSurvey, load_survey, merged
 from calt_hf.hf.tokenizer import (
-    EXPANDED_DIR,
     field_elements,
     fit_expanded_tokenizer,
     fit_tokenizer,
     number_mode,
     write_tokenizer,
 )
-from calt_hf.checkpoint import STATE_DIR, SplitCheckpoint, refuse_strays
+from calt_hf.checkpoint import SplitCheckpoint, refuse_strays
 from calt_hf.quality import draw_histograms, load_histograms
 from calt_hf.files import validate_hf_split
 from calt_hf.formats import JsonLinesFormat, PickleFormat, check_nesting, readable_suffixes
+from calt_hf.run_folder import RunFolder
 
 logger = logging.getLogger(__name__)
 
 _BATCH_ROWS = 10_000
-IMAGES_DIR = "images"
 
 
-def find_splits(save_dir: Path) -> list[str]:
+def find_splits(save_dir: RunFolder | Path) -> list[str]:
     """Splits with data in ``save_dir``: ``train`` first, then the others in name order."""
-    names = {path.name.removesuffix(suffix) for suffix in readable_suffixes() for path in save_dir.glob(f"*{suffix}")}
+    root = RunFolder.of(save_dir).root
+    names = {path.name.removesuffix(suffix) for suffix in readable_suffixes() for path in root.glob(f"*{suffix}")}
     return sorted(names, key=lambda name: (name != "train", name))
 
 
@@ -130,14 +128,14 @@ def _pickle_samples(path: Path) -> Iterator[tuple]:
         yield _sample(*sample, where)
 
 
-def _read_samples(save_dir: Path, split: str) -> Iterator[list[tuple]]:
+def _read_samples(folder: RunFolder, split: str) -> Iterator[list[tuple]]:
     """Batches of a split's samples: streamed from JSON Lines, else from the pickle (loaded whole)."""
-    jsonl = save_dir / f"{split}{JsonLinesFormat.suffix}"
+    jsonl = folder.split_file(split, JsonLinesFormat.suffix)
     if jsonl.exists():
         samples = _jsonl_samples(jsonl)
     else:
         logger.warning("%s has no JSON Lines file: reading the whole pickle into memory", split)
-        samples = _pickle_samples(save_dir / f"{split}{PickleFormat.suffix}")
+        samples = _pickle_samples(folder.split_file(split, PickleFormat.suffix))
     batch: list[tuple] = []
     for sample in samples:
         batch.append(sample)
@@ -148,22 +146,23 @@ def _read_samples(save_dir: Path, split: str) -> Iterator[list[tuple]]:
         yield batch
 
 
-def write_shards(save_dir: Path, split: str, rows_per_shard: int = ROWS_PER_SHARD) -> list[Path]:
+def write_shards(save_dir: RunFolder | Path, split: str, rows_per_shard: int = ROWS_PER_SHARD) -> list[Path]:
     """Stream a split's documented files into ``data/{split}-NNNNN-of-NNNNN.parquet``."""
+    folder = RunFolder.of(save_dir)
     fmt = ParquetFormat(rows_per_shard=rows_per_shard)
-    sink = fmt.open_sink(save_dir, split, append=False)
+    sink = fmt.open_sink(folder, split, append=False)
     try:
-        for batch in _read_samples(save_dir, split):
+        for batch in _read_samples(folder, split):
             sink.write(fmt.encode(batch))
         sink.finish()
     except BaseException:
         sink.abort()
         raise
     sink.publish()
-    return split_shards(save_dir / DATA_DIR, split)
+    return folder.shards(split)
 
 
-def survey_shards(save_dir: Path, split: str, kinds: dict[str, str], mode: str) -> TextSurvey:
+def survey_shards(save_dir: RunFolder | Path, split: str, kinds: dict[str, str], mode: str) -> TextSurvey:
     """Survey a split's texts from its shards (a folder whose run kept no survey in this number mode)."""
     survey = TextSurvey(mode)
     expanded = text_batches(save_dir, split, kinds, columns=EXPANDED_COLUMNS) if EXPANDED_COLUMNS[0] in kinds else None
@@ -172,13 +171,12 @@ def survey_shards(save_dir: Path, split: str, kinds: dict[str, str], mode: str) 
     return survey
 
 
-def unify_features(save_dir: Path, splits: Sequence[str]) -> dict[str, str]:
+def unify_features(folder: RunFolder, splits: Sequence[str]) -> dict[str, str]:
     """Give every split the same column kinds (one ``DatasetDict`` has one feature set), widening shards."""
-    data_dir = save_dir / DATA_DIR
-    per_split = {split: kinds_of_file(split_shards(data_dir, split)[0]) for split in splits}
+    per_split = {split: kinds_of_file(folder.shards(split)[0]) for split in splits}
     columns = {tuple(columns_of(kinds)) for kinds in per_split.values()}
     if len(columns) > 1:
-        raise ValueError(f"the splits of {save_dir} have different columns ({sorted(columns)}): some were generated with "
+        raise ValueError(f"the splits of {folder} have different columns ({sorted(columns)}): some were generated with "
                          "encoding 'expanded' and some without; generate them all with the same hf.encoding")
     unified: dict[str, str] = {}
     for column in columns.pop():
@@ -188,13 +186,13 @@ def unify_features(save_dir: Path, splits: Sequence[str]) -> dict[str, str]:
         unified[column] = kind
     for split, kinds in per_split.items():
         if kinds != unified:
-            for shard in split_shards(data_dir, split):
+            for shard in folder.shards(split):
                 rewrite(shard, kinds, unified)
     return unified
 
 
 def package_dataset(
-    save_dir: str | Path,
+    save_dir: RunFolder | str | Path,
     description: DatasetDescription | None = None,
     splits: Sequence[str] | None = None,
     rows_per_shard: int = ROWS_PER_SHARD,
@@ -208,35 +206,35 @@ def package_dataset(
     recorded, a file that would read as part of a complete split but that its run did not write is refused, and
     the shards written or widened here are recorded as the split's. Returns the card's path.
     """
-    save_dir = Path(save_dir)
-    names = list(splits) if splits is not None else find_splits(save_dir)
+    folder = RunFolder.of(save_dir)
+    names = list(splits) if splits is not None else find_splits(folder)
     if not names:
-        raise ValueError(f"save_dir={str(save_dir)!r} holds no split (no *_data.jsonl or *_data.pkl file)")
+        raise ValueError(f"save_dir={str(folder)!r} holds no split (no {' or '.join(f'*{s}' for s in readable_suffixes())} file)")
     description = description or DatasetDescription()
     mode = number_mode(description.number_tokens, description.settings)
-    refuse_strays(save_dir)
+    refuse_strays(folder)
     for split in names:
         validate_hf_split(split)
-        if not split_shards(save_dir / DATA_DIR, split):
-            write_shards(save_dir, split, rows_per_shard)
-    kinds = unify_features(save_dir, names)
+        if not folder.shards(split):
+            write_shards(folder, split, rows_per_shard)
+    kinds = unify_features(folder, names)
     for split in names:
-        SplitCheckpoint(save_dir, split).record_files()
+        SplitCheckpoint(folder, split).record_files()
     expanded = EXPANDED_COLUMNS[0] in kinds
-    state_dir = save_dir / STATE_DIR
-    surveys = {split: load_survey(state_dir, split, mode, expanded) or survey_shards(save_dir, split, kinds, mode) for split in names}
+    state_dir = folder.state_dir
+    surveys = {split: load_survey(state_dir, split, mode, expanded) or survey_shards(folder, split, kinds, mode) for split in names}
     survey = merged(surveys.values(), mode)
     numbers = field_elements(description.settings)
     tokenizer = fit_tokenizer(survey, numbers)
-    write_tokenizer(save_dir, tokenizer)
+    write_tokenizer(folder.root, tokenizer)
     if expanded:  # the expanded form's own tokenizer
-        (save_dir / EXPANDED_DIR).mkdir(exist_ok=True)
-        write_tokenizer(save_dir / EXPANDED_DIR, fit_expanded_tokenizer(survey.expanded_words or (), numbers))
-    write_lexer(save_dir, LexerFit(survey, tokenizer.get_vocab()).config(mode))
+        folder.expanded_dir.mkdir(exist_ok=True)
+        write_tokenizer(folder.expanded_dir, fit_expanded_tokenizer(survey.expanded_words or (), numbers))
+    write_lexer(folder.root, LexerFit(survey, tokenizer.get_vocab()).config(mode))
     token_lengths = {split: surveys[split].token_lengths() for split in names}
     histograms = {split: {**load_histograms(state_dir, split), **token_lengths[split]} for split in names}
-    images = draw_histograms(save_dir / IMAGES_DIR, histograms)
-    return write_card(save_dir, names, kinds, description, images, token_lengths)
+    images = draw_histograms(folder.images_dir, histograms)
+    return write_card(folder, render_card(folder, names, kinds, description, images, token_lengths))
 
 
 def load_dataset_dict(save_dir: str | Path):

@@ -27,11 +27,11 @@ import pyarrow.parquet as pq
 from calt_hf.expanded import EXPANDED_COLUMNS
 from calt_hf.files import PART_SUFFIX
 from calt_hf.formats import OutputFormat, StringSample, TextFormat
+from calt_hf.run_folder import RunFolder, shard_name, split_shards
 
 COLUMNS = ("problem", "solution")
 #: Every column a shard may hold, in order: the text form's, then (``encoding="expanded"``) the expanded strings.
 ALL_COLUMNS = COLUMNS + EXPANDED_COLUMNS
-DATA_DIR = "data"
 ROWS_PER_SHARD = 1_000_000
 ROW_GROUP_ROWS = 10_000
 _KIND_METADATA_KEY = b"calt_hf_kinds"
@@ -198,20 +198,11 @@ class ParquetFormat(OutputFormat):
     def prepare_worker(self) -> None:
         skip_pandas_probe()
 
-    def open_sink(self, directory: Path, tag: str, append: bool) -> ParquetSink:
+    def open_sink(self, directory: RunFolder | Path, tag: str, append: bool) -> ParquetSink:
         if append:
             raise ValueError("Parquet shards cannot be appended to; write the split between open() and close()")
         columns = ALL_COLUMNS if self.expanded else COLUMNS
-        return ParquetSink(directory / DATA_DIR, tag, self.rows_per_shard, self.row_group_rows, columns)
-
-
-def shard_name(split: str, index: int, count: int) -> str:
-    return f"{split}-{index:05d}-of-{count:05d}.parquet"
-
-
-def split_shards(data_dir: Path, split: str) -> list[Path]:
-    """The complete shards of a split, in order."""
-    return sorted(data_dir.glob(f"{split}-[0-9][0-9][0-9][0-9][0-9]-of-[0-9][0-9][0-9][0-9][0-9].parquet"))
+        return ParquetSink(RunFolder.of(directory).data_dir, tag, self.rows_per_shard, self.row_group_rows, columns)
 
 
 class ParquetSink:
@@ -337,11 +328,11 @@ def _from_disk(table: pa.Table) -> pa.Table:
     return pa.table(columns)
 
 
-def split_sizes(save_dir: Path, split: str) -> tuple[int, int, int, int]:
+def split_sizes(save_dir: RunFolder | Path, split: str) -> tuple[int, int, int, int]:
     """(examples, Arrow bytes, Parquet bytes, shards) of a split. The Arrow bytes are what ``datasets``
     records as the split's ``num_bytes`` (its batches' in-memory size, read one row group at a time); the
     Parquet metadata's uncompressed size is some 17% lower."""
-    shards = split_shards(save_dir / DATA_DIR, split)
+    shards = RunFolder.of(save_dir).shards(split)
     examples = arrow_bytes = 0
     for shard in shards:
         parquet = pq.ParquetFile(shard)
@@ -351,13 +342,13 @@ def split_sizes(save_dir: Path, split: str) -> tuple[int, int, int, int]:
 
 
 def text_batches(
-    save_dir: Path, split: str, kinds: dict[str, str], rows: int | None = None, columns: Sequence[str] = COLUMNS
+    save_dir: RunFolder | Path, split: str, kinds: dict[str, str], rows: int | None = None, columns: Sequence[str] = COLUMNS
 ) -> Iterator[list[tuple[str, str]]]:
     """A split's (problem, solution) in the text form (``a | b || c``), one batch a row group, streamed from
     its shards; ``rows`` stops after that many. ``columns=EXPANDED_COLUMNS``: the expanded forms instead."""
     text = TextFormat()
     left = rows
-    for shard in split_shards(save_dir / DATA_DIR, split):
+    for shard in RunFolder.of(save_dir).shards(split):
         parquet = pq.ParquetFile(shard)
         for index in range(parquet.num_row_groups):
             if left is not None and left <= 0:

@@ -22,6 +22,7 @@ from pathlib import Path
 from calt_hf.quality import Histogram
 from calt_hf.files import DamagedFileError, read_json, write_atomically
 from calt_hf.formats import INNER_SEP, OUTER_SEP, PROBLEM_SOLUTION_SEP
+from calt_hf.run_folder import SURVEY_SUFFIX
 
 #: The tokenizer's pieces: the text form's separators, identifiers, numbers (``whole``: a run of digits;
 #: ``digits``: groups of ``DIGIT_GROUP`` from the right), any other character, runs of white space.
@@ -38,7 +39,6 @@ _EXPONENT = re.compile(r"\^(\d+)")
 logger = logging.getLogger(__name__)
 
 LENGTHS = ("problem_tokens", "solution_tokens")
-SURVEY_SUFFIX = ".survey.json"
 
 
 def pieces_pattern(mode: str) -> str:

@@ -19,11 +19,9 @@ from calt_hf.hf.survey import DIGIT_GROUP, TextSurvey, pieces_pattern
 from calt_hf.sampling import check_choice, parse_field
 from calt_hf.files import write_atomically
 from calt_hf.formats import PROBLEM_SOLUTION_SEP
+# The expanded columns' tokenizer: ``AutoTokenizer.from_pretrained(save_dir / "expanded")``.
+from calt_hf.run_folder import EXPANDED_DIR, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE
 
-TOKENIZER_FILE = "tokenizer.json"
-TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
-#: The expanded columns' tokenizer: ``AutoTokenizer.from_pretrained(save_dir / "expanded")``.
-EXPANDED_DIR = "expanded"
 PAD, BOS, EOS, UNK = "<pad>", "<s>", "</s>", "<unk>"
 SPECIAL_TOKENS = [PAD, BOS, EOS, UNK]
 NUMBER_TOKENS = ("auto", "whole", "digits")
