@@ -2,11 +2,19 @@
 
 Needs python-flint (``pip install "calt_hf[flint]"``); without it, importing this module raises an ImportError
 that says so. The sampler draws as the SymPy backend's, so a generator written against
-``calt_hf.sympy``'s ``PolynomialSampler`` gives the same text on FLINT's (whose arithmetic is FLINT's, in C).
+``calt_hf.sympy``'s ``PolynomialSampler`` gives the same text on FLINT's (whose arithmetic is FLINT's, in C), and
+so do the backward samplers of Gröbner and border bases (``GroebnerBasisSampler``, ``GroebnerIdealTransformer``,
+``BorderBasisSampler``, ``BorderIdealTransformer``), over a FLINT context.
 """
 
 from calt_hf import engine
 from calt_hf.backends.flint.adapter import FLINT
+from calt_hf.backends.flint.ideals import (
+    BorderBasisSampler,
+    BorderIdealTransformer,
+    GroebnerBasisSampler,
+    GroebnerIdealTransformer,
+)
 from calt_hf.backends.flint.sampler import PolynomialSampler, SinglePolynomialSampler
 from calt_hf.statistics import BaseStatisticsCalculator
 from calt_hf.writer import DatasetWriter
@@ -17,6 +25,10 @@ __all__ = [
     "PolynomialSampler",
     "SinglePolynomialSampler",
     "BaseStatisticsCalculator",
+    "GroebnerBasisSampler",
+    "GroebnerIdealTransformer",
+    "BorderBasisSampler",
+    "BorderIdealTransformer",
 ]
 
 
