@@ -15,6 +15,7 @@ The draws against calt-x's own: tests/test_calt_parity.py; every problem's data:
 
 from __future__ import annotations
 
+import hashlib
 import random
 import subprocess
 import sys
@@ -329,3 +330,34 @@ def test_forward_groebner_stops_slow_samples_on_sympy_by_default_and_the_card_co
     row = f"| 2 | {errors['failed']} | {errors['timed_out']} | {errors['resampled']} | {errors['skipped']} |"
     assert "| requested | failed attempts | of them timed out | resampled | skipped |" in (tmp_path / "out" / "README.md").read_text()
     assert row in (tmp_path / "out" / "README.md").read_text()
+
+
+#: The first 20 samples' text of each problem, as SymPy draws them: their SHA-256, recorded on main at 6c04d91
+#: (before SymPy's draws were computed on plain dicts; the same with and without python-flint's ground types).
+#: FLINT draws SymPy's (no RR). A change that moves a SymPy draw changes every dataset already made: it fails here.
+PINNED = [
+    ("groebner_backward", "x, y, z", "GF31", {}, "2303c3801d50ee81"),
+    ("groebner_backward", "x, y", "QQ", {}, "7bc7269b990219a4"),
+    ("groebner_backward", "x, y", "RR", {}, "1d620f865b01b66a"),
+    ("border_basis", "x, y", "GF7", {}, "c09252bc8c13a3b7"),
+    ("border_basis", "x, y, z", "QQ", {"transform": {"identity_block": True, "coeff_bound": 10**6, "max_num_terms": 2}},
+     "9882248246fcc648"),
+]
+
+
+@pytest.mark.parametrize(
+    "backend, name, symbols, field, options, digest",
+    [(backend, *case) for backend in ("sympy", "flint") for case in PINNED if (backend, case[2]) != ("flint", "RR")],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_the_sympy_draws_are_pinned_and_flint_draws_them(backend, name, symbols, field, options, digest):
+    from calt_hf.conversion import to_strings
+    from calt_hf.problems import PROBLEMS
+
+    api = BACKENDS[backend]
+    problem = PROBLEMS[name](api.PolynomialSampler(symbols, field, order="lex" if name == "groebner_backward" else "grevlex"), **options)
+    texts = hashlib.sha256()
+    for seed in range(20):
+        F, G = problem(seed)
+        texts.update(repr((to_strings(F, api.DatasetGenerator.cas, "F"), to_strings(G, api.DatasetGenerator.cas, "G"))).encode())
+    assert texts.hexdigest()[:16] == digest
