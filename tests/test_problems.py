@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ sage_all = pytest.importorskip("sage.all__sagemath_singular")
 
 from test_cli import CONF, compose_config  # noqa: E402
 
+import calt_hf  # noqa: E402
 from calt_hf.backends.sagemath.adapter import SAGEMATH  # noqa: E402
 from calt_hf.backends.sagemath.adapter import poly_to_str as sage_text  # noqa: E402
 from calt_hf.backends.sympy.adapter import SYMPY  # noqa: E402
@@ -285,6 +287,8 @@ CASES = [
 ]
 #: Whose checks a backend's data gets: FLINT's is checked by Sage, as SymPy's is.
 CHECKED_AS = {"flint": "sympy"}
+#: The rows of each case read back through the folder's stream.
+STREAMED = 20
 
 
 def test_every_problem_and_backend_has_a_case_and_a_check():
@@ -310,6 +314,9 @@ def test_generated_solutions_are_right(tmp_path, name, backend, overrides):
     CHECKS[name](rows, ring, CHECKED_AS.get(backend, backend))
     assert len({str(row) for row in rows}) > 50  # varied samples, not a few repeated
     assert (Path(tmp_path) / "config.yaml").exists()
+    # The folder's stream (calt_hf.stream, made from its config.yaml) is its rows, row for row (issue 33).
+    streamed = islice(calt_hf.stream(tmp_path, split="train"), STREAMED)
+    assert [(row["problem"], row["solution"]) for row in streamed] == [tuple(row) for row in rows[:STREAMED]]
 
 
 @pytest.mark.parametrize("name", sorted(PROBLEMS))

@@ -58,7 +58,7 @@ def scaled(command: str) -> str:
     runs the generator; its trailing comment dropped."""
     command = without_comment(command)
     if "train_example.py" in command:  # a few steps of training (argparse keeps the last value given)
-        return command + " --steps 3 --batch-size 8 --eval-samples 8 --max-length 64"
+        return command + " --steps 3 --batch-size 8 --eval-samples 4 --max-length 32"
     if not re.search(r"(calt_hf\.generate|calt-hf-generate)", command.split("&&")[-1]) or re.search(r" (-sc|--cfg|--help)\b", command):
         return command
     given = re.search(r"dataset_sizes=['\"]?\{([^}]*)\}", command)

@@ -20,16 +20,16 @@ from calt_hf.sympy import DatasetGenerator
 TRAIN, TEST = 5, 2
 
 
-def _generate(cwd: Path, *words: str) -> dict[str, Path]:
-    """A sweep of the command line over ``problem=...`` (small sizes): each problem's folder."""
+def _generate(cwd: Path, *words: str) -> dict[tuple[str, str], Path]:
+    """A sweep of the command line (small sizes): each (backend, problem)'s folder."""
     cwd.mkdir(exist_ok=True)
     result = subprocess.run(
         [sys.executable, "-m", "calt_hf.generate", "-m", *words, f"dataset_sizes.train={TRAIN}", f"dataset_sizes.test={TEST}",
-         "parallel.n_jobs=1", "save_dir=out/${problem.name}"],
+         "parallel.n_jobs=1", "data_quality=false", "save_dir=out/${backend.name}-${problem.name}"],  # rows and features alone
         cwd=cwd, capture_output=True, text=True, timeout=500,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    return {folder.name: folder for folder in (cwd / "out").iterdir()}
+    return {tuple(folder.name.split("-")): folder for folder in (cwd / "out").iterdir()}
 
 
 def _stored(folder: Path, split: str) -> list[dict]:
@@ -51,28 +51,32 @@ def _assert_stream_is_the_folder(folder: Path) -> None:
         assert [{"problem": r["problem"], "solution": r["solution"]} for r in rows] == lines
 
 
+BACKENDS = ("sympy", "sagemath", "flint")
+
+
 @pytest.fixture(scope="module")
-def sympy_folders(tmp_path_factory) -> dict[str, Path]:
+def sympy_folders(tmp_path_factory) -> dict[tuple[str, str], Path]:
+    """Every library problem on SymPy, through the command line (on every backend, each problem's stream is checked
+    against its run's rows in test_problems.py::test_generated_solutions_are_right)."""
     return _generate(tmp_path_factory.mktemp("sympy"), f"problem={','.join(sorted(PROBLEMS))}")
 
 
 @pytest.mark.parametrize("problem", sorted(PROBLEMS))
-def test_the_stream_of_a_folder_is_its_rows_for_every_library_problem_on_sympy(sympy_folders, problem):
-    _assert_stream_is_the_folder(sympy_folders[problem])
+def test_the_stream_of_a_folder_is_its_rows_and_features_for_every_library_problem(sympy_folders, problem):
+    _assert_stream_is_the_folder(sympy_folders["sympy", problem])
 
 
 def test_the_stream_of_overrides_is_the_stream_of_their_folder(sympy_folders):
     rows = list(calt_hf.stream(["problem=gcd"], split="train", start=1, stop=TRAIN))
-    assert rows == _stored(sympy_folders["gcd"], "train")[1:]
+    assert rows == _stored(sympy_folders["sympy", "gcd"], "train")[1:]
 
 
-def test_the_stream_on_sagemath_and_with_expanded_encoding_is_the_folder(tmp_path):
-    sage = _generate(tmp_path / "sage", "backend=sagemath", "problem=gcd,groebner")
-    expanded = _generate(tmp_path / "expanded", "problem=gcd,sum", "hf.encoding=expanded")
-    assert len(sage) == 2 and len(expanded) == 2
-    for folder in (*sage.values(), *expanded.values()):
+def test_the_stream_with_expanded_encoding_is_the_folder_on_every_backend(tmp_path):
+    expanded = _generate(tmp_path, f"backend={','.join(BACKENDS)}", "problem=gcd,sum", "hf.encoding=expanded")
+    assert len(expanded) == 2 * len(BACKENDS)
+    for folder in expanded.values():
         _assert_stream_is_the_folder(folder)
-    assert "problem_expanded" in next(iter(calt_hf.stream(expanded["gcd"])))
+        assert "problem_expanded" in next(iter(calt_hf.stream(folder)))
 
 
 def test_a_generator_of_ones_own_streams_what_run_writes(tmp_path):
