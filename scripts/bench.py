@@ -19,6 +19,7 @@
     python scripts/bench.py --backward              # ideals drawn backwards against forward groebner, both backends,
                                                     # n = 2..5 over GF(7), GF(31), QQ, and calt-x's classes in a bare loop
     python scripts/bench.py --backward --backends sympy --variables 3,4 --fields GF31 --scale 5   # the SymPy target
+    python scripts/bench.py --backward --backends sympy,flint --variables 3,4 --fields GF31 --profile   # by stage
 
 ``--backward`` runs each configuration of Kera et al.'s grid (n variables over a field) through the whole command
 line, in fresh processes, as a user making the papers' datasets meets it: ``problem=groebner_backward`` and, on the
@@ -209,9 +210,9 @@ def cli_job(extra: tuple[str, ...] = ()) -> dict[str, float]:
                 "generator_seconds": stats["train"]["generation_time"]["mean"]}
 
 
-def stage_profile(backend: str, task: str, n: int) -> dict[str, float]:
+def stage_profile(backend: str, task: str, n: int, built: tuple | None = None) -> dict[str, float]:
     """Microseconds per sample of each stage a worker runs, in this process, over ``n`` samples (formats
-    encoded in chunks of 100 as in a run)."""
+    encoded in chunks of 100 as in a run); ``built``: ``build``'s triple for another generator."""
     from calt_hf.conversion import to_strings
     from calt_hf.hf.survey import TextSurvey
     from calt_hf.quality import measure, text_rows
@@ -219,7 +220,7 @@ def stage_profile(backend: str, task: str, n: int) -> dict[str, float]:
     from calt_hf.formats import check_formats
     from calt_hf.writer import DatasetWriter
 
-    api, generator, statistics = build(backend, task)
+    api, generator, statistics = built or build(backend, task)
     cas = api.DatasetGenerator.cas
     formats = DatasetWriter(tempfile.gettempdir(), True, True, True).output_formats()
     seeds = [derive_seed(42, "train", i) for i in range(n)]
@@ -396,7 +397,7 @@ def main() -> None:
     parser.add_argument("--backward", action="store_true", help="ideals drawn backwards against forward groebner, instead")
     parser.add_argument("--backends", help="samples/s of each problem (--tasks, default gcd,sum,product,factor) on each of "
                         "these backends, whole command, cold, side by side (the README's table); with --backward: its "
-                        "backends (default sympy,sagemath)")
+                        "backends (default sympy,flint,sagemath)")
     parser.add_argument("--variables", default="2,3,4,5", help="with --backward: the numbers of variables")
     parser.add_argument("--fields", default="GF7,GF31,QQ", help="with --backward: the fields")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
@@ -406,7 +407,10 @@ def main() -> None:
 
     results: dict[str, dict] = {}
     if args.backward:
-        args.backends = args.backends or "sympy,sagemath"
+        args.backends = args.backends or "sympy,flint,sagemath"
+    if args.backward and args.profile:
+        backward_profile(args, results)
+    elif args.backward:
         backward_table(args, results)
     elif args.backends:
         backend_table(args, results)
@@ -614,8 +618,9 @@ def problem_job(backend: str, task: str, samples: int, n_jobs: int, options: dic
 
 #: Samples per configuration of ``--backward`` (times ``--scale``): the backward problem's by backend and field, the
 #: forward one's by backend (SymPy's forward samples take 3 ms to many seconds each).
-BACKWARD_SIZES = {("sympy", "GF"): 20_000, ("sympy", "QQ"): 2_000, ("sagemath", "GF"): 4_000, ("sagemath", "QQ"): 1_000}
-FORWARD_SIZES = {"sympy": 200, "sagemath": 1_000}
+BACKWARD_SIZES = {("sympy", "GF"): 20_000, ("sympy", "QQ"): 2_000, ("flint", "GF"): 20_000, ("flint", "QQ"): 2_000,
+                  ("sagemath", "GF"): 4_000, ("sagemath", "QQ"): 1_000}
+FORWARD_SIZES = {"sympy": 200, "flint": 200, "sagemath": 1_000}
 #: The papers' datasets: 1,000,000 training and 1,000 test samples a configuration.
 KERA_SAMPLES = 1_001_000
 
@@ -696,6 +701,32 @@ def backward_table(args, results: dict) -> None:
                     calt = row["calt_bare"] = calt_bare_rate(n, field)
                     line += f" | {calt['per_second']:6,.1f}, {calt['cpu_us']:7,.0f} | {backward['per_second'] / calt['per_second']:5.1f}x"
                 print(line, flush=True)
+
+
+def backward_build(backend: str, problem: str, n: int, field: str) -> tuple:
+    """``build``'s triple for a problem drawn backwards, as the command line builds it: Kera et al.'s defaults on
+    the lex ring of ``n`` variables over ``field``."""
+    api = importlib.import_module(f"calt_hf.{backend}")
+    generator = PROBLEMS[problem](api.PolynomialSampler(variable_names(n), field, order="lex"))
+    return api, generator, generator.default_statistics()
+
+
+def backward_profile(args, results: dict) -> None:
+    """Per-sample stages (generator, text, statistics, formats, ...) of both problems drawn backwards, in this
+    process, for each backend, n and field: CPU and wall microseconds a sample."""
+    for backend in args.backends.split(","):
+        for n in map(int, args.variables.split(",")):
+            for field in args.fields.split(","):
+                for problem in ("groebner_backward", "border_basis"):
+                    if problem == "border_basis" and n < 2:
+                        continue
+                    samples = int((3000 if field != "QQ" else 300) * args.scale)
+                    began = time.process_time()
+                    stages = stage_profile(backend, problem, samples, backward_build(backend, problem, n, field))
+                    cpu_us = (time.process_time() - began) / samples * 1e6
+                    results[f"profile_{backend}_{problem}_{n}_{field}"] = {**stages, "cpu_us": cpu_us}
+                    print(f"{backend:8} {problem:17} n={n} {field:5} (us per sample, wall): "
+                          + ", ".join(f"{k} {v:.0f}" for k, v in stages.items()) + f" | CPU {cpu_us:.0f} us in all", flush=True)
 
 
 def extras(args, results: dict) -> None:

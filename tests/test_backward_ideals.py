@@ -1,6 +1,7 @@
-"""Ideals drawn backwards (``calt_hf.ideals``), on both backends, verified mathematically.
+"""Ideals drawn backwards (``calt_hf.ideals``), on every backend, verified mathematically.
 
-Per backend, field (GF(p), QQ) and variable count (2..5), a few samples each:
+Per backend, field (GF(p), QQ) and variable count (2..5), a few samples each (FLINT's converted to SymPy's for
+the checks, which are SymPy's):
 
 - ``G`` is the reduced lex Gröbner basis of the ideal of ``F``, recomputed independently: Singular on Sage, SymPy's
   ``groebner`` on SymPy (the generator computes none);
@@ -14,6 +15,7 @@ The draws against calt-x's own: tests/test_calt_parity.py; every problem's data:
 
 from __future__ import annotations
 
+import hashlib
 import random
 import subprocess
 import sys
@@ -28,7 +30,9 @@ from sympy.polys.matrices import DomainMatrix
 from sympy.polys.orderings import grevlex, lex
 from sympy.polys.rings import ring as sympy_ring
 
+from calt_hf import flint as ours_flint
 from calt_hf import sympy as ours_sympy
+from calt_hf.backends.flint.adapter import _sympy_ring, _to_sympy
 
 sage_all = pytest.importorskip("sage.all__sagemath_singular")
 
@@ -38,16 +42,34 @@ from calt_hf import sagemath as ours_sage  # noqa: E402
 from calt_hf.config import build_job  # noqa: E402
 from calt_hf.problems.groebner_backward import kera_density  # noqa: E402
 
-BACKENDS = {"sympy": ours_sympy, "sagemath": ours_sage}
+BACKENDS = {"sympy": ours_sympy, "sagemath": ours_sage, "flint": ours_flint}
 
 
 def polynomial_ring(backend: str, field: str, n: int, order: str):
     names = [f"x{i}" for i in range(n)]
+    if backend == "flint":
+        return ours_flint.PolynomialSampler(", ".join(names), field, order=order).get_ring()
     if backend == "sympy":
         domain = QQ if field == "QQ" else GF(int(field[3:-1]))
         return sympy_ring(",".join(names), domain, {"lex": lex, "grevlex": grevlex}[order])[0]
     base = sage_all.QQ if field == "QQ" else sage_all.GF(int(field[3:-1]))
     return sage_all.PolynomialRing(base, names, order={"lex": "lex", "grevlex": "degrevlex"}[order])
+
+
+def checked(R, polys: list) -> tuple:
+    """The ring and polynomials as the checks read them: FLINT's as SymPy's, the others as they are."""
+    if not ours_flint.DatasetGenerator.cas.owns(R):
+        return R, list(polys)
+    S = _sympy_ring(R)
+    return S, [_to_sympy(f, S) for f in polys]
+
+
+def checked_point(R, point) -> tuple:
+    """A point as the checks read it: FLINT's numbers (fmpz_mod, fmpq) as SymPy's, the others as they are."""
+    if not ours_flint.DatasetGenerator.cas.owns(R):
+        return tuple(point)
+    domain = checked(R, [])[0].domain
+    return tuple(domain(int(c.p), int(c.q)) if hasattr(c, "q") else domain(int(c)) for c in point)
 
 
 def reduced_groebner_basis(R, polys: list) -> list:
@@ -75,14 +97,15 @@ def seed_everything(seed: int) -> None:
 # --- Gröbner bases in shape position -------------------------------------------------------------------------
 @pytest.mark.parametrize("n", [2, 3, 4, 5])
 @pytest.mark.parametrize("field", ["GF(7)", "QQ"])
-@pytest.mark.parametrize("backend", ["sympy", "sagemath"])
+@pytest.mark.parametrize("backend", ["sympy", "sagemath", "flint"])
 def test_G_is_the_reduced_lex_groebner_basis_of_F(backend, field, n):
     R = polynomial_ring(backend, field, n, "lex")
     api = BACKENDS[backend]
-    sampler = api.GroebnerBasisSampler(R, max_degree=3, max_num_terms=3, max_coeff=5, num_bound=5)
-    transformer = api.GroebnerIdealTransformer(R, max_size=n + 2, max_degree=2, max_num_terms=2, max_coeff=5, num_bound=5,
-                                               density=kera_density(n))
-    gens = list(R.gens() if callable(R.gens) else R.gens)
+    basis = dict(max_degree=3, max_num_terms=3, max_coeff=5, num_bound=5)
+    transform = dict(max_size=n + 2, max_degree=2, max_num_terms=2, max_coeff=5, num_bound=5, density=kera_density(n))
+    sampler, transformer = api.GroebnerBasisSampler(R, **basis), api.GroebnerIdealTransformer(R, **transform)
+    S = checked(R, [])[0]
+    gens = list(S.gens() if callable(S.gens) else S.gens)
     drawn = []
     for seed in range(3):
         seed_everything(seed)
@@ -90,7 +113,8 @@ def test_G_is_the_reduced_lex_groebner_basis_of_F(backend, field, n):
         F = transformer.transform(G)
         drawn.append((G, F))
         assert n <= len(F) <= n + 2
-        assert reduced_groebner_basis(R, F) == G  # so <F> = <G>, and G is reduced, monic, in shape position:
+        (_, G), (_, F) = checked(R, G), checked(R, F)
+        assert reduced_groebner_basis(S, F) == G  # so <F> = <G>, and G is reduced, monic, in shape position:
         h = G[-1]
         assert all(e[:-1] == (0,) * (n - 1) for e in exponents(h)) and coefficient(h, max(exponents(h))) == 1
         for x, g in zip(gens, G[:-1]):
@@ -100,6 +124,11 @@ def test_G_is_the_reduced_lex_groebner_basis_of_F(backend, field, n):
     G = sampler.sample(1)[0]
     assert (G, transformer.transform(G)) == drawn[1]
     assert len({str(G) for G, _ in drawn}) == 3
+    if backend == "flint":  # and they are the SymPy backend's draws
+        sampler, transformer = (ours_sympy.GroebnerBasisSampler(S, **basis), ours_sympy.GroebnerIdealTransformer(S, **transform))
+        seed_everything(1)
+        G = sampler.sample(1)[0]
+        assert (G, transformer.transform(G)) == tuple(checked(R, polys)[1] for polys in drawn[1])
 
 
 # --- border bases ---------------------------------------------------------------------------------------------
@@ -132,7 +161,7 @@ BORDER_BOUNDS = {2: ([4, 3], None), 3: ([3, 3, 2], 4), 4: ([2, 2, 2, 2], 4), 5: 
 
 @pytest.mark.parametrize("n", [2, 3, 4, 5])
 @pytest.mark.parametrize("field", ["GF(31)", "QQ"])
-@pytest.mark.parametrize("backend", ["sympy", "sagemath"])
+@pytest.mark.parametrize("backend", ["sympy", "sagemath", "flint"])
 def test_a_border_basis_vanishes_on_its_points_and_its_order_ideal_is_a_basis_of_the_quotient(backend, field, n):
     R = polynomial_ring(backend, field, n, "grevlex")
     api = BACKENDS[backend]
@@ -145,9 +174,9 @@ def test_a_border_basis_vanishes_on_its_points_and_its_order_ideal_is_a_basis_of
         seed_everything(seed)
         record = sampler.random_border_basis(bounds, total_degree_bound=total)
         assert record["success"]
-        order = [exponents(o)[0] for o in record["order"]]
-        border = [exponents(b)[0] for b in record["border"]]
-        G, points = record["basis"], [tuple(point) for point in record["points"]]
+        (S, G), (_, order_polys), (_, border_polys) = (checked(R, record[key]) for key in ("basis", "order", "border"))
+        order, border = [exponents(o)[0] for o in order_polys], [exponents(b)[0] for b in border_polys]
+        points = [checked_point(R, point) for point in record["points"]]
         sizes.append(len(order))
         # O is an order ideal within the bounds, B its border
         assert (0,) * n in order and all(o[k] < bounds[k] for o in order for k in range(n))
@@ -159,17 +188,17 @@ def test_a_border_basis_vanishes_on_its_points_and_its_order_ideal_is_a_basis_of
         assert len(points) == len(order) == len(set(points))
         assert all(g(*point) == 0 for g in G for point in points)
         # <G> is zero-dimensional and O is a basis of its quotient
-        basis = reduced_groebner_basis(R, G)
+        basis = reduced_groebner_basis(S, G)
         standard = standard_monomials([exponents(g)[0] for g in basis], n)
         assert len(standard) == len(order)
-        forms = [normal_form(o, basis) for o in record["order"]]
+        forms = [normal_form(o, basis) for o in order_polys]
         rows = [[coefficient(form, m) for m in sorted(standard)] for form in forms]
-        assert rank(R, rows) == len(order)
+        assert rank(S, rows) == len(order)
         # F lies in <G>; with G kept in F (identity_block), F generates all of it
-        F = combining.transform(G)
+        F = checked(R, combining.transform(record["basis"]))[1]
         assert len(G) < len(F) <= max(2 * n, len(G)) + 1 and all(normal_form(f, basis) == 0 for f in F)
-        F = keeping.transform(G)
-        assert F[: len(G)] == G and reduced_groebner_basis(R, F) == basis
+        F = checked(R, keeping.transform(record["basis"]))[1]
+        assert F[: len(G)] == G and reduced_groebner_basis(S, F) == basis
     assert len(set(sizes)) > 1 or n == 2 or sizes[0] > 1  # not one trivial order ideal
 
 
@@ -301,3 +330,34 @@ def test_forward_groebner_stops_slow_samples_on_sympy_by_default_and_the_card_co
     row = f"| 2 | {errors['failed']} | {errors['timed_out']} | {errors['resampled']} | {errors['skipped']} |"
     assert "| requested | failed attempts | of them timed out | resampled | skipped |" in (tmp_path / "out" / "README.md").read_text()
     assert row in (tmp_path / "out" / "README.md").read_text()
+
+
+#: The first 20 samples' text of each problem, as SymPy draws them: their SHA-256, recorded on main at 6c04d91
+#: (before SymPy's draws were computed on plain dicts; the same with and without python-flint's ground types).
+#: FLINT draws SymPy's (no RR). A change that moves a SymPy draw changes every dataset already made: it fails here.
+PINNED = [
+    ("groebner_backward", "x, y, z", "GF31", {}, "2303c3801d50ee81"),
+    ("groebner_backward", "x, y", "QQ", {}, "7bc7269b990219a4"),
+    ("groebner_backward", "x, y", "RR", {}, "1d620f865b01b66a"),
+    ("border_basis", "x, y", "GF7", {}, "c09252bc8c13a3b7"),
+    ("border_basis", "x, y, z", "QQ", {"transform": {"identity_block": True, "coeff_bound": 10**6, "max_num_terms": 2}},
+     "9882248246fcc648"),
+]
+
+
+@pytest.mark.parametrize(
+    "backend, name, symbols, field, options, digest",
+    [(backend, *case) for backend in ("sympy", "flint") for case in PINNED if (backend, case[2]) != ("flint", "RR")],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_the_sympy_draws_are_pinned_and_flint_draws_them(backend, name, symbols, field, options, digest):
+    from calt_hf.conversion import to_strings
+    from calt_hf.problems import PROBLEMS
+
+    api = BACKENDS[backend]
+    problem = PROBLEMS[name](api.PolynomialSampler(symbols, field, order="lex" if name == "groebner_backward" else "grevlex"), **options)
+    texts = hashlib.sha256()
+    for seed in range(20):
+        F, G = problem(seed)
+        texts.update(repr((to_strings(F, api.DatasetGenerator.cas, "F"), to_strings(G, api.DatasetGenerator.cas, "G"))).encode())
+    assert texts.hexdigest()[:16] == digest

@@ -284,9 +284,10 @@ def _ideal_ring(sage_all, field_str: str, n: int, order: str):
     return sage_all.PolynomialRing(base, [f"x{i}" for i in range(n)], order=order)
 
 
-def test_the_backward_classes_have_calt_x_signatures_on_both_backends(sage, calt_ideals):
+def test_the_backward_classes_have_calt_x_signatures_on_every_backend(sage, calt_ideals):
     import inspect
 
+    from calt_hf import flint as ours_flint
     from calt_hf import sagemath as ours_sage
 
     def shape(callable_) -> list:
@@ -295,7 +296,7 @@ def test_the_backward_classes_have_calt_x_signatures_on_both_backends(sage, calt
     for name in IDEAL_CLASSES:
         theirs = calt_ideals[name]
         methods = ["__init__"] + [m for m in ("sample", "transform", "random_border_basis") if hasattr(theirs, m)]
-        for backend in (ours_sympy, ours_sage):
+        for backend in (ours_sympy, ours_sage, ours_flint):
             ours = getattr(backend, name)
             assert [m for m in ("sample", "transform", "random_border_basis") if hasattr(ours, m)] == methods[1:]
             for method in methods:

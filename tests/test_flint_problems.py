@@ -1,6 +1,7 @@
 """backend=flint on the command line's problems: the same bytes as backend=sympy wherever SymPy runs (raw text,
-JSON Lines, Parquet, statistics), factorization in several variables over GF(p) verified by Sage, Gröbner bases
-through SymPy said in the card, RR refused naming the backends that have it, and judging a flint folder."""
+JSON Lines, Parquet, statistics; the ideals drawn backwards too, over n = 2..4 variables), factorization in several
+variables over GF(p) verified by Sage, Gröbner bases through SymPy said in the card, RR refused naming the backends
+that have it, and judging a flint folder."""
 
 import json
 import subprocess
@@ -32,6 +33,15 @@ GRID = [
     ("groebner", ["sampler.max_degree=2", "sampler.max_num_terms=3"]),
     ("reduction", ["sampler.field_str=QQ", "sampler.max_degree=2", "sampler.max_num_terms=2", "sampler.order=lex"]),
     ("integer_sum", []),
+    ("groebner_backward", []),
+    ("groebner_backward", ["sampler.symbols='x, y, z'", "sampler.field_str=GF31"]),
+    ("groebner_backward", ["sampler.symbols='x, y, z, t'", "sampler.field_str=QQ", "problem.transform.density=1.0"]),
+    ("groebner_backward", ["sampler.symbols='x, y, z'", "sampler.field_str=QQ", "problem.basis.degree_sampling=fixed",
+                           "problem.transform.max_size=6", "problem.transform.coeff_bound=20"]),
+    ("border_basis", []),
+    ("border_basis", ["sampler.symbols='x, y, z'", "sampler.field_str=GF31", "problem.transform.identity_block=true"]),
+    ("border_basis", ["sampler.symbols='x, y, z, t'", "sampler.order=lex"]),
+    ("border_basis", ["sampler.field_str=QQ", "problem.transform.coeff_bound=1000000", "problem.transform.max_num_terms=3"]),
 ]
 #: What each run writes and must be equal: the data files (Parquet shards included) and the statistics.
 DATA = ("train_raw.txt", "train_data.jsonl", "train_data.pkl", "test_raw.txt", "test_data.jsonl")
@@ -141,21 +151,3 @@ def test_evaluate_judges_a_flint_folder(tmp_path):
     report = json.loads(report_path.read_text())
     assert report["backend"] == "flint" and report["answers"] == 4
     assert report["correct"]["share"] == 1.0 and report["unreadable"]["count"] == 0
-
-
-def test_ideals_drawn_backwards_are_refused_on_flint(tmp_path):
-    """groebner_backward and border_basis draw on SymPy's or Sage's rings: on a FLINT ring the registry's one
-    rule refuses them, naming the backends that can, before anything is drawn or written."""
-    from calt_hf.flint import PolynomialSampler
-    from calt_hf.problems import BorderBasisProblem, GroebnerBackwardProblem
-
-    sampler = PolynomialSampler(symbols="x, y", field_str="GF7", order="lex")
-    for problem in (GroebnerBackwardProblem, BorderBasisProblem):
-        assert problem.backends == ("sympy", "sagemath")
-        with pytest.raises(ValueError, match=f"^field_str=GF7 is not allowed for problem={problem.name} on backend=flint: "
-                                             "calt_hf draws ideals backwards on SymPy's and Sage's rings only; "
-                                             "use backend=sympy or backend=sagemath$"):
-            problem(sampler, {}, {})
-        with pytest.raises(ValueError, match=f"problem={problem.name} cannot run on backend=flint; it runs on: sympy, sagemath"):
-            run(tmp_path, "flint", problem.name, [])
-        assert not (tmp_path / "flint").exists()

@@ -280,6 +280,8 @@ CASES = [
     ("factor", "flint", ["sampler=default"]),  # GF(7)[x, y]: SymPy cannot, FLINT does
     ("groebner", "flint", ["sampler.field_str=QQ"]),
     ("reduction", "flint", []),
+    ("groebner_backward", "flint", ["sampler.symbols='x, y, z'", "sampler.field_str=GF31", "problem.basis.max_degree=3"]),
+    ("border_basis", "flint", ["sampler.symbols='x, y, z'", "problem.transform.max_num_terms=3"]),
     *((name, backend, []) for name in ("integer_sum", "integer_factorization", "digit_product")
       for backend in ("sympy", "sagemath", "flint")),
 ]

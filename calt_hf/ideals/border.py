@@ -149,13 +149,17 @@ def evaluate(monomials: Sequence[Monomial], points: Sequence[Sequence[Any]]) -> 
     return rows
 
 
-def combine(matrix: Any, rows: int, columns: list) -> list:
-    """The polynomial matrix ``matrix`` (indexed ``[i, j]``, ``rows x len(columns)``) times the column ``columns``."""
-    zero = columns[0] * 0
+def combine(ops: IdealOperations, ring: Any, matrix: Any, rows: int, columns: list) -> list:
+    """The polynomial matrix ``matrix`` (indexed ``[i, j]``, ``rows x len(columns)``) times the column ``columns``,
+    in working polynomials of ``ring``."""
     out = []
     for i in range(rows):
-        terms = [matrix[i, j] * g for j, g in enumerate(columns) if matrix[i, j]]
-        out.append(sum(terms[1:], terms[0]) if terms else zero)
+        total = None
+        for j, g in enumerate(columns):
+            if matrix[i, j]:
+                product = ops.mul(ring, matrix[i, j], g)
+                total = product if total is None else ops.add(ring, total, product)
+        out.append(ops.zero(ring, columns[0]) if total is None else total)
     return out
 
 
@@ -232,10 +236,10 @@ class BorderBasisSamplerBase:
                 basis.append(ops.from_terms(ring, {monomial: 1, **dict(zip(order, column))}))
                 vectors.append(ops.coefficient_vector(ring, [int(c == b) for c in range(len(outside))] + column))
         return {
-            "basis": basis,
+            "basis": ops.to_ring(ring, basis),
             "order_coeff": vectors,
-            "border": [ops.from_terms(ring, {m: 1}) for m in outside],
-            "order": [ops.from_terms(ring, {m: 1}) for m in order],
+            "border": ops.to_ring(ring, [ops.from_terms(ring, {m: 1}) for m in outside]),
+            "order": ops.to_ring(ring, [ops.from_terms(ring, {m: 1}) for m in order]),
             "points": record,
             "success": solution is not None,
         }
@@ -288,11 +292,11 @@ class BorderIdealTransformerBase(IdealTransformerBase):
         G = list(G)
         if not G:
             raise ValueError("G is empty; give the basis to transform")
-        return self._bounded_draws(lambda: self._draw(G))
+        return self._bounded_draws(self._draw, G)
 
     def _draw(self, G: list) -> list:
-        n = len(G)
-        m = self.ops.randint(0, max(0, self.max_size - n)) + n + 1
+        ops, n = self.ops, len(G)
+        m = ops.randint(0, max(0, self.max_size - n)) + n + 1
         if self.identity_block:
-            return G + combine(self._sampler.sample(1, size=(m - n, n), density=self.density)[0], m - n, G)
-        return combine(self._sampler.sample(1, size=(m, n), density=self.density)[0], m, G)
+            return G + combine(ops, self.ring, self._sampler.sample(1, size=(m - n, n), density=self.density)[0], m - n, G)
+        return combine(ops, self.ring, self._sampler.sample(1, size=(m, n), density=self.density)[0], m, G)

@@ -57,9 +57,12 @@ class IdealTransformerBase:
         self._sampler = self.ops.polynomial_sampler(ring, max_degree=degrees[0], min_degree=degrees[1], **options)
         self._bounded = self.ops.field_spec(ring).kind != "GF"
 
-    def _bounded_draws(self, draw: Callable[[], list]) -> list:
+    def _bounded_draws(self, draw: Callable[[list], list], G: list) -> list:
+        """``draw(G)`` on ``G``'s working polynomials, repeated under the bound; ``F`` as the ring's polynomials."""
+        ops = self.ops
+        G = ops.from_ring(self.ring, G)
         for _ in range(self.max_iter):
-            F = draw()
-            if not self._bounded or max(map(self.ops.height, F)) <= self.coeff_bound:
+            F = draw(G)
+            if not self._bounded or max(ops.height(self.ring, f) for f in F) <= self.coeff_bound:
                 break
-        return F
+        return ops.to_ring(self.ring, F)

@@ -4,11 +4,19 @@ A backend subclasses ``IdealOperations`` once (``calt_hf/backends/*/ideals.py``)
 ``shape`` and ``border`` call it through their ``ops`` attribute. Two draws are defined here, as ours: the
 lower unimodular matrices of the Gröbner transform (only the entries that stay are drawn) and the points
 of a border basis. Sage overrides both with calt-x's draws, which it matches.
+
+The samplers compute on the backend's *working* polynomials: what its ``polynomial_sampler`` draws, multiplied and
+added by ``mul`` and ``add``. They are the ring's own polynomials (the defaults here: Sage, FLINT), or, where the
+ring's arithmetic is slow, a cheaper form that ``to_ring`` and ``from_ring`` convert once a sample (SymPy: plain
+``{exponents: coefficient}`` dicts, GF(p) coefficients as ints).
 """
 
 from __future__ import annotations
 
+import random
 from typing import Any
+
+import numpy as np
 
 from calt_hf.sampling import FieldSpec
 
@@ -30,11 +38,12 @@ class IdealOperations:
         raise NotImplementedError
 
     def gens(self, ring: Any) -> tuple:
-        """The ring's variables, as polynomials, in the ring's order of variables."""
+        """The ring's variables, as working polynomials, in the ring's order of variables."""
         raise NotImplementedError
 
     def polynomial_sampler(self, ring: Any, **options: Any) -> Any:
-        """The backend's ``PolynomialSampler`` over ``ring`` with these options (which it checks)."""
+        """A ``PolynomialSampler`` over ``ring`` with these options (which it checks), drawing as the backend's
+        own and returning working polynomials."""
         raise NotImplementedError
 
     def univariate_ring(self, ring: Any) -> Any:
@@ -42,21 +51,43 @@ class IdealOperations:
         raise NotImplementedError
 
     def embed(self, poly: Any, ring: Any) -> Any:
-        """A polynomial of ``univariate_ring(ring)`` as an element of ``ring``."""
+        """A working polynomial of ``univariate_ring(ring)`` as one of ``ring``."""
         raise NotImplementedError
 
-    def monic(self, poly: Any) -> Any:
-        """``poly`` divided by its leading coefficient."""
+    def monic(self, ring: Any, poly: Any) -> Any:
+        """A working polynomial of the univariate ``ring`` divided by its leading coefficient."""
         raise NotImplementedError
 
-    def height(self, poly: Any) -> Any:
-        """The size of the largest coefficient: over QQ the largest numerator or denominator, over RR the
-        largest absolute value (0 for the zero polynomial)."""
+    def height(self, ring: Any, poly: Any) -> Any:
+        """The size of a working polynomial's largest coefficient: over QQ the largest numerator or denominator,
+        over RR the largest absolute value (0 for the zero polynomial)."""
         raise NotImplementedError
 
     def from_terms(self, ring: Any, terms: dict[tuple[int, ...], Any]) -> Any:
-        """The polynomial of ``ring`` with these ``{exponents: coefficient}`` (zero coefficients dropped)."""
+        """The working polynomial of ``ring`` with these ``{exponents: coefficient}`` (zero coefficients dropped;
+        coefficients as ints or field elements)."""
         raise NotImplementedError
+
+    # -- working polynomials ------------------------------------------------------------------------
+    def mul(self, ring: Any, f: Any, g: Any) -> Any:
+        """The product of two working polynomials of ``ring``."""
+        return f * g
+
+    def add(self, ring: Any, f: Any, g: Any) -> Any:
+        """The sum of two working polynomials of ``ring``."""
+        return f + g
+
+    def zero(self, ring: Any, like: Any) -> Any:
+        """The zero working polynomial of ``ring`` (``like`` is one of its working polynomials)."""
+        return like * 0
+
+    def to_ring(self, ring: Any, polys: list) -> list:
+        """Working polynomials as the ring's own."""
+        return polys
+
+    def from_ring(self, ring: Any, polys: list) -> list:
+        """The ring's polynomials as working ones."""
+        return polys
 
     # -- random sources -----------------------------------------------------------------------------
     def randint(self, low: int, high: int) -> int:
@@ -77,8 +108,13 @@ class IdealOperations:
         raise NotImplementedError
 
     def points_record(self, ring: Any, points: list[list[Any]]) -> Any:
-        """The points as ``random_border_basis`` returns them (one row a point)."""
-        raise NotImplementedError
+        """The points as ``random_border_basis`` returns them (one row a point): a numpy object array, as the
+        samplers' matrix mode gives matrices."""
+        record = np.empty((len(points), len(points[0])), dtype=object)
+        for i, point in enumerate(points):
+            for k, coordinate in enumerate(point):
+                record[i, k] = coordinate
+        return record
 
     def coefficient_vector(self, ring: Any, values: list[Any]) -> Any:
         """A row of field elements as ``random_border_basis`` returns kernel vectors."""
@@ -116,3 +152,16 @@ class IdealOperations:
     def _field_element(self, ring: Any) -> Any:
         """A function ``(numerator[, denominator]) -> field element`` of the ring's field."""
         raise NotImplementedError
+
+
+class PythonRandomSource:
+    """The random sources of the backends whose samplers draw from Python's ``random`` (SymPy, FLINT)."""
+
+    def randint(self, low: int, high: int) -> int:
+        return random.randint(low, high)
+
+    def sample(self, population: range, k: int) -> list:
+        return random.sample(population, k)
+
+    def random(self) -> float:
+        return random.random()

@@ -22,15 +22,17 @@ from calt_hf.sampling import check_int
 FIELD_KINDS = ("GF", "QQ", "RR")
 
 
-def apply(rows: LowerUnimodular, columns: list) -> list:
-    """The lower unimodular matrix ``rows`` times the column ``columns`` (its length: the matrix's columns)."""
-    zero = columns[0] * 0
+def apply(ops: IdealOperations, ring: Any, rows: LowerUnimodular, columns: list) -> list:
+    """The lower unimodular matrix ``rows`` times the column ``columns`` (its length: the matrix's columns), in
+    working polynomials of ``ring``."""
+    mul, add = ops.mul, ops.add
     out = []
     for i, entries in enumerate(rows):
         total = columns[i] if i < len(columns) else None
         for j, entry in entries:
-            total = entry * columns[j] if total is None else total + entry * columns[j]
-        out.append(zero if total is None else total)
+            product = mul(ring, entry, columns[j])
+            total = product if total is None else add(ring, total, product)
+        out.append(ops.zero(ring, columns[0]) if total is None else total)
     return out
 
 
@@ -75,17 +77,18 @@ class GroebnerBasisSamplerBase:
         return self._tails[degree]
 
     def _sample_one(self) -> list:
+        """One basis, in working polynomials."""
         ops, ring = self.ops, self.ring
-        h = ops.monic(self._h.sample(1)[0])
+        h = ops.monic(self._univariate, self._h.sample(1)[0])
         if not self._leading:
             return [ops.embed(h, ring)]
         tails = self._tail_sampler(max(0, self._h.total_degree(h) - 1)).sample(1, size=(len(self._leading), 1))[0]
-        return [x + ops.embed(tails[i, 0], ring) for i, x in enumerate(self._leading)] + [ops.embed(h, ring)]
+        return [ops.add(ring, x, ops.embed(tails[i, 0], ring)) for i, x in enumerate(self._leading)] + [ops.embed(h, ring)]
 
     def sample(self, num_samples: int = 1) -> list[list]:
         """``num_samples`` Gröbner bases, each a list of ring elements."""
         check_int("num_samples", num_samples, 1)
-        return [self._sample_one() for _ in range(num_samples)]
+        return [self.ops.to_ring(self.ring, self._sample_one()) for _ in range(num_samples)]
 
 
 class GroebnerIdealTransformerBase(IdealTransformerBase):
@@ -122,7 +125,7 @@ class GroebnerIdealTransformerBase(IdealTransformerBase):
         G = list(G)
         if not 1 <= len(G) <= self.max_size:
             raise ValueError(f"G has {len(G)} polynomials; this transformer takes 1 to max_size={self.max_size}")
-        return self._bounded_draws(lambda: self._draw(G))
+        return self._bounded_draws(self._draw, G)
 
     def _draw(self, G: list) -> list:
         ops, n = self.ops, len(G)
@@ -131,6 +134,6 @@ class GroebnerIdealTransformerBase(IdealTransformerBase):
         U = ops.lower_unimodular(self._sampler, m, m, self.density)
         order = ops.sample(range(m), m)  # P sends row j of A·G to row order[j] (Sage's matrix of the permutation)
         permuted = [G[0]] * m
-        for j, row in enumerate(apply(A, G)):
+        for j, row in enumerate(apply(ops, self.ring, A, G)):
             permuted[order[j]] = row
-        return apply(U, permuted)
+        return apply(ops, self.ring, U, permuted)

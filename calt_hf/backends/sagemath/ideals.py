@@ -42,10 +42,10 @@ class SageIdealOperations(IdealOperations):
     def embed(self, poly: Any, ring: Any) -> Any:
         return ring(poly)
 
-    def monic(self, poly: Any) -> Any:
+    def monic(self, ring: Any, poly: Any) -> Any:
         return poly / poly.lc()  # calt-x's division (over RR, monic() would round otherwise)
 
-    def height(self, poly: Any) -> Any:
+    def height(self, ring: Any, poly: Any) -> Any:
         coefficients = poly.coefficients()
         if not coefficients:
             return 0
