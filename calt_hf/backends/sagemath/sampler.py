@@ -20,7 +20,7 @@ from sage.rings.polynomial.multi_polynomial_libsingular import MPolynomial_libsi
 from sage.rings.polynomial.polynomial_element import Polynomial
 from sage.rings.polynomial.term_order import TermOrder
 
-from calt_hf.backends.sagemath.adapter import SAGEMATH, reseed_sage
+from calt_hf.backends.sagemath.adapter import reseed_sage
 from calt_hf.sampling import FieldSpec, PolynomialSamplerBase, check_symbols, parse_field, symbol_names
 
 #: SymPy's names for the usual orders; Sage's own names (and TermOrder objects) are passed through.
