@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import random
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +25,17 @@ def unseeded_generator(seed: int) -> tuple[list[str], str]:
     from sympy import randprime
 
     return [str(random.random()), str(randprime(10, 10**6))], str(np.random.randint(0, 10**9))
+
+
+def copy_project(destination: Path) -> Path:
+    """A copy of the project's tracked files, as a user's clone has them (builds there leave the tree untouched)."""
+    root = Path(__file__).resolve().parents[1]
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True, check=True).stdout.split(b"\0")
+    for name in filter(None, (f.decode() for f in files)):
+        if (root / name).is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(root / name, destination / name)
+    return destination
 
 
 @pytest.fixture

@@ -4,13 +4,13 @@ its own (a file of its own, so that the suite's two processes run it beside the 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import datasets
-from test_readme import ROOT, fenced_blocks, run_in_bash, scaled, shell_commands
+from conftest import copy_project
+from test_readme import fenced_blocks, run_in_bash, scaled, shell_commands
 
 
 def test_quick_start_sets_up_and_generates_in_a_fresh_copy(tmp_path):
@@ -18,12 +18,7 @@ def test_quick_start_sets_up_and_generates_in_a_fresh_copy(tmp_path):
     new user starts (sizes scaled down)."""
     quick_start = shell_commands(fenced_blocks("bash")[0])
     assert len(quick_start) == 1 and "pip install" in quick_start[0]
-    copy = tmp_path / "calt_hf"
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout.split(b"\0")
-    for name in filter(None, (f.decode() for f in files)):
-        if (ROOT / name).is_file():
-            (copy / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, copy / name)
+    copy = copy_project(tmp_path / "calt_hf")
     env = {key: value for key, value in os.environ.items() if key not in ("VIRTUAL_ENV", "PYTHONPATH")}
     env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if not p.startswith(str(Path(sys.prefix))))
     env["PIP_NO_COMPILE"] = "1"  # pip's byte-compiling of every installed module is most of the install's CPU; Python compiles on import
