@@ -26,7 +26,7 @@ from calt_hf.conversion import per_ring
 from calt_hf.ideals import bind
 from calt_hf.ideals.common import field_name
 from calt_hf.ideals.operations import IdealOperations, PythonRandomSource
-from calt_hf.sampling import FieldSpec
+from calt_hf.sampling import FieldSpec, PythonRandomSampler
 
 __all__ = ["GroebnerBasisSampler", "GroebnerIdealTransformer", "BorderBasisSampler", "BorderIdealTransformer"]
 
@@ -45,6 +45,10 @@ class TermsSampler(PolynomialSampler):
 
     def _from_dict(self, ring: PolyRing, terms: dict[tuple[int, ...], Any]) -> Terms:
         return {m: c for m, c in terms.items() if c}
+
+    def _from_values(self, ring: PolyRing, terms: dict[tuple[int, ...], Any]) -> Terms:
+        # The core's conversion (through the two methods above), not SymPy's, which builds a PolyElement.
+        return PythonRandomSampler._from_values(self, ring, terms)
 
     def total_degree(self, poly: Terms) -> int:
         return max(map(sum, poly)) if poly else 0
