@@ -68,6 +68,7 @@ sys.path.insert(0, str(REPO))
 
 from calt_hf import backends  # noqa: E402
 from calt_hf.problems import PROBLEMS, PolynomialStatistics  # noqa: E402
+from calt_hf.run_folder import RunFolder  # noqa: E402
 from calt_hf.seeding import default_reseeders, derive_seed  # noqa: E402
 
 SAMPLER = {"symbols": "x, y", "field_str": "GF7", "order": "grevlex", "max_degree": 3, "max_num_terms": 4}
@@ -173,7 +174,7 @@ def stream_rate(api, generator, n: int, n_jobs: int) -> float:
 
 def split_stats(save_dir: str | Path, split: str) -> dict:
     """A split's ``{split}_stats.yaml`` (CALT writes the same file, with ``generation_time`` and ``total_time``)."""
-    return yaml.safe_load((Path(save_dir) / f"{split}_stats.yaml").read_text())
+    return yaml.safe_load(RunFolder.of(save_dir).stats_file(split).read_text())
 
 
 def cold_run(
@@ -276,13 +277,13 @@ def tokenizer_cost(task: str, n: int) -> dict[str, float]:
     folder of CALT's, or one surveyed in the other number mode): one pass over the shards for the vocabulary
     and the token lengths. A run with ``hf_dataset`` surveys its chunks in the workers instead."""
     from calt_hf.hf.package import survey_shards
-    from calt_hf.hf.parquet import kinds_of_file, split_shards
+    from calt_hf.hf.parquet import kinds_of_file
     from calt_hf.hf.tokenizer import fit_tokenizer
 
     with tempfile.TemporaryDirectory() as save_dir:
         api, generator, statistics = build("sympy", task)
         api.DatasetGenerator(n_jobs=2, verbose=False).run({"train": n}, generator, statistics, save_dir=save_dir, hf_dataset=True)
-        kinds = kinds_of_file(split_shards(Path(save_dir) / "data", "train")[0])
+        kinds = kinds_of_file(RunFolder.of(save_dir).shards("train")[0])
         began = time.perf_counter()
         survey = survey_shards(Path(save_dir), "train", kinds, "whole")
         tokenizer = fit_tokenizer(survey)

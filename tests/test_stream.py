@@ -42,11 +42,11 @@ def _assert_stream_is_the_folder(folder: Path) -> None:
     from datasets import load_dataset
 
     for split, size in (("train", TRAIN), ("test", TEST)):
-        stored = _stored(folder, split)
+        stored = load_dataset(str(folder), split=split)
         streamed = calt_hf.stream(folder, split=split)
-        assert streamed.features == load_dataset(str(folder), split=split).features
+        assert streamed.features == stored.features
         rows = list(islice(streamed, size))  # endless: row i is the i-th sample that made it, as in the run
-        assert rows == stored, folder.name
+        assert rows == list(stored), folder.name
         lines = [json.loads(line) for line in (folder / f"{split}_data.jsonl").read_text().splitlines()]
         assert [{"problem": r["problem"], "solution": r["solution"]} for r in rows] == lines
 
